@@ -1,0 +1,137 @@
+import Foundation
+
+/// The daemon's configuration file (`etc/huaying.yaml` in a checkout,
+/// `/etc/huaying/huaying.yaml` when installed).
+///
+/// Relative paths in the file are resolved against the directory that holds the file, so a
+/// config works the same whatever the current directory is.
+///
+/// ```yaml
+/// paths:
+///   state_dir: ../var/state          # state.db and the lock file
+///   socket: ../var/run/huaying.sock  # the control socket
+///   workflows: ../workflows
+///   plugins: ../plugins
+///   staff: staff.yaml
+///   calendars: calendars
+/// time_zone: Asia/Shanghai
+/// log_level: info                    # trace, debug, info, notice, warning, error, critical
+/// sqlite:
+///   synchronous: full                # off, normal, full, extra
+/// ```
+public struct HuayingConfig: Sendable, Equatable {
+    public enum LogLevel: String, Sendable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    public enum SQLiteSynchronous: String, Sendable, CaseIterable {
+        case off, normal, full, extra
+    }
+
+    /// The file this configuration came from (absolute).
+    public var file: String
+    public var stateDirectory: String
+    public var socketPath: String
+    public var workflowsDirectory: String
+    public var pluginsDirectory: String
+    public var staffFile: String
+    public var calendarsDirectory: String
+    public var timeZone: TimeZone
+    public var logLevel: LogLevel
+    public var sqliteSynchronous: SQLiteSynchronous
+
+    /// The database file inside the state directory.
+    public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("state.db") }
+    /// The lock file that keeps a second daemon off the same state directory.
+    public var lockPath: String { (stateDirectory as NSString).appendingPathComponent("huayingd.lock") }
+
+    /// Where the daemon and the CLI look when no `--config` is given: `$HUAYING_CONFIG`,
+    /// then `etc/huaying.yaml` under the current directory (a checkout), then `/etc/huaying/huaying.yaml`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let path = environment["HUAYING_CONFIG"], !path.isEmpty { return path }
+        let local = "etc/huaying.yaml"
+        if FileManager.default.fileExists(atPath: local) { return local }
+        return "/etc/huaying/huaying.yaml"
+    }
+
+    /// Loads and validates a configuration file.
+    /// - Throws: `DiagnosticsError` with every problem found, each naming the key and `file:line:col`.
+    public static func load(path: String) throws(DiagnosticsError) -> HuayingConfig {
+        let absolute = Self.absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
+        let file: YAMLFile
+        do {
+            file = try YAMLFile(path: path)
+        } catch {
+            throw DiagnosticsError([error])
+        }
+        return try parse(file, absolutePath: absolute)
+    }
+
+    /// Parses configuration text (for tests and `--check-config`).
+    public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
+        var diagnostics: [Diagnostic] = []
+        guard let root = file.root else {
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite")])
+        }
+        guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
+            throw DiagnosticsError(diagnostics)
+        }
+        let base = (absolutePath as NSString).deletingLastPathComponent
+        func resolve(_ value: String?, _ fallback: String) -> String {
+            absolute(value ?? fallback, relativeTo: base)
+        }
+
+        var paths: [String: String] = [:]
+        if var reader = top.mapping("paths", required: true) {
+            for key in ["state_dir", "socket", "workflows", "plugins", "staff", "calendars"] {
+                if let value = reader.string(key, required: key != "plugins") {
+                    if value.isEmpty, let node = reader.value(key) {
+                        reader.report(.error, at: node, "'paths.\(key)' must not be empty")
+                    }
+                    paths[key] = value
+                }
+            }
+            diagnostics += reader.finish()
+        }
+
+        var timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        if let name = top.string("time_zone"), let node = top.value("time_zone") {
+            if let zone = TimeZone(identifier: name) {
+                timeZone = zone
+            } else {
+                top.report(.error, at: node, "'time_zone' is not a known time zone: '\(name)'; expected an IANA name such as Asia/Shanghai")
+            }
+        }
+        let logLevel = top.choice("log_level", from: LogLevel.allCases.map(\.rawValue)).flatMap(LogLevel.init(rawValue:)) ?? .info
+        var synchronous = SQLiteSynchronous.full
+        if var sqlite = top.mapping("sqlite") {
+            if let value = sqlite.choice("synchronous", from: SQLiteSynchronous.allCases.map(\.rawValue)) {
+                synchronous = SQLiteSynchronous(rawValue: value) ?? .full
+            }
+            diagnostics += sqlite.finish()
+        }
+        diagnostics = top.finish() + diagnostics
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            throw DiagnosticsError(diagnostics.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
+        }
+        return HuayingConfig(
+            file: absolutePath,
+            stateDirectory: resolve(paths["state_dir"], "state"),
+            socketPath: resolve(paths["socket"], "huaying.sock"),
+            workflowsDirectory: resolve(paths["workflows"], "workflows"),
+            pluginsDirectory: resolve(paths["plugins"], "plugins"),
+            staffFile: resolve(paths["staff"], "staff.yaml"),
+            calendarsDirectory: resolve(paths["calendars"], "calendars"),
+            timeZone: timeZone,
+            logLevel: logLevel,
+            sqliteSynchronous: synchronous
+        )
+    }
+
+    /// `path` made absolute against `base`, with `.` and `..` removed.
+    public static func absolute(_ path: String, relativeTo base: String) -> String {
+        let joined = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+        return URL(fileURLWithPath: joined).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Yams
+
+/// Reads the org chart (`etc/staff.yaml`).
+///
+/// ```yaml
+/// roles:                       # role id: title
+///   secretary: 党组织书记
+/// units:
+///   - { id: huaying, name: 华蓥市, kind: city }
+///   - { id: guqiao, name: 古桥街道, kind: street, parent: huaying }
+/// staff:
+///   - user: zhangsan           # the Unix user name
+///     name: 张三
+///     roles:                   # unit id: [role ids]
+///       guqiao: [secretary]
+/// ```
+public enum OrgChartFile {
+    /// Parses and validates an org chart: unknown or duplicate keys, unknown kind, duplicate
+    /// unit id or user, unknown parent, parent cycles, unknown unit or role in an assignment.
+    /// - Returns: the chart (nil when there were errors) and every finding.
+    public static func check(_ file: YAMLFile) -> (chart: OrgChart?, diagnostics: [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        guard let root = file.root else {
+            return (nil, [.error(file.start, "the org chart is empty; expected keys: roles, units, staff")])
+        }
+        guard var top = MappingReader(root, in: file, what: "the org chart", diagnostics: &diagnostics) else {
+            return (nil, diagnostics)
+        }
+
+        var roles: [RoleDefinition] = []
+        if let node = top.value("roles", required: true) {
+            if case let .mapping(mapping) = node {
+                for (key, value) in mapping {
+                    guard let id = key.scalar?.string, RoleReference.isIdentifier(id) else {
+                        diagnostics.append(.error(file.location(of: key), "a role id must be ASCII letters, digits, '-' or '_' (such as election-committee); found '\(key.scalar?.string ?? key.kindName)'"))
+                        continue
+                    }
+                    guard let title = file.text(value, what: "the title of role '\(id)'", diagnostics: &diagnostics) else { continue }
+                    if roles.contains(where: { $0.id == id }) {
+                        diagnostics.append(.error(file.location(of: key), "duplicate role '\(id)'"))
+                        continue
+                    }
+                    roles.append(RoleDefinition(id: id, title: title))
+                }
+            } else {
+                top.report(.error, at: node, "'roles' must be a mapping from role id to title, found \(node.kindName)")
+            }
+        }
+
+        var units: [OrgUnit] = []
+        var parentNodes: [String: Node] = [:]
+        var unitIDs: Set<String> = []
+        for item in top.sequence("units", required: true) ?? [] {
+            guard var reader = MappingReader(item, in: file, what: "a unit", diagnostics: &diagnostics) else { continue }
+            let id = reader.string("id", required: true)
+            let name = reader.string("name", required: true)
+            let kind = reader.choice("kind", from: UnitKind.allCases.map(\.rawValue), required: true).flatMap(UnitKind.init(rawValue:))
+            let parent = reader.string("parent")
+            diagnostics += reader.finish()
+            guard let id, let idNode = reader.value("id") else { continue }
+            if !RoleReference.isIdentifier(id) || UnitKind(rawValue: id) != nil || id == "unit" {
+                diagnostics.append(.error(file.location(of: idNode), "unit id '\(id)' must be ASCII letters, digits, '-' or '_' and not a kind word (unit, \(UnitKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
+                continue
+            }
+            if unitIDs.contains(id) {
+                let first = units.first { $0.id == id }?.location?.line ?? 0
+                diagnostics.append(.error(file.location(of: idNode), "duplicate unit id '\(id)' (first given on line \(first))"))
+                continue
+            }
+            unitIDs.insert(id)
+            if let parentNode = reader.value("parent") { parentNodes[id] = parentNode }
+            if let name, let kind {
+                units.append(OrgUnit(id: id, name: name, kind: kind, parent: parent, location: file.location(of: item)))
+            }
+        }
+        // Parents: known, higher level, no cycles.
+        let byID = Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for unit in units {
+            guard let parent = unit.parent, let node = parentNodes[unit.id] else { continue }
+            guard let parentUnit = byID[parent] else {
+                if !unitIDs.contains(parent) {
+                    diagnostics.append(.error(file.location(of: node), "unknown parent '\(parent)' of unit '\(unit.id)'; expected the id of another unit in this file"))
+                }
+                continue
+            }
+            if parentUnit.kind.level <= unit.kind.level && parent != unit.id {
+                diagnostics.append(.warning(file.location(of: node), "parent '\(parent)' (\(parentUnit.kind.rawValue)) of '\(unit.id)' (\(unit.kind.rawValue)) is not a higher level; expected village/community → township/street → county/city"))
+            }
+        }
+        var reported: Set<String> = []
+        for unit in units {
+            var path: [String] = [unit.id]
+            var next = unit.parent
+            while let id = next, let current = byID[id] {
+                if let index = path.firstIndex(of: id) {
+                    let cycle = Array(path[index...]) + [id]
+                    if index == 0, reported.isDisjoint(with: cycle), let node = parentNodes[unit.id] {
+                        diagnostics.append(.error(file.location(of: node), "units form a cycle through 'parent': \(cycle.joined(separator: " → ")); expected each chain to end at a unit without a parent"))
+                        reported.formUnion(cycle)
+                    }
+                    break
+                }
+                path.append(id)
+                next = current.parent
+            }
+        }
+
+        var staff: [StaffMember] = []
+        let roleIDs = Set(roles.map(\.id))
+        for item in top.sequence("staff", required: true) ?? [] {
+            guard var reader = MappingReader(item, in: file, what: "a staff member", diagnostics: &diagnostics) else { continue }
+            let user = reader.string("user", required: true)
+            let name = reader.string("name", required: true)
+            var assignments: [StaffMember.Assignment] = []
+            if let node = reader.value("roles", required: true) {
+                if case let .mapping(mapping) = node {
+                    for (key, value) in mapping {
+                        guard let unit = key.scalar?.string else { continue }
+                        if !unitIDs.contains(unit) {
+                            diagnostics.append(.error(file.location(of: key), "unknown unit '\(unit)' in the roles of '\(user ?? "?")'; expected a unit id from 'units'"))
+                        }
+                        let roleNodes: [Node]
+                        switch value {
+                        case let .sequence(items): roleNodes = Array(items)
+                        case .scalar: roleNodes = [value]
+                        default:
+                            diagnostics.append(.error(file.location(of: value), "the roles in '\(unit)' must be a list of role ids, found \(value.kindName)"))
+                            continue
+                        }
+                        for roleNode in roleNodes {
+                            guard let role = file.text(roleNode, what: "a role id", diagnostics: &diagnostics) else { continue }
+                            if !roleIDs.contains(role) {
+                                diagnostics.append(.error(file.location(of: roleNode), "unknown role '\(role)'; expected one of: \(roles.map(\.id).joined(separator: ", "))"))
+                                continue
+                            }
+                            assignments.append(.init(role: role, unit: unit))
+                        }
+                    }
+                } else {
+                    reader.report(.error, at: node, "'roles' of a staff member must be a mapping from unit id to a list of role ids, found \(node.kindName)")
+                }
+            }
+            diagnostics += reader.finish()
+            guard let user, let userNode = reader.value("user") else { continue }
+            if !isUnixUserName(user) {
+                diagnostics.append(.error(file.location(of: userNode), "'\(user)' is not a valid Unix user name; expected lowercase letters, digits, '-' or '_', starting with a letter or '_'"))
+                continue
+            }
+            if let first = staff.first(where: { $0.user == user }) {
+                diagnostics.append(.error(file.location(of: userNode), "duplicate user '\(user)' (first given on line \(first.location?.line ?? 0)); expected one entry per person, with all their roles"))
+                continue
+            }
+            if let name {
+                staff.append(StaffMember(user: user, name: name, assignments: assignments, location: file.location(of: userNode)))
+            }
+        }
+        diagnostics = (top.finish() + diagnostics).sortedByPosition()
+        guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
+        return (OrgChart(roles: roles, units: units, staff: staff), diagnostics)
+    }
+
+    /// Reads, parses and validates an org chart file.
+    /// - Throws: `DiagnosticsError` when it has errors.
+    public static func load(path: String) throws(DiagnosticsError) -> OrgChart {
+        let file: YAMLFile
+        do { file = try YAMLFile(path: path) } catch { throw DiagnosticsError([error]) }
+        let result = check(file)
+        guard let chart = result.chart else { throw DiagnosticsError(result.diagnostics) }
+        return chart
+    }
+
+    static func isUnixUserName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.count <= 32,
+              first == "_" || ("a"..."z").contains(first) else { return false }
+        return text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+    }
+}

@@ -1,0 +1,76 @@
+/// Text with `{{…}}` placeholders: `"{{unit.name}}：选民名单须在{{election_day - 20 days}}前公布"`.
+///
+/// A placeholder holds one of:
+/// - a parameter, or a unit parameter's `name` / `id` / `kind` (`{{unit.name}}`);
+/// - a step's result: `{{steps.<id>.done}}`, `acked_by`, `acked_at`, `note`;
+/// - `start`, `workflow.id`, `workflow.title`, `instance.id`;
+/// - a time expression (`{{election_day - 20 days}}`), shown as a date.
+public enum Template {
+    public struct Placeholder: Hashable, Sendable {
+        /// The text between the braces, trimmed.
+        public var text: String
+        /// Offset (Unicode scalars) of `text` in the template.
+        public var offset: Int
+    }
+
+    /// What a placeholder names.
+    public enum Reference: Hashable, Sendable {
+        case param(String, attribute: String?)
+        case step(String, field: String)
+        case builtIn(String)
+        case time(TimeExpression)
+    }
+
+    public static let stepFields = ["done", "acked_by", "acked_at", "note"]
+    public static let builtIns = ["start", "workflow.id", "workflow.title", "instance.id"]
+    public static let unitAttributes = ["name", "id", "kind"]
+
+    /// The placeholders of a template.
+    /// - Throws: `TimeExpressionError` (offset of the `{{`) for an unclosed or empty placeholder.
+    public static func placeholders(in text: String) throws(TimeExpressionError) -> [Placeholder] {
+        let scalars = Array(text.unicodeScalars)
+        var result: [Placeholder] = []
+        var i = 0
+        while i + 1 < scalars.count {
+            guard scalars[i] == "{", scalars[i + 1] == "{" else { i += 1; continue }
+            let open = i
+            var j = i + 2
+            while j + 1 < scalars.count, !(scalars[j] == "}" && scalars[j + 1] == "}") { j += 1 }
+            guard j + 1 < scalars.count else {
+                throw TimeExpressionError(offset: open, "unclosed '{{'; expected '}}' after the placeholder")
+            }
+            var start = open + 2
+            var end = j
+            while start < end, scalars[start] == " " { start += 1 }
+            while end > start, scalars[end - 1] == " " { end -= 1 }
+            guard start < end else {
+                throw TimeExpressionError(offset: open, "empty placeholder '{{}}'; expected a parameter, a step result or a time expression inside")
+            }
+            result.append(Placeholder(text: String(String.UnicodeScalarView(scalars[start..<end])), offset: start))
+            i = j + 2
+        }
+        return result
+    }
+
+    /// Classifies a placeholder's text.
+    /// - Throws: `TimeExpressionError` relative to the placeholder text when it is none of the known forms.
+    public static func reference(_ text: String) throws(TimeExpressionError) -> Reference {
+        if builtIns.contains(text) { return .builtIn(text) }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        if !text.contains(" ") {
+            if parts[0] == "steps" {
+                guard parts.count == 3, RoleReference.isIdentifier(parts[1]) else {
+                    throw TimeExpressionError(offset: 0, "'\(text)' is not a step result; expected steps.<step-id>.<\(stepFields.joined(separator: "|"))>")
+                }
+                guard stepFields.contains(parts[2]) else {
+                    throw TimeExpressionError(offset: 0, "unknown step result '\(parts[2])' in '\(text)'; expected one of: \(stepFields.joined(separator: ", "))")
+                }
+                return .step(parts[1], field: parts[2])
+            }
+            if parts.count <= 2, TimeExpressionParser.isParameterName(parts[0]) {
+                return .param(parts[0], attribute: parts.count == 2 ? parts[1] : nil)
+            }
+        }
+        return .time(try TimeExpression.parse(text))
+    }
+}

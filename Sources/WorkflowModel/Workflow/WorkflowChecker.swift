@@ -1,0 +1,488 @@
+import Foundation
+import Yams
+
+/// Parses and validates workflow files against the calendars, the org chart and the plugins.
+///
+/// Every problem in a file is reported (not only the first), each at `file:line:col` and
+/// saying what was expected. A file with errors yields no definition.
+public struct WorkflowChecker: Sendable {
+    public var calendars: CalendarLibrary?
+    public var orgChart: OrgChart?
+    public var plugins: StepPluginRegistry
+
+    /// - Parameters:
+    ///   - calendars: checks `calendar:` and uncovered years; nil skips those checks.
+    ///   - orgChart: checks role references; nil skips that check (e.g. when the chart is broken).
+    public init(calendars: CalendarLibrary?, orgChart: OrgChart?, plugins: StepPluginRegistry = .builtIn) {
+        self.calendars = calendars
+        self.orgChart = orgChart
+        self.plugins = plugins
+    }
+
+    /// The top-level keys of a workflow file.
+    public static let topLevelKeys = ["workflow", "title", "description", "params", "calendar", "default_time", "steps"]
+    /// Names a parameter may not take.
+    public static let reservedNames = ["start", "steps", "workflow", "instance"]
+
+    /// Reads and checks one file.
+    public func check(path: String) -> (definition: WorkflowDefinition?, diagnostics: [Diagnostic]) {
+        do {
+            return check(try YAMLFile(path: path))
+        } catch {
+            return (nil, [error])
+        }
+    }
+
+    /// Reads and checks one file.
+    /// - Throws: `DiagnosticsError` when the file has errors (warnings alone do not throw).
+    public func load(path: String) throws(DiagnosticsError) -> WorkflowDefinition {
+        let result = check(path: path)
+        guard let definition = result.definition else { throw DiagnosticsError(result.diagnostics) }
+        return definition
+    }
+
+    /// Checks a composed file.
+    public func check(_ file: YAMLFile) -> (definition: WorkflowDefinition?, diagnostics: [Diagnostic]) {
+        var run = Run(file: file, checker: self)
+        let definition = run.parse()
+        let diagnostics = run.diagnostics.sortedByPosition()
+        if diagnostics.contains(where: { $0.severity == .error }) { return (nil, diagnostics) }
+        return (definition, diagnostics)
+    }
+}
+
+/// One pass over one file.
+private struct Run {
+    let file: YAMLFile
+    let checker: WorkflowChecker
+    var diagnostics: [Diagnostic] = []
+    var params: [ParamDefinition] = []
+    var pendingDefaults: [(index: Int, text: String, node: Node)] = []
+    var calendar: WorkCalendar?
+    /// Template and time references to steps, checked once all step ids are known.
+    var stepReferences: [(id: String, location: SourceLocation)] = []
+
+    init(file: YAMLFile, checker: WorkflowChecker) {
+        self.file = file
+        self.checker = checker
+    }
+
+    mutating func error(_ location: SourceLocation, _ message: String) { diagnostics.append(.error(location, message)) }
+    mutating func warning(_ location: SourceLocation, _ message: String) { diagnostics.append(.warning(location, message)) }
+
+    mutating func parse() -> WorkflowDefinition? {
+        guard let root = file.root else {
+            error(file.start, "the workflow file is empty; expected keys: workflow, title, steps")
+            return nil
+        }
+        guard var top = MappingReader(root, in: file, what: "the workflow file", diagnostics: &diagnostics) else { return nil }
+        let id = top.string("workflow", required: true)
+        if let id, let node = top.value("workflow"), !RoleReference.isIdentifier(id) {
+            error(file.location(of: node), "workflow id '\(id)' must be ASCII letters, digits, '-' or '_' (such as election-cycle)")
+        }
+        let title = top.string("title", required: true)
+        _ = top.string("description")
+
+        if let node = top.value("params") { parseParams(node) }
+
+        let calendarID = top.string("calendar") ?? "cn-mainland"
+        let calendarLocation = top.value("calendar").map(file.location(of:)) ?? file.location(of: root)
+        if let library = checker.calendars {
+            calendar = library[calendarID]
+            if calendar == nil {
+                let known = library.ids.isEmpty ? "none is loaded" : library.ids.joined(separator: ", ")
+                error(calendarLocation, "unknown calendar '\(calendarID)'; expected one of the calendars in the calendars folder: \(known)")
+            }
+        }
+
+        var defaultTime = TimeOfDay(hour: 9, minute: 0)!
+        if let text = top.string("default_time"), let node = top.value("default_time") {
+            if let time = TimeOfDay(text) {
+                defaultTime = time
+            } else {
+                error(file.location(of: node), "'default_time' must be a time of day HH:MM such as \"09:00\"; found '\(text)'")
+            }
+        }
+        for param in params { checkParamDefault(param) }
+
+        var steps: [StepDefinition] = []
+        if let nodes = top.sequence("steps", required: true) {
+            if nodes.isEmpty, let node = top.value("steps") {
+                error(file.location(of: node), "'steps' is empty; expected at least one step")
+            }
+            for node in nodes {
+                if let step = parseStep(node) { steps.append(step) }
+            }
+        }
+        diagnostics += top.finish()
+        checkSteps(steps)
+        guard let id, let title, let idNode = top.value("workflow") else { return nil }
+        return WorkflowDefinition(
+            id: Located(id, at: file.location(of: idNode)),
+            title: title,
+            params: params,
+            calendar: Located(calendarID, at: calendarLocation),
+            defaultTime: defaultTime,
+            steps: steps,
+            file: file.path
+        )
+    }
+
+    // MARK: Params
+
+    mutating func parseParams(_ node: Node) {
+        guard case let .mapping(mapping) = node else {
+            error(file.location(of: node), "'params' must be a mapping of parameter names to { type, title }, found \(node.kindName)")
+            return
+        }
+        for (keyNode, value) in mapping {
+            let location = file.location(of: keyNode)
+            guard let name = keyNode.scalar?.string, TimeExpressionParser.isParameterName(name) else {
+                error(location, "parameter name '\(keyNode.scalar?.string ?? keyNode.kindName)' must be ASCII letters, digits and '_', starting with a letter (such as election_day)")
+                continue
+            }
+            if WorkflowChecker.reservedNames.contains(name) {
+                error(location, "'\(name)' is a reserved word; expected another parameter name (reserved: \(WorkflowChecker.reservedNames.joined(separator: ", ")))")
+                continue
+            }
+            if params.contains(where: { $0.name == name }) {
+                error(location, "duplicate parameter '\(name)'")
+                continue
+            }
+            guard var reader = MappingReader(value, in: file, what: "parameter '\(name)'", diagnostics: &diagnostics) else { continue }
+            let type = reader.choice("type", from: ParamType.allCases.map(\.rawValue), required: true).flatMap(ParamType.init(rawValue:))
+            let title = reader.string("title") ?? name
+            let defaultText = reader.string("default")
+            var kinds: [UnitKind]?
+            if let nodes = reader.sequence("kinds", allowSingle: true) {
+                kinds = []
+                for kindNode in nodes {
+                    guard let text = file.text(kindNode, what: "a unit kind", diagnostics: &diagnostics) else { continue }
+                    if let kind = UnitKind(rawValue: text) {
+                        kinds?.append(kind)
+                    } else {
+                        error(file.location(of: kindNode), "unknown unit kind '\(text)'; expected one of: \(UnitKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                }
+                if type != .unit, let kindsNode = reader.value("kinds") {
+                    error(file.location(of: kindsNode), "'kinds' applies only to parameters of type unit")
+                }
+            }
+            diagnostics += reader.finish()
+            guard let type else { continue }
+            if let defaultText, let node = reader.value("default"), type == .date || type == .datetime {
+                pendingDefaults.append((params.count, defaultText, node))
+            }
+            params.append(ParamDefinition(name: name, type: type, title: title, defaultText: defaultText, kinds: kinds, location: location))
+        }
+        // Defaults may name parameters declared later, so they are read once all are known.
+        for (index, text, node) in pendingDefaults {
+            params[index].defaultExpression = timeExpression(text, node: node)
+        }
+        // Defaults that wait for each other in a circle never get a value.
+        for param in params {
+            var seen = [param.name]
+            var next = param.defaultExpression?.parameters.first
+            while let name = next, let other = params.first(where: { $0.name == name }) {
+                if name == param.name {
+                    if seen.count > 1, param.name == seen.min() {
+                        error(param.location, "parameter defaults form a cycle: \((seen + [name]).joined(separator: " → ")); expected at least one of them to be given or to have a fixed default")
+                    }
+                    break
+                }
+                if seen.contains(name) { break }
+                seen.append(name)
+                next = other.defaultExpression?.parameters.first
+            }
+        }
+    }
+
+    mutating func checkParamDefault(_ param: ParamDefinition) {
+        guard let text = param.defaultText else { return }
+        switch param.type {
+        case .date, .datetime:
+            if let expression = param.defaultExpression {
+                if expression.parameters.contains(param.name) {
+                    error(param.location, "the default of '\(param.name)' refers to itself; expected other parameters or a date")
+                }
+                if !expression.steps.isEmpty {
+                    error(param.location, "the default of '\(param.name)' cannot use a step's completion; expected parameters, 'start' or a date")
+                }
+            }
+        case .number:
+            if Int(text) == nil { error(param.location, "the default of '\(param.name)' must be a whole number; found '\(text)'") }
+        case .unit:
+            if let chart = checker.orgChart, chart.units[text] == nil {
+                error(param.location, "the default of '\(param.name)' is not a unit of the org chart: '\(text)'")
+            }
+        case .text:
+            break
+        }
+    }
+
+    // MARK: Steps
+
+    mutating func parseStep(_ node: Node) -> StepDefinition? {
+        let name = node["id"]?.string.map { "step '\($0)'" } ?? "a step"
+        guard var reader = MappingReader(node, in: file, what: name, diagnostics: &diagnostics) else { return nil }
+        let id = reader.string("id", required: true)
+        let what = id.map { "step '\($0)'" } ?? "a step"
+        if let id, let idNode = reader.value("id"), !RoleReference.isIdentifier(id) {
+            error(file.location(of: idNode), "step id '\(id)' must be ASCII letters, digits, '-' or '_' (such as publish-voter-list)")
+        }
+        let title = reader.string("title", required: true)
+        var at: Located<TimeExpression>?
+        if let text = reader.string("at"), let atNode = reader.value("at") {
+            at = timeExpression(text, node: atNode).map { Located($0, at: file.location(of: atNode)) }
+        }
+        var deadline: Located<TimeExpression>?
+        if let text = reader.string("deadline"), let deadlineNode = reader.value("deadline") {
+            deadline = timeExpression(text, node: deadlineNode).map { Located($0, at: file.location(of: deadlineNode)) }
+        }
+        var after: [Located<String>] = []
+        for afterNode in reader.sequence("after", allowSingle: true) ?? [] {
+            if let text = file.text(afterNode, what: "an 'after' entry", diagnostics: &diagnostics) {
+                after.append(Located(text, at: file.location(of: afterNode)))
+            }
+        }
+        let uses = reader.string("uses", required: true)
+        let usesLocation = reader.value("uses").map(file.location(of:)) ?? file.location(of: node)
+        let withNode = reader.value("with")
+        let with = withNode.map { YAMLValue($0, in: file) }
+        if let uses { validatePluginInput(plugin: uses, input: with, stepID: id ?? "?", usesLocation: usesLocation) }
+
+        var ack: AckPolicy?
+        if var ackReader = reader.mapping("ack") {
+            var policy = AckPolicy(location: file.location(of: ackReader.node))
+            if let text = ackReader.string("within"), let n = ackReader.value("within") { policy.within = duration(text, node: n, key: "ack.within") }
+            if let text = ackReader.string("repeat"), let n = ackReader.value("repeat") { policy.repeat = duration(text, node: n, key: "ack.repeat") }
+            if var escalateReader = ackReader.mapping("escalate") {
+                let plugin = escalateReader.string("uses") ?? "escalate"
+                let pluginLocation = escalateReader.value("uses").map(file.location(of:)) ?? file.location(of: escalateReader.node)
+                let escalateWith = escalateReader.value("with").map { YAMLValue($0, in: file) }
+                validatePluginInput(plugin: plugin, input: escalateWith, stepID: id ?? "?", usesLocation: pluginLocation)
+                diagnostics += escalateReader.finish()
+                policy.escalate = EscalationPolicy(uses: Located(plugin, at: pluginLocation), with: escalateWith, location: file.location(of: escalateReader.node))
+                if policy.within == nil && deadline == nil {
+                    error(file.location(of: escalateReader.node), "\(what) escalates but has neither 'ack.within' nor 'deadline'; expected one of them to say when escalation starts")
+                }
+            }
+            diagnostics += ackReader.finish()
+            ack = policy
+        }
+        diagnostics += reader.finish()
+        guard let id, let title, let uses, let idNode = reader.value("id") else { return nil }
+        return StepDefinition(
+            id: Located(id, at: file.location(of: idNode)), title: title, at: at, after: after,
+            deadline: deadline, uses: Located(uses, at: usesLocation), with: with, ack: ack,
+            location: file.location(of: node)
+        )
+    }
+
+    mutating func validatePluginInput(plugin: String, input: YAMLValue?, stepID: String, usesLocation: SourceLocation) {
+        guard let validator = checker.plugins[plugin] else {
+            error(usesLocation, "unknown plugin '\(plugin)' in 'uses'; expected one of: \(checker.plugins.names.joined(separator: ", "))")
+            return
+        }
+        var check = StepInputCheck(stepID: stepID, plugin: plugin, usesLocation: usesLocation)
+        validator.validate(input, check: &check)
+        diagnostics += check.diagnostics
+        for value in check.templates { checkTemplate(value) }
+        for (reference, location) in check.roleReferences { checkRoleReference(reference, at: location) }
+    }
+
+    mutating func duration(_ text: String, node: Node, key: String) -> TimeOffset? {
+        do {
+            let offset = try TimeOffset.parse(text)
+            if offset.amount == 0 { error(file.location(of: node), "'\(key)' must be longer than zero; expected a duration such as '2 days'") }
+            return offset
+        } catch {
+            self.error(file.location(in: node, offset: error.offset), "'\(key)': \(error.message)")
+            return nil
+        }
+    }
+
+    // MARK: Expressions, templates, roles
+
+    /// Parses a time expression at a node and checks the names it reads.
+    mutating func timeExpression(_ text: String, node: Node) -> TimeExpression? {
+        do {
+            let expression = try TimeExpression.parse(text)
+            checkNames(in: expression, at: file.location(of: node))
+            return expression
+        } catch {
+            self.error(file.location(in: node, offset: error.offset), "cannot read time expression: \(error.message)")
+            return nil
+        }
+    }
+
+    mutating func checkNames(in expression: TimeExpression, at location: SourceLocation) {
+        for name in expression.parameters {
+            guard let param = params.first(where: { $0.name == name }) else {
+                error(location, "parameter '\(name)' is used but not declared; expected one of the params: \(declaredNames)")
+                continue
+            }
+            if param.type != .date && param.type != .datetime {
+                error(location, "parameter '\(name)' is of type \(param.type.rawValue); expected a date or datetime parameter in a time expression")
+            }
+        }
+        for step in expression.steps { stepReferences.append((step, location)) }
+        if case let .date(date) = expression.base { checkCovered(date, at: location) }
+        if case let .dateTime(dateTime) = expression.base { checkCovered(dateTime.date, at: location) }
+        if expression.adjustment == .civilDeadline && expression.countsBackwards {
+            warning(location, "'civil-deadline' (民法典 art. 203) applies to periods counted forward, but '\(expression)' counts backwards; expected 'previous-workday' for a latest date before an event")
+        }
+    }
+
+    var declaredNames: String {
+        params.isEmpty ? "(none declared)" : params.map(\.name).joined(separator: ", ")
+    }
+
+    mutating func checkCovered(_ date: CivilDate, at location: SourceLocation) {
+        guard let calendar, !calendar.covers(year: date.year) else { return }
+        let covered = calendar.coveredYears.map(String.init).joined(separator: ", ")
+        warning(location, "\(date) lies in \(date.year), which calendar '\(calendar.id)' does not cover (it covers \(covered)); workdays there are counted from weekends only and marked provisional")
+    }
+
+    mutating func checkTemplate(_ value: YAMLValue) {
+        guard let text = value.string else { return }
+        let placeholders: [Template.Placeholder]
+        do {
+            placeholders = try Template.placeholders(in: text)
+        } catch {
+            self.error(contentLocation(value.location, offset: error.offset, text: text), "bad template: \(error.message)")
+            return
+        }
+        for placeholder in placeholders {
+            let location = contentLocation(value.location, offset: placeholder.offset, text: text)
+            do {
+                switch try Template.reference(placeholder.text) {
+                case let .param(name, attribute):
+                    guard let param = params.first(where: { $0.name == name }) else {
+                        error(location, "parameter '\(name)' is used in '{{\(placeholder.text)}}' but not declared; expected one of the params: \(declaredNames)")
+                        continue
+                    }
+                    if let attribute {
+                        if param.type != .unit {
+                            error(location, "'\(name)' is a \(param.type.rawValue) parameter and has no '.\(attribute)'; expected '{{\(name)}}'")
+                        } else if !Template.unitAttributes.contains(attribute) {
+                            error(location, "unknown unit attribute '\(attribute)'; expected one of: \(Template.unitAttributes.joined(separator: ", "))")
+                        }
+                    }
+                case let .step(id, _):
+                    stepReferences.append((id, location))
+                case .builtIn:
+                    break
+                case let .time(expression):
+                    checkNames(in: expression, at: location)
+                }
+            } catch {
+                self.error(location.advanced(by: error.offset), "cannot read '{{\(placeholder.text)}}': \(error.message)")
+            }
+        }
+    }
+
+    /// The location of `offset` inside a one-line scalar written at `location` (skipping an
+    /// opening quote found in the source).
+    func contentLocation(_ location: SourceLocation, offset: Int, text: String) -> SourceLocation {
+        guard !text.contains("\n") else { return location }
+        let lines = file.text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard location.line - 1 < lines.count else { return location }
+        let line = Array(lines[location.line - 1].unicodeScalars)
+        var result = location
+        if location.column - 1 < line.count {
+            let c = line[location.column - 1]
+            if c == "\"" || c == "'" { result.column += 1 }
+            else if c == "|" || c == ">" { return location }
+        }
+        result.column += offset
+        return result
+    }
+
+    mutating func checkRoleReference(_ reference: RoleReference, at location: SourceLocation) {
+        if reference.scope == .ownUnit {
+            guard let unitParam = params.first(where: { $0.name == "unit" }), unitParam.type == .unit else {
+                error(location, "'\(reference)' refers to the instance's unit, but the workflow has no parameter 'unit' of type unit; expected params: { unit: { type: unit } }")
+                return
+            }
+        }
+        guard let chart = checker.orgChart else { return }
+        let kinds = params.first(where: { $0.name == "unit" })?.kinds.map(Set.init)
+        if let problem = chart.problem(with: reference, instanceKinds: kinds) {
+            error(location, problem)
+        }
+    }
+
+    // MARK: Cross-step checks
+
+    mutating func checkSteps(_ steps: [StepDefinition]) {
+        var firstLine: [String: Int] = [:]
+        for step in steps {
+            if let line = firstLine[step.id.value] {
+                error(step.id.location, "duplicate step id '\(step.id.value)' (first given on line \(line)); expected each step id once")
+            } else {
+                firstLine[step.id.value] = step.id.location.line
+            }
+        }
+        let ids = steps.map(\.id.value)
+        let known = Set(ids)
+        let list = ids.isEmpty ? "(no steps)" : Array(Set(ids)).sorted().joined(separator: ", ")
+        for step in steps {
+            for dependency in step.after {
+                if !known.contains(dependency.value) {
+                    error(dependency.location, "'after' names unknown step '\(dependency.value)'; expected one of: \(list)")
+                } else if dependency.value == step.id.value {
+                    error(dependency.location, "step '\(step.id.value)' waits for itself in 'after'; expected another step")
+                }
+            }
+        }
+        for reference in stepReferences where !known.contains(reference.id) {
+            error(reference.location, "unknown step '\(reference.id)' in steps.\(reference.id); expected one of: \(list)")
+        }
+        checkCycles(steps)
+    }
+
+    /// Reports each dependency cycle once, at the dependency of its first step (in file order)
+    /// that leads into the cycle.
+    mutating func checkCycles(_ steps: [StepDefinition]) {
+        var edges: [String: [Located<String>]] = [:]
+        for step in steps where edges[step.id.value] == nil {
+            edges[step.id.value] = step.dependencies.filter { $0.value != step.id.value }
+        }
+        let order = steps.map(\.id.value)
+        var state: [String: Int] = [:]  // 1 on the stack, 2 done
+        var stack: [String] = []
+        var reported: [Set<String>] = []
+        var found: [Diagnostic] = []
+        func visit(_ id: String) {
+            state[id] = 1
+            stack.append(id)
+            for dependency in edges[id] ?? [] where edges[dependency.value] != nil {
+                let next = dependency.value
+                if state[next] == 1 {
+                    let members = Array(stack[stack.firstIndex(of: next)!...])
+                    let set = Set(members)
+                    guard !reported.contains(set) else { continue }
+                    reported.append(set)
+                    // Name the cycle from its earliest step in the file, each waiting for the next.
+                    let first = members.min { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }!
+                    let index = members.firstIndex(of: first)!
+                    let rotated = Array(members[index...] + members[..<index]) + [first]
+                    let location = edges[first]!.first { set.contains($0.value) }!.location
+                    found.append(.error(location, "dependency cycle: \(rotated.joined(separator: " → ")) (each waits for the next); expected steps that do not wait for each other in a circle"))
+                } else if state[next] == nil {
+                    visit(next)
+                }
+            }
+            stack.removeLast()
+            state[id] = 2
+        }
+        for id in order where state[id] == nil { visit(id) }
+        diagnostics += found
+    }
+}
+extension SourceLocation {
+    func advanced(by columns: Int) -> SourceLocation {
+        SourceLocation(file: file, line: line, column: column + columns)
+    }
+}

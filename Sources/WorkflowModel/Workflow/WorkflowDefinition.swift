@@ -1,0 +1,112 @@
+/// A value and where it was written.
+public struct Located<Value: Hashable & Sendable>: Hashable, Sendable {
+    public var value: Value
+    public var location: SourceLocation
+
+    public init(_ value: Value, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}
+
+/// A parsed and validated workflow file (DESIGN.md §4, docs/workflow-language.md).
+public struct WorkflowDefinition: Hashable, Sendable {
+    /// `workflow:` — the id used by `huaying start` and `plan`.
+    public var id: Located<String>
+    public var title: String
+    public var params: [ParamDefinition]
+    /// `calendar:` — a calendar id (default `cn-mainland`).
+    public var calendar: Located<String>
+    /// `default_time:` — the time of day for date-only values (default 09:00).
+    public var defaultTime: TimeOfDay
+    public var steps: [StepDefinition]
+    /// The file it came from.
+    public var file: String
+
+    public func param(_ name: String) -> ParamDefinition? { params.first { $0.name == name } }
+    public func step(_ id: String) -> StepDefinition? { steps.first { $0.id.value == id } }
+}
+
+/// The type of a parameter.
+public enum ParamType: String, Hashable, Sendable, Codable, CaseIterable {
+    /// A unit id from the org chart.
+    case unit
+    /// A date YYYY-MM-DD.
+    case date
+    /// A date and time YYYY-MM-DDTHH:MM.
+    case datetime
+    /// Free text.
+    case text
+    /// A whole number.
+    case number
+}
+
+/// One entry of `params:`.
+public struct ParamDefinition: Hashable, Sendable {
+    public var name: String
+    public var type: ParamType
+    public var title: String
+    /// `default:` as written (a time expression for date and datetime parameters).
+    public var defaultText: String?
+    /// The parsed default of a date or datetime parameter.
+    public var defaultExpression: TimeExpression?
+    /// For unit parameters: the kinds allowed (nil: any).
+    public var kinds: [UnitKind]?
+    public var location: SourceLocation
+}
+
+/// One entry of `steps:`.
+public struct StepDefinition: Hashable, Sendable {
+    public var id: Located<String>
+    public var title: String
+    /// `at:` — when the step falls due (nil: at start, or when its `after:` steps complete).
+    public var at: Located<TimeExpression>?
+    /// `after:` — steps that must complete first.
+    public var after: [Located<String>]
+    /// `deadline:` — the latest time the work must be done (statutory limit), shown by plan.
+    public var deadline: Located<TimeExpression>?
+    /// `uses:` — the plugin that runs the step.
+    public var uses: Located<String>
+    /// `with:` — the plugin's input.
+    public var with: YAMLValue?
+    public var ack: AckPolicy?
+    public var location: SourceLocation
+
+    /// The steps this one waits for: `after:` and any `steps.X.done` in `at:`/`deadline:`.
+    public var dependencies: [Located<String>] {
+        var result = after
+        for expression in [at, deadline].compactMap({ $0 }) {
+            for step in expression.value.steps where !result.contains(where: { $0.value == step }) {
+                result.append(Located(step, at: expression.location))
+            }
+        }
+        return result
+    }
+}
+
+/// `ack:` — how a step waits for a person's acknowledgement.
+public struct AckPolicy: Hashable, Sendable {
+    /// How long after the step falls due the acknowledgement is expected (nil: until `deadline`).
+    public var within: TimeOffset?
+    /// Remind again this often until acknowledged.
+    public var `repeat`: TimeOffset?
+    public var escalate: EscalationPolicy?
+    public var location: SourceLocation
+}
+
+/// `ack.escalate:` — who is told, one level per `every`, when nobody acknowledges in time.
+public struct EscalationPolicy: Hashable, Sendable {
+    public var uses: Located<String>
+    public var with: YAMLValue?
+    public var location: SourceLocation
+
+    /// The escalate plugin's `chain:` (role references, lowest level first).
+    public var chain: [RoleReference] {
+        (with?["chain"]?.items ?? []).compactMap { $0.string.flatMap(RoleReference.init) }
+    }
+
+    /// The escalate plugin's `every:`.
+    public var every: TimeOffset? {
+        with?["every"]?.string.flatMap { try? TimeOffset.parse($0) }
+    }
+}
