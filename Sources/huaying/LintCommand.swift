@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import WorkflowModel
+
+/// `huaying lint [PATH...]`: checks workflow files, the org chart and the calendars offline.
+struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check workflow files, the org chart and the calendars (offline).",
+        discussion: """
+            Prints each problem as `file:line:col: error|warning: message`. PATH is a workflow \
+            file or a folder of them (default: the configured workflows folder); the org chart \
+            (paths.staff) and the calendars (paths.calendars) are always checked too. \
+            Exits 0 when there are no errors (warnings allowed), 1 when there are.
+            """
+    )
+
+    @OptionGroup var globals: GlobalOptions
+
+    @Flag(name: .long, help: "Print the findings as JSON.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("Workflow files or folders (default: the configured workflows folder).", valueName: "path"))
+    var paths: [String] = []
+
+    struct Output: Encodable {
+        struct Finding: Encodable {
+            var file: String
+            var line: Int?
+            var column: Int?
+            var severity: String
+            var message: String
+        }
+
+        var files: [String]
+        var errors: Int
+        var warnings: Int
+        var diagnostics: [Finding]
+    }
+
+    func run() throws {
+        let config = try globals.loadConfig()
+        let report = Linter.lint(paths: paths.isEmpty ? [config.workflowsDirectory] : paths, config: config)
+        if json {
+            try OfflineOutput.printJSON(Output(
+                files: report.files.map(OfflineOutput.shortPath),
+                errors: report.errorCount,
+                warnings: report.warningCount,
+                diagnostics: report.diagnostics.map {
+                    .init(file: OfflineOutput.shortPath($0.file), line: $0.line, column: $0.column, severity: $0.severity.rawValue, message: $0.message)
+                }
+            ))
+        } else {
+            // One write, so the summary on stderr cannot land in the middle of the findings.
+            let text = report.diagnostics.map { OfflineOutput.text(of: $0) + "\n" }.joined()
+            FileHandle.standardOutput.write(Data(text.utf8))
+            let files = report.files.count == 1 ? "1 file" : "\(report.files.count) files"
+            if report.diagnostics.isEmpty {
+                printError("\(files) checked: no problems")
+            } else {
+                printError("\(files) checked: \(count(report.errorCount, "error")), \(count(report.warningCount, "warning"))")
+            }
+        }
+        if report.errorCount > 0 { throw ExitCode(ExitStatus.failed) }
+    }
+
+    private func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+}

@@ -1,0 +1,258 @@
+import ArgumentParser
+import Foundation
+import WorkflowModel
+
+/// `huaying plan WORKFLOW --param k=v… [--start T]`: the dated timeline of one instance, offline.
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the dated timeline of one instance of a workflow (offline).",
+        discussion: """
+            WORKFLOW is a workflow file or the id of one in the configured workflows folder. \
+            For each step: when it falls due (with the weekday), its deadline, who gets it \
+            (resolved through the org chart) and when it escalates. Marks: [day off: …] a \
+            weekend or holiday, [provisional] a year the calendar does not cover, [past] \
+            before now, [moved from …] shifted by an adjustment, [est.] depends on when \
+            earlier steps complete (assumed: when they fall due). Exits 1 when the workflow \
+            has errors, 2 for bad parameters.
+            """
+    )
+
+    @OptionGroup var globals: GlobalOptions
+
+    @Flag(name: .long, help: "Print the plan as JSON.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("A workflow file or workflow id.", valueName: "workflow"))
+    var workflow: String
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A parameter value (repeatable), e.g. --param election_day=2026-12-20.", valueName: "name=value"))
+    var param: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("When the instance starts: YYYY-MM-DD, YYYY-MM-DDTHH:MM or now (default: now).", valueName: "time"))
+    var start: String = "now"
+
+    @Option(name: .long, help: ArgumentHelp("What counts as now when marking past dates (default: the current time).", valueName: "time"))
+    var now: String = "now"
+
+    func validate() throws {
+        for item in param where !item.contains("=") || item.hasPrefix("=") {
+            throw ValidationError("--param '\(item)' must be name=value, e.g. --param election_day=2026-12-20")
+        }
+    }
+
+    var givenParams: [String: String] {
+        var result: [String: String] = [:]
+        for item in param {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return result
+    }
+
+    func run() throws {
+        let config = try globals.loadConfig()
+        let zone = config.timeZone
+        guard let startInstant = OfflineOutput.instant(start, zone: zone) else {
+            printError("error: --start '\(start)' is not a time; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or now")
+            throw ExitCode(ExitStatus.usage)
+        }
+        guard let nowInstant = OfflineOutput.instant(now, zone: zone) else {
+            printError("error: --now '\(now)' is not a time; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or now")
+            throw ExitCode(ExitStatus.usage)
+        }
+        guard let path = WorkflowLocator.path(for: workflow, in: config.workflowsDirectory) else {
+            let ids = WorkflowLocator.ids(in: config.workflowsDirectory)
+            printError("error: no workflow file or id '\(workflow)'; expected a file path or one of: \(ids.isEmpty ? "(none in \(OfflineOutput.shortPath(config.workflowsDirectory)))" : ids.joined(separator: ", "))")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let support = SupportFiles(config: config)
+        for diagnostic in support.diagnostics where diagnostic.severity == .error {
+            printError(OfflineOutput.text(of: diagnostic))
+        }
+        let result = support.checker.check(path: path)
+        for diagnostic in result.diagnostics { printError(OfflineOutput.text(of: diagnostic)) }
+        guard let definition = result.definition else { throw ExitCode(ExitStatus.failed) }
+        guard let calendar = support.calendars[definition.calendar.value] else {
+            printError("error: calendar '\(definition.calendar.value)' could not be loaded")
+            throw ExitCode(ExitStatus.failed)
+        }
+        let planner = WorkflowPlanner(calendar: calendar, orgChart: support.orgChart, timeZone: zone)
+        let plan: WorkflowPlan
+        do {
+            plan = try planner.plan(definition, params: givenParams, start: startInstant, now: nowInstant)
+        } catch {
+            for message in error.messages { printError("error: \(message)") }
+            throw ExitCode(ExitStatus.usage)
+        }
+        if json {
+            try OfflineOutput.printJSON(PlanJSON(plan))
+        } else {
+            print(Self.render(plan))
+        }
+    }
+
+    // MARK: Text
+
+    static func render(_ plan: WorkflowPlan) -> String {
+        var lines: [String] = []
+        lines.append("\(plan.workflowID)  \(plan.title)  (\(OfflineOutput.shortPath(plan.file)))")
+        for param in plan.params {
+            lines.append("  \(param.name) = \(param.display)\(param.isDefault ? "  (default)" : "")")
+        }
+        lines.append("  start \(OfflineOutput.day(plan.start.date)) \(plan.start.local.time) · calendar \(plan.calendarID) · \(plan.timeZone)")
+        lines.append("")
+        var rows: [[String]] = [["#", "STEP", "DUE", "DEADLINE", "WHO"]]
+        for (index, step) in plan.steps.enumerated() {
+            let who = step.assignees.isEmpty ? (step.uses == "record" ? "(record)" : "—") : step.assignees.map(assignee).joined(separator: "; ")
+            rows.append(["\(index + 1)", step.id, time(step.due), step.deadline.map(time) ?? "", who])
+            rows.append(["", "  " + step.title, "", "", ""])
+            if let ackBy = step.ackBy, step.ack(differsFrom: step.deadline) {
+                var note = "ack by \(time(ackBy))"
+                if let every = step.repeatEvery { note += ", reminded every \(every)" }
+                rows.append(["", "", note, "", ""])
+            } else if let every = step.repeatEvery {
+                rows.append(["", "", "reminded every \(every) until acknowledged", "", ""])
+            }
+            for escalation in step.escalations {
+                rows.append(["", "  ↳ escalate \(escalation.level)", time(escalation.at), "", assignee(escalation.to)])
+            }
+        }
+        lines.append(OfflineOutput.table(rows))
+        if !plan.warnings.isEmpty {
+            lines.append("")
+            lines += plan.warnings.map { "warning: \($0)" }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func time(_ time: PlannedTime) -> String {
+        var text = "\(OfflineOutput.day(time.date)) \(time.local.time)"
+        if let from = time.movedFrom { text += " [moved from \(from)]" }
+        if !time.dayKind.isWorkday {
+            text += " [day off: \(time.dayKind.holidayName ?? "weekend")]"
+        }
+        if time.provisional { text += " [provisional]" }
+        if time.isEstimate { text += " [est.]" }
+        if time.isPast { text += " [past]" }
+        return text
+    }
+
+    static func assignee(_ assignee: PlannedAssignee) -> String {
+        if let problem = assignee.problem { return "\(assignee.reference): ✗ \(problem)" }
+        let people = assignee.people.map { "\($0.name)(\($0.user))" }.joined(separator: ", ")
+        return "\(assignee.unitName ?? "")·\(assignee.reference.split(separator: "@")[0]): \(people)"
+    }
+}
+
+extension PlannedStep {
+    /// Whether the acknowledgement time is worth its own line (it is not just the deadline).
+    func ack(differsFrom deadline: PlannedTime?) -> Bool {
+        guard let ackBy else { return false }
+        return ackBy.instant != deadline?.instant
+    }
+}
+
+/// The JSON shape of a plan.
+struct PlanJSON: Encodable {
+    struct Time: Encodable {
+        var local: String
+        var date: String
+        var weekday: String
+        var instant: String
+        var formula: String?
+        var dayKind: String
+        var holiday: String?
+        var provisional: Bool
+        var past: Bool
+        var estimate: Bool
+        var movedFrom: String?
+
+        init(_ time: PlannedTime) {
+            local = time.local.description
+            date = time.date.description
+            weekday = time.date.weekday.rawValue
+            instant = ISO8601DateFormatter().string(from: time.instant)
+            formula = time.formula
+            dayKind = time.dayKind.code
+            holiday = time.dayKind.holidayName
+            provisional = time.provisional
+            past = time.isPast
+            estimate = time.isEstimate
+            movedFrom = time.movedFrom?.description
+        }
+    }
+
+    struct Assignee: Encodable {
+        struct Person: Encodable {
+            var user: String
+            var name: String
+        }
+
+        var reference: String
+        var unit: String?
+        var unitName: String?
+        var people: [Person]
+        var problem: String?
+
+        init(_ assignee: PlannedAssignee) {
+            reference = assignee.reference
+            unit = assignee.unitID
+            unitName = assignee.unitName
+            people = assignee.people.map { .init(user: $0.user, name: $0.name) }
+            problem = assignee.problem
+        }
+    }
+
+    struct Escalation: Encodable {
+        var level: Int
+        var at: Time
+        var to: Assignee
+    }
+
+    struct Step: Encodable {
+        var id: String
+        var title: String
+        var uses: String
+        var after: [String]
+        var due: Time
+        var deadline: Time?
+        var ackBy: Time?
+        var repeatEvery: String?
+        var assignees: [Assignee]
+        var escalations: [Escalation]
+    }
+
+    struct Param: Encodable {
+        var name: String
+        var title: String
+        var value: String
+        var isDefault: Bool
+    }
+
+    var workflow: String
+    var title: String
+    var file: String
+    var calendar: String
+    var timeZone: String
+    var start: Time
+    var params: [Param]
+    var steps: [Step]
+    var warnings: [String]
+
+    init(_ plan: WorkflowPlan) {
+        workflow = plan.workflowID
+        title = plan.title
+        file = OfflineOutput.shortPath(plan.file)
+        calendar = plan.calendarID
+        timeZone = plan.timeZone
+        start = Time(plan.start)
+        params = plan.params.map { .init(name: $0.name, title: $0.title, value: $0.value, isDefault: $0.isDefault) }
+        steps = plan.steps.map { step in
+            Step(id: step.id, title: step.title, uses: step.uses, after: step.after, due: Time(step.due),
+                 deadline: step.deadline.map(Time.init), ackBy: step.ackBy.map(Time.init), repeatEvery: step.repeatEvery,
+                 assignees: step.assignees.map(Assignee.init),
+                 escalations: step.escalations.map { Escalation(level: $0.level, at: Time($0.at), to: Assignee($0.to)) })
+        }
+        warnings = plan.warnings
+    }
+}

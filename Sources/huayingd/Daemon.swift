@@ -1,0 +1,191 @@
+import ControlProtocol
+import EventLoop
+import Foundation
+import Logging
+import SQLiteStore
+import WorkflowModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The running daemon: owns the loop, the store, the lock, the control socket and the signal
+/// handles, and tears them all down in order.
+///
+/// - Important: Everything here lives on the loop thread (the main thread).
+final class Daemon {
+    let config: HuayingConfig
+    let logger: Logger
+    private let loop: EventLoop
+    private let lock: StateDirectoryLock
+    private let database: Database
+    private var server: ControlServer?
+    private var signals: [SignalHandle] = []
+    private let startedAt = Date()
+    private var runID: Int64 = 0
+    private var stopping = false
+
+    /// Opens everything; on failure, releases what was opened and throws.
+    init(config: HuayingConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
+        lock = try StateDirectoryLock(path: config.lockPath)
+
+        var options = DatabaseOptions()
+        options.synchronous = DatabaseOptions.Synchronous(rawValue: config.sqliteSynchronous.rawValue.uppercased()) ?? .full
+        database = try Database(path: config.databasePath, options: options)
+        let applied = try StateSchema.migrator().migrate(database)
+        for name in applied { logger.info("schema migration applied", metadata: ["migration": "\(name)"]) }
+        let crashed = try database.queryOne("SELECT count(*) AS n FROM daemon_run WHERE outcome IS NULL")?.int("n") ?? 0
+        if crashed > 0 {
+            logger.warning("previous run did not stop cleanly; resuming from the last commit", metadata: ["runs": "\(crashed)"])
+            try database.execute("UPDATE daemon_run SET outcome = 'crashed' WHERE outcome IS NULL")
+        }
+        loop = try EventLoop()
+        do {
+            try installSignalHandlers()
+            if try ControlSocketPath.prepare(config.socketPath) {
+                logger.notice("removed stale control socket", metadata: ["socket": "\(config.socketPath)"])
+            }
+            server = try ControlServer(loop: loop, path: config.socketPath, logger: logger) { [unowned self] request, caller in
+                self.handle(request, from: caller)
+            }
+            // Recorded last, so a start that fails above leaves no run behind to be mistaken for a crash.
+            try database.execute("INSERT INTO daemon_run (started_at, pid, version) VALUES (?, ?, ?)",
+                                 [.text(Self.iso8601(startedAt)), .integer(Int64(getpid())), .text(HuayingVersion.current)])
+            runID = database.lastInsertRowID
+        } catch {
+            closeHandles()
+            try? loop.close()
+            throw error
+        }
+    }
+
+    /// Runs the loop until a stop signal, then tears down. Returns the exit status.
+    func run() -> Int32 {
+        logger.info("huayingd ready", metadata: [
+            "version": "\(HuayingVersion.current)", "socket": "\(config.socketPath)",
+            "state": "\(config.databasePath)", "pid": "\(getpid())",
+        ])
+        loop.run()
+        return shutdown()
+    }
+
+    private func installSignalHandlers() throws {
+        for signal in [SIGTERM, SIGINT, SIGHUP] {
+            let handle = try SignalHandle(loop: loop)
+            signals.append(handle)
+            try handle.start(signal) { [unowned self] number in self.received(signal: number) }
+        }
+    }
+
+    private func received(signal: Int32) {
+        switch signal {
+        case SIGHUP:
+            logger.notice("SIGHUP received; reloading workflows and configuration is not built yet, nothing changed")
+        default:
+            stop(reason: signal == SIGTERM ? "SIGTERM" : "SIGINT")
+        }
+    }
+
+    /// Stops accepting work and ends `run()` (idempotent). The signal handles stay open until
+    /// `shutdown()`, so a second SIGTERM meanwhile is absorbed rather than killing the process.
+    func stop(reason: String) {
+        guard !stopping else { return }
+        stopping = true
+        logger.info("stopping", metadata: ["reason": "\(reason)"])
+        server?.close()
+        server = nil
+        loop.stop()
+    }
+
+    private func closeHandles() {
+        server?.close()
+        server = nil
+        for handle in signals { handle.close() }
+        signals.removeAll()
+    }
+
+    /// Closes the loop, the store and the lock; removes the socket file.
+    private func shutdown() -> Int32 {
+        var status: Int32 = 0
+        closeHandles()
+        do {
+            try loop.close()
+        } catch {
+            logger.error("event loop did not close cleanly", metadata: ["error": "\(error)"])
+            status = 1
+        }
+        do {
+            try database.execute("UPDATE daemon_run SET stopped_at = ?, outcome = 'stopped' WHERE id = ?",
+                                 [.text(Self.iso8601(Date())), .integer(runID)])
+            try database.close()
+        } catch {
+            logger.error("closing the state database failed", metadata: ["error": "\(error)"])
+            status = 1
+        }
+        // PipeServer.close() removed the socket file; a stale one is removed at the next start.
+        lock.release()
+        logger.info("stopped", metadata: ["status": "\(status)"])
+        return status
+    }
+
+    // MARK: - Control requests
+
+    private static let commands = ["status"]
+
+    /// The single entry point for every control request. Authorization (which caller may run
+    /// which command, and act as whom) belongs here, before dispatch.
+    private func handle(_ request: ControlRequest, from caller: Caller) -> ControlResponse {
+        if request.actAs != nil {
+            return .failure(ControlError(code: "not_supported",
+                                         message: "--as is not supported yet: acting for another user comes with staff authorization"))
+        }
+        do {
+            switch request.command {
+            case "status":
+                return .success(try ControlCoding.value(status()))
+            default:
+                return .failure(.unknownCommand(request.command, known: Self.commands))
+            }
+        } catch {
+            logger.error("control request failed", metadata: ["command": "\(request.command)", "error": "\(error)"])
+            return .failure(ControlError(code: "internal_error", message: "\(request.command) failed: \(error)"))
+        }
+    }
+
+    private func status() throws -> StatusResult {
+        let runs = try database.queryOne("SELECT count(*) AS n FROM daemon_run")?.int("n") ?? 0
+        let unclean = try database.queryOne("SELECT count(*) AS n FROM daemon_run WHERE outcome = 'crashed'")?.int("n") ?? 0
+        let now = Date()
+        return StatusResult(
+            daemonVersion: HuayingVersion.current,
+            pid: getpid(),
+            startedAt: Self.iso8601(startedAt),
+            uptimeSeconds: (now.timeIntervalSince(startedAt) * 1000).rounded() / 1000,
+            clockMode: "real",
+            now: Self.iso8601(now, zone: config.timeZone),
+            timeZone: config.timeZone.identifier,
+            statePath: config.databasePath,
+            socketPath: config.socketPath,
+            configPath: config.file,
+            counts: [
+                "requests_served": server?.requestsServed ?? 0,
+                "requests_refused": server?.requestsRefused ?? 0,
+                "open_connections": server?.openConnections ?? 0,
+                "daemon_runs": Int(runs),
+                "crashed_runs": Int(unclean),
+            ])
+    }
+
+    static func iso8601(_ date: Date, zone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = zone
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+@available(*, unavailable)
+extension Daemon: Sendable {}

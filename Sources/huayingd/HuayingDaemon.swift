@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WorkflowModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `huayingd`: the workflow daemon, in the foreground (systemd runs it as a service).
+@main
+struct HuayingDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "huayingd",
+        abstract: "The Huaying workflow daemon: runs the timed steps of governance workflows.",
+        discussion: """
+            Runs in the foreground until SIGTERM or SIGINT (then closes everything and exits 0). \
+            SIGHUP is logged. Exit codes: 0 clean stop or valid config; 1 could not start or \
+            stop cleanly; 2 bad command line or config file.
+            """,
+        version: HuayingVersion.current
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The config file (default: $HUAYING_CONFIG, ./etc/huaying.yaml, /etc/huaying/huaying.yaml).", valueName: "path"))
+    var config: String?
+
+    @Flag(name: .long, help: "Validate the config file and exit (0 valid, 2 invalid).")
+    var checkConfig = false
+
+    @Option(name: .long, help: ArgumentHelp("Use this state directory instead of the config's (database and lock).", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Listen on this socket instead of the config's.", valueName: "path"))
+    var socket: String?
+
+    func run() throws {
+        let path = config ?? HuayingConfig.defaultPath()
+        var settings: HuayingConfig
+        do {
+            settings = try HuayingConfig.load(path: path)
+        } catch {
+            for diagnostic in error.diagnostics { printError("huayingd: \(diagnostic)") }
+            throw ExitCode(2)
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        if let stateDir { settings.stateDirectory = HuayingConfig.absolute(stateDir, relativeTo: cwd) }
+        if let socket { settings.socketPath = HuayingConfig.absolute(socket, relativeTo: cwd) }
+
+        if checkConfig {
+            print("\(settings.file): configuration is valid")
+            print("  state:     \(settings.databasePath)")
+            print("  socket:    \(settings.socketPath)")
+            print("  workflows: \(settings.workflowsDirectory)")
+            print("  staff:     \(settings.staffFile)")
+            print("  calendars: \(settings.calendarsDirectory)")
+            print("  time zone: \(settings.timeZone.identifier)")
+            return
+        }
+
+        // A client that hangs up mid-response must not kill the daemon.
+        signal(SIGPIPE, SIG_IGN)
+        // The signal mask is inherited across exec: a launcher that blocks signals (a test
+        // runner's worker thread, some supervisors) would leave SIGTERM pending forever.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        pthread_sigmask(SIG_SETMASK, &unblocked, nil)
+        let level = Logger.Level(rawValue: settings.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = JournalLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "huayingd")
+
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(config: settings, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        let status = daemon.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

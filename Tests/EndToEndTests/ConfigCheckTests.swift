@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// `huayingd --check-config` and start-up with a broken config file.
+@Suite struct ConfigCheckTests {
+    @Test func checkConfigAcceptsAValidFileAndStartsNothing() throws {
+        let site = try TestSite()
+        defer { site.remove() }
+        let result = try runProgram(Binaries.path("huayingd"), ["--config", site.configPath, "--check-config"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("configuration is valid"))
+        #expect(result.stdout.contains("socket:    \(site.socketPath)"))
+        #expect(!FileManager.default.fileExists(atPath: site.stateDirectory), "checking must not create state")
+    }
+
+    @Test func aBrokenConfigNamesTheKeyAndPositionAndExits2() throws {
+        let site = try TestSite()
+        defer { site.remove() }
+        try """
+            paths:
+              state_dir: ../state
+              socket: ../run/huaying.sock
+              workflows: ../workflows
+              staff: staff.yaml
+              calendars: calendars
+            log_level: loud
+            """.write(toFile: site.configPath, atomically: true, encoding: .utf8)
+        for arguments in [["--check-config"], []] {
+            let result = try runProgram(Binaries.path("huayingd"), ["--config", site.configPath] + arguments)
+            #expect(result.status == 2)
+            #expect(result.stderr == "huayingd: \(site.configPath):7:12: error: 'log_level' must be one of trace, debug, info, notice, warning, error, critical; found 'loud'\n")
+        }
+        #expect(!FileManager.default.fileExists(atPath: site.socketPath))
+    }
+
+    @Test func aMissingConfigFileIsNamed() throws {
+        let result = try runProgram(Binaries.path("huayingd"), ["--config", "/tmp/hy-missing/huaying.yaml", "--check-config"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "huayingd: /tmp/hy-missing/huaying.yaml: error: cannot read file: No such file or directory\n")
+    }
+}

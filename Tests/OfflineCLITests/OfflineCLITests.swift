@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+
+/// Runs the real `huaying` binary (built because this target depends on it) against a
+/// temporary config that points at the checkout's calendars, org chart and workflows.
+enum HuayingBinary {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// Next to the test bundle (SwiftPM puts products in one folder), else `.build/debug`.
+    static var path: String {
+        let fileManager = FileManager.default
+        var candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("huaying").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("huaying").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("huaying").path,
+        ]
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("huaying").path)
+        }
+        candidates.append(packageRoot + "/.build/debug/huaying")
+        return candidates.first { fileManager.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Writes a config into a fresh temporary folder and returns its path.
+    static func makeConfig(staff: String = packageRoot + "/etc/staff.yaml", workflows: String = packageRoot + "/workflows") throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("huaying-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let config = """
+            paths:
+              state_dir: state
+              socket: huaying.sock
+              workflows: \(workflows)
+              staff: \(staff)
+              calendars: \(packageRoot)/etc/calendars
+            time_zone: Asia/Shanghai
+
+            """
+        let path = directory.appendingPathComponent("huaying.yaml").path
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func run(_ arguments: [String], config: String? = nil) throws -> Result {
+        let configPath = try config ?? makeConfig()
+        let directory = URL(fileURLWithPath: configPath).deletingLastPathComponent()
+        let id = UUID().uuidString
+        let outURL = directory.appendingPathComponent("out-\(id)"), errURL = directory.appendingPathComponent("err-\(id)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        var arguments = arguments
+        arguments.insert(contentsOf: ["--config", configPath], at: arguments.firstIndex(of: "--") ?? arguments.count)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: try String(contentsOf: outURL, encoding: .utf8),
+            stderr: try String(contentsOf: errURL, encoding: .utf8)
+        )
+    }
+}
+
+@Suite struct CalendarCommandTests {
+    @Test func addFiveWorkdaysAfterSeptember30() throws {
+        let result = try HuayingBinary.run(["calendar", "add", "2026-09-30", "5 workdays"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "2026-10-13\n")
+        #expect(result.stderr == "")
+    }
+
+    @Test func addCountsBackwardsAfterDoubleDash() throws {
+        let result = try HuayingBinary.run(["calendar", "add", "--", "2026-10-13", "-5 workdays"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "2026-09-30\n")
+    }
+
+    @Test func addRejectsAnUnreadableAmount() throws {
+        let result = try HuayingBinary.run(["calendar", "add", "2026-09-30", "5 wrkdays"])
+        #expect(result.status == 64 || result.status == 2)
+        #expect(result.stderr.contains("expected a unit"))
+    }
+
+    @Test func makeUpSaturdayIsAWorkday() throws {
+        let result = try HuayingBinary.run(["calendar", "is-workday", "2026-10-10"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "2026-10-10 周六 is a workday: a make-up workday for 国庆节 (调休上班)\n")
+    }
+
+    @Test func nationalDayIsADayOff() throws {
+        let result = try HuayingBinary.run(["calendar", "is-workday", "2026-10-05"])
+        #expect(result.status == 1)
+        #expect(result.stdout == "2026-10-05 周一 is not a workday: a day off for 国庆节 (法定节假日)\n")
+        let weekend = try HuayingBinary.run(["calendar", "is-workday", "2026-10-17", "--json"])
+        #expect(weekend.status == 1)
+        #expect(weekend.stdout.contains("\"kind\" : \"weekend\""))
+    }
+
+    @Test func uncoveredYearsWarn() throws {
+        let result = try HuayingBinary.run(["calendar", "is-workday", "2027-01-04"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("does not cover 2027"))
+    }
+
+    @Test func listShowsTheHolidaysWithTheirSource() throws {
+        let result = try HuayingBinary.run(["calendar", "list", "2025"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("国办发明电〔2024〕12号"))
+        #expect(result.stdout.contains("248 workdays, 117 days off"))
+        #expect(result.stdout.contains("2025-09-28 周日, 2025-10-11 周六"))
+        let json = try HuayingBinary.run(["calendar", "list", "2026", "--json", "--all"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["days"] as? [Any])?.count == 365)
+        #expect((object?["holidays"] as? [Any])?.count == 7)
+    }
+}
+
+@Suite struct LintCommandTests {
+    @Test func shippedWorkflowsAreClean() throws {
+        let result = try HuayingBinary.run(["lint", HuayingBinary.packageRoot + "/workflows"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout == "")
+        #expect(result.stderr.contains("no problems"))
+    }
+
+    @Test func defaultsToTheConfiguredWorkflowsFolder() throws {
+        let result = try HuayingBinary.run(["lint", "--json"])
+        #expect(result.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(object?["errors"] as? Int == 0)
+        #expect((object?["files"] as? [String])?.contains { $0.hasSuffix("election-cycle.yaml") } == true)
+    }
+
+    @Test func brokenFilesExitOneWithPositions() throws {
+        let fixtures = HuayingBinary.packageRoot + "/Tests/WorkflowModelTests/Fixtures"
+        let config = try HuayingBinary.makeConfig(staff: fixtures + "/staff.yaml")
+        let result = try HuayingBinary.run(["lint", fixtures + "/broken/cycle.yaml", fixtures + "/broken/unknown-plugin.yaml"], config: config)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("broken/cycle.yaml:6:12: error: dependency cycle: a → c → b → a"))
+        #expect(result.stdout.contains("broken/unknown-plugin.yaml:6:11: error: unknown plugin 'sms'"))
+        #expect(result.stderr.contains("2 errors, 0 warnings"))
+    }
+}
+
+@Suite struct PlanCommandTests {
+    @Test func electionPlanShowsVoterListAndHandover() throws {
+        let result = try HuayingBinary.run(["plan", "election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=2026-12-20", "--start", "2026-10-15", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let steps = try #require(object["steps"] as? [[String: Any]])
+        let voterList = try #require(steps.first { $0["id"] as? String == "publish-voter-list" })
+        let due = try #require((voterList["due"] as? [String: Any])?["date"] as? String)
+        #expect(due <= "2026-11-30")
+        #expect((voterList["deadline"] as? [String: Any])?["local"] as? String == "2026-11-30T18:00")
+        let handover = try #require(steps.first { $0["id"] as? String == "handover" })
+        #expect((handover["deadline"] as? [String: Any])?["date"] as? String == "2026-12-30")
+    }
+
+    @Test func handoverInNationalDayIsMovedAndMarked() throws {
+        let result = try HuayingBinary.run(["plan", HuayingBinary.packageRoot + "/workflows/election-cycle.yaml", "--param", "unit=huangjue", "--param", "election_day=2026-09-24", "--start", "2026-08-01", "--now", "2026-08-01"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let handover = result.stdout.split(separator: "\n").first { $0.contains(" handover ") }
+        #expect(handover?.contains("2026-10-08 周四 23:59 [moved from 2026-10-04]") == true)
+        #expect(handover?.contains("禄市镇·civil-affairs: 杨帆(yangfan)") == true)
+        #expect(!result.stdout.contains("[past]"))
+    }
+
+    @Test func missingParameterIsRefusedWithUsageStatus() throws {
+        let result = try HuayingBinary.run(["plan", "election-cycle", "--param", "election_day=2026-12-20"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("missing parameter 'unit'"))
+    }
+
+    @Test func unknownWorkflowListsTheKnownIds() throws {
+        let result = try HuayingBinary.run(["plan", "no-such-flow"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("election-cycle"))
+    }
+}
