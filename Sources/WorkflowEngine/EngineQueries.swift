@@ -1,0 +1,197 @@
+import Foundation
+import SQLiteStore
+
+/// A reminder as inboxes and `show` present it.
+public struct ReminderView: Sendable, Equatable {
+    public var id: Int64
+    public var instance: Int64
+    public var workflow: String
+    public var step: String
+    public var title: String
+    /// Everyone who may acknowledge it, first recipients first, then each escalation level.
+    public var assignees: [String]
+    public var due: Date
+    public var deadline: Date?
+    public var level: Int
+    public var message: String
+    public var state: String
+    public var overdue: Bool
+    public var ackedBy: String?
+    public var ackedAt: Date?
+    public var note: String?
+    public var fields: [String: String]
+}
+
+public struct InstanceSummaryView: Sendable, Equatable {
+    public var id: Int64
+    public var workflow: String
+    public var version: String
+    public var state: String
+    public var unit: String?
+    public var startedAt: Date
+    public var startedBy: String
+    public var endedAt: Date?
+    public var nextDue: Date?
+    public var openReminders: Int
+}
+
+public struct StepView: Sendable, Equatable {
+    public var id: String
+    public var title: String
+    public var uses: String
+    public var state: String
+    public var due: Date?
+    public var dueFormula: String?
+    public var deadline: Date?
+    public var doneAt: Date?
+    public var lateBySeconds: Int64
+    public var ackedBy: String?
+    public var ackedAt: Date?
+    public var note: String?
+}
+
+public struct InstanceView: Sendable, Equatable {
+    public var summary: InstanceSummaryView
+    public var title: String
+    public var params: [String: String]
+    public var cancelReason: String?
+    public var steps: [StepView]
+    public var reminders: [ReminderView]
+}
+
+extension WorkflowEngine {
+    /// Instances, newest first, optionally filtered.
+    public func instances(workflow: String? = nil, state: String? = nil) throws -> [InstanceSummaryView] {
+        var conditions: [String] = []
+        var arguments: [SQLiteValue] = []
+        if let workflow { conditions.append("workflow = ?"); arguments.append(.text(workflow)) }
+        if let state { conditions.append("state = ?"); arguments.append(.text(state)) }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try db.query("""
+            SELECT id, workflow, version, state, unit, started_at, started_by, ended_at,
+                (SELECT count(*) FROM reminder WHERE instance = instance.id AND state = 'open') AS open_reminders
+            FROM instance \(filter) ORDER BY id DESC
+            """, arguments).map(summary)
+    }
+
+    private func summary(_ row: Row) throws -> InstanceSummaryView {
+        let id = try row.int("id")
+        let state = try row.text("state")
+        var next: Date?
+        if state == "running", let sequence = scheduledGeneration(id), let due = scheduledDue(id, sequence) { next = due }
+        return InstanceSummaryView(
+            id: id, workflow: try row.text("workflow"), version: try row.text("version"), state: state,
+            unit: try row.optionalText("unit"), startedAt: Millis.date(try row.int("started_at")),
+            startedBy: try row.text("started_by"), endedAt: try row.optionalInt("ended_at").map(Millis.date),
+            nextDue: next, openReminders: Int(try row.int("open_reminders")))
+    }
+
+    /// One instance with its timeline.
+    public func instance(_ id: Int64) throws(EngineError) -> InstanceView {
+        do {
+            guard let row = try db.queryOne("""
+                SELECT id, workflow, version, state, unit, started_at, started_by, ended_at, cancel_reason, params,
+                    (SELECT count(*) FROM reminder WHERE instance = instance.id AND state = 'open') AS open_reminders
+                FROM instance WHERE id = ?
+                """, [.integer(id)]), let state = try InstanceState.load(id, db: db, registry: registry) else {
+                throw EngineError(code: "unknown_instance", "no instance \(id)")
+            }
+            let reminders = try reminderViews(where: "r.instance = ?", [.integer(id)])
+            let steps = state.definition.steps.map { definition -> StepView in
+                let row = state.steps[definition.id.value]
+                let acked = state.ackedReminder(of: definition.id.value)
+                return StepView(
+                    id: definition.id.value, title: definition.title, uses: definition.uses.value, state: row?.state ?? "pending",
+                    due: row?.dueAt.map(Millis.date), dueFormula: row?.dueFormula, deadline: row?.deadlineAt.map(Millis.date),
+                    doneAt: row?.doneAt.map(Millis.date), lateBySeconds: (row?.lateMillis ?? 0) / 1000,
+                    ackedBy: acked?.ackedBy, ackedAt: acked?.ackedAt.map(Millis.date), note: acked?.note)
+            }
+            return InstanceView(summary: try summary(row), title: state.definition.title, params: state.params,
+                                cancelReason: try row.optionalText("cancel_reason"), steps: steps, reminders: reminders)
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(code: "store_error", "\(error)")
+        }
+    }
+
+    /// A user's reminders: open ones, or all with `all`. With `user` nil, everyone's.
+    public func inbox(user: String?, all: Bool) throws -> [ReminderView] {
+        var conditions: [String] = []
+        var arguments: [SQLiteValue] = []
+        if let user {
+            conditions.append("r.id IN (SELECT reminder FROM reminder_recipient WHERE user = ?)")
+            arguments.append(.text(user))
+        }
+        if !all { conditions.append("r.state = 'open'") }
+        return try reminderViews(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
+    }
+
+    func reminderViews(where condition: String, _ arguments: [SQLiteValue]) throws -> [ReminderView] {
+        let now = Millis.from(clock.now)
+        var recipients: [Int64: [String]] = [:]
+        for row in try db.query("""
+            SELECT rr.reminder, rr.user FROM reminder_recipient rr JOIN reminder r ON r.id = rr.reminder
+            WHERE \(condition) ORDER BY rr.reminder, rr.level, rr.user
+            """, arguments) {
+            recipients[try row.int("reminder"), default: []].append(try row.text("user"))
+        }
+        return try db.query("""
+            SELECT r.id, r.instance, i.workflow, i.version, r.step, r.message, r.due_at, r.deadline_at, r.level, r.state,
+                   r.acked_by, r.acked_at, r.note, r.fields
+            FROM reminder r JOIN instance i ON i.id = r.instance
+            WHERE \(condition) ORDER BY r.due_at, r.id
+            """, arguments).map { row in
+            let id = try row.int("id"), state = try row.text("state")
+            let deadline = try row.optionalInt("deadline_at")
+            let step = try row.text("step")
+            let title = (try? registry.definition(version: try row.text("version")))?.step(step)?.title ?? step
+            return ReminderView(
+                id: id, instance: try row.int("instance"), workflow: try row.text("workflow"), step: step, title: title,
+                assignees: recipients[id] ?? [], due: Millis.date(try row.int("due_at")), deadline: deadline.map(Millis.date),
+                level: Int(try row.int("level")), message: try row.text("message"), state: state,
+                overdue: state == "open" && (deadline.map { $0 < now } ?? false),
+                ackedBy: try row.optionalText("acked_by"), ackedAt: try row.optionalInt("acked_at").map(Millis.date),
+                note: try row.optionalText("note"), fields: Ledger.fields(try row.optionalText("fields") ?? "{}"))
+        }
+    }
+
+    /// Ledger rows, oldest first, optionally of one instance.
+    public func audit(instance: Int64? = nil) throws -> [LedgerEntry] {
+        let filter = instance == nil ? "" : "WHERE instance = ?"
+        return try db.query("""
+            SELECT seq, at, actor, instance, step, event, text, fields, prev_hash, hash FROM ledger \(filter) ORDER BY seq
+            """, instance.map { [.integer($0)] } ?? []).map { row in
+            LedgerEntry(seq: try row.int("seq"), at: Millis.date(try row.int("at")), actor: try row.text("actor"),
+                        instance: try row.optionalInt("instance"), step: try row.optionalText("step"),
+                        event: try row.text("event"), text: try row.text("text"), fields: Ledger.fields(try row.text("fields")),
+                        prevHash: try row.text("prev_hash"), hash: try row.text("hash"))
+        }
+    }
+
+    /// Recomputes the whole hash chain.
+    public func verifyLedger() throws -> LedgerCheck {
+        try ledger.verify()
+    }
+
+    /// Counts for `status`.
+    public func counts() throws -> [String: Int] {
+        let row = try db.queryOne("""
+            SELECT (SELECT count(*) FROM instance WHERE state = 'running') AS running,
+                   (SELECT count(*) FROM instance) AS instances,
+                   (SELECT count(*) FROM reminder WHERE state = 'open') AS open_reminders,
+                   (SELECT count(*) FROM ledger) AS ledger_rows
+            """)
+        return [
+            "workflows": registry.current.count,
+            "instances": Int(try row?.int("instances") ?? 0),
+            "running_instances": Int(try row?.int("running") ?? 0),
+            "open_reminders": Int(try row?.int("open_reminders") ?? 0),
+            "ledger_rows": Int(try row?.int("ledger_rows") ?? 0),
+            "steps_run": statistics.itemsRun,
+            "caught_up_steps": statistics.caughtUp,
+            "longest_late_seconds": Int(statistics.longestLateSeconds),
+            "failed_batches": statistics.failedBatches,
+        ]
+    }
+}

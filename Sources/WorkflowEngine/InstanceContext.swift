@@ -1,0 +1,145 @@
+import Foundation
+import StepPluginAPI
+import WorkflowModel
+
+/// The calendar, org chart and zone an engine computes with.
+public struct EngineSupport: Sendable {
+    public var calendars: CalendarLibrary
+    public var orgChart: OrgChart?
+    public var timeZone: TimeZone
+
+    public init(calendars: CalendarLibrary, orgChart: OrgChart?, timeZone: TimeZone) {
+        self.calendars = calendars
+        self.orgChart = orgChart
+        self.timeZone = timeZone
+    }
+
+    /// The calendar a definition names (an empty weekends-only calendar if it vanished).
+    func calendar(for definition: WorkflowDefinition) -> WorkCalendar {
+        calendars.calendars[definition.calendar.value] ?? WorkCalendar(id: definition.calendar.value, title: definition.calendar.value, years: [])
+    }
+
+    func planner(for definition: WorkflowDefinition) -> WorkflowPlanner {
+        WorkflowPlanner(calendar: calendar(for: definition), orgChart: orgChart, timeZone: timeZone)
+    }
+}
+
+/// Time formulas, templates and org-chart lookups for one loaded instance.
+struct InstanceContext: StepServices {
+    let support: EngineSupport
+    let instance: InstanceState
+    let environment: TimeEnvironment
+
+    init(support: EngineSupport, instance: InstanceState) throws(EngineError) {
+        self.support = support
+        self.instance = instance
+        var environment: TimeEnvironment
+        do {
+            environment = try support.planner(for: instance.definition)
+                .bind(instance.params, for: instance.definition, start: instance.startedAt).environment
+        } catch {
+            throw EngineError(code: "bad_params", error.description)
+        }
+        for step in instance.steps.values {
+            if step.state == "done", let done = step.doneAt { environment.completions[step.id] = Millis.date(done) }
+        }
+        self.environment = environment
+    }
+
+    var calendar: WorkCalendar { environment.calendar }
+
+    // MARK: StepServices
+
+    func resolve(_ reference: String) throws(StepProblem) -> [Person] {
+        guard let parsed = RoleReference(reference) else { throw StepProblem("'\(reference)' is not a role@unit reference") }
+        guard let chart = support.orgChart else { throw StepProblem("no org chart is loaded") }
+        guard let unit = instance.unit else { throw StepProblem("the instance has no 'unit' parameter to resolve \(reference) from") }
+        do {
+            return try chart.resolve(parsed, from: unit).holders.map { Person(user: $0.user, name: $0.name) }
+        } catch {
+            throw StepProblem(error.message)
+        }
+    }
+
+    func add(_ duration: String, to instant: Date) throws(StepProblem) -> Date {
+        do {
+            return try TimeOffset.parse(duration).added(to: instant, calendar: calendar, timeZone: support.timeZone)
+        } catch {
+            throw StepProblem(error.message)
+        }
+    }
+
+    // MARK: Templates
+
+    /// Fills every `{{…}}` of a `with:` value.
+    func render(_ value: YAMLValue) -> PluginValue {
+        switch value {
+        case let .text(text, _): .text(render(text))
+        case let .list(items, _): .list(items.map(render))
+        case let .mapping(entries, _): .mapping(entries.map { .init(key: $0.key, value: render($0.value)) })
+        }
+    }
+
+    func render(_ template: String) -> String {
+        var output = ""
+        var rest = template[...]
+        while let open = rest.range(of: "{{") {
+            guard let close = rest.range(of: "}}", range: open.upperBound..<rest.endIndex) else { break }
+            output += rest[..<open.lowerBound]
+            output += value(of: rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return output + rest
+    }
+
+    private func value(of text: String) -> String {
+        guard let reference = try? Template.reference(text) else { return "{{\(text)}}" }
+        switch reference {
+        case let .param(name, attribute):
+            if name == "instance" { return "\(instance.id)" }
+            let raw = instance.params[name]
+                ?? environment.dates[name]?.description
+                ?? environment.dateTimes[name]?.description
+                ?? ""
+            guard let attribute else {
+                if let chart = support.orgChart, instance.definition.param(name)?.type == .unit, let unit = chart.units[raw] {
+                    return unit.name
+                }
+                return raw
+            }
+            guard let unit = support.orgChart?.units[raw] else { return raw }
+            switch attribute {
+            case "name": return unit.name
+            case "id": return unit.id
+            case "kind": return unit.kind.rawValue
+            default: return raw
+            }
+        case let .step(id, field):
+            let step = instance.steps[id]
+            let reminder = instance.ackedReminder(of: id)
+            switch field {
+            case "done": return step?.doneAt.map { Self.local(Millis.date($0), support.timeZone) } ?? ""
+            case "acked_by": return reminder?.ackedBy ?? ""
+            case "acked_at": return reminder?.ackedAt.map { Self.local(Millis.date($0), support.timeZone) } ?? ""
+            case "note": return reminder?.note ?? ""
+            default: return ""
+            }
+        case let .builtIn(name):
+            switch name {
+            case "start": return Self.local(instance.startedAt, support.timeZone)
+            case "workflow.id": return instance.workflow
+            case "workflow.title": return instance.definition.title
+            case "instance.id": return "\(instance.id)"
+            default: return ""
+            }
+        case let .time(expression):
+            guard let evaluated = try? expression.evaluate(in: environment) else { return "{{\(text)}}" }
+            return evaluated.date.description
+        }
+    }
+
+    static func local(_ date: Date, _ zone: TimeZone) -> String {
+        let local = LocalDateTime(date, in: zone)
+        return local.description.replacingOccurrences(of: "T", with: " ")
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import WorkflowEngine
+
+/// A reminder's life on the simulated clock: sent when due, repeated, escalated level by
+/// level, and stopped for good by an acknowledgement.
+@Suite struct ReminderLifecycleTests {
+    private func started() throws -> (EngineHarness, Int64) {
+        let harness = try EngineHarness(workflows: ["notice.yaml": noticeWorkflow])
+        let id = try harness.engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-20"], actor: "admin")
+        return (harness, id)
+    }
+
+    @Test func nothingRunsBeforeTheStepFallsDue() throws {
+        let (harness, id) = try started()
+        #expect(try harness.engine.inbox(user: "zhaomin", all: true).isEmpty)
+        #expect(try harness.stepState(id, "notify") == "pending")
+        #expect(try harness.engine.instance(id).steps.first?.due == local("2026-11-10T09:00"))
+        try harness.advance(to: "2026-11-10T08:59")
+        #expect(try harness.engine.inbox(user: "zhaomin", all: true).isEmpty)
+        #expect(try harness.events(id) == ["instance.started -"])
+    }
+
+    @Test func theReminderReachesTheRoleHolderWithItsRenderedMessageAndDeadline() throws {
+        let (harness, id) = try started()
+        try harness.advance(to: "2026-11-10T09:00")
+        let inbox = try harness.engine.inbox(user: "zhaomin", all: false)
+        #expect(inbox.count == 1)
+        let reminder = try #require(inbox.first)
+        #expect(reminder.instance == id)
+        #expect(reminder.level == 0)
+        #expect(reminder.assignees == ["zhaomin"])
+        #expect(reminder.message == "古桥社区：请在2026-11-10前发出会议通知（会议日2026-11-20）。")
+        #expect(reminder.due == local("2026-11-10T09:00"))
+        #expect(reminder.deadline == local("2026-11-12T09:00"))
+        #expect(!reminder.overdue)
+        #expect(try harness.stepState(id, "notify") == "waiting")
+        #expect(try harness.engine.inbox(user: "wanghong", all: false).isEmpty, "not escalated yet")
+    }
+
+    @Test func repeatsThenEscalatesToTownshipThenCountyThenStaysOpenAndOverdue() throws {
+        let (harness, id) = try started()
+        try harness.advance(to: "2026-11-11T09:00")
+        #expect(try harness.events(id) == ["instance.started -", "reminder.sent notify", "reminder.repeated notify"])
+
+        try harness.advance(to: "2026-11-12T09:00")
+        let afterFirst = try #require(try harness.engine.inbox(user: "wanghong", all: false).first)
+        #expect(afterFirst.level == 1)
+        #expect(afterFirst.assignees == ["zhaomin", "wanghong"])
+        #expect(try harness.engine.inbox(user: "lijianguo", all: false).isEmpty)
+
+        try harness.advance(to: "2026-11-13T09:00")
+        let afterSecond = try #require(try harness.engine.inbox(user: "lijianguo", all: false).first)
+        #expect(afterSecond.level == 2)
+        #expect(Set(afterSecond.assignees) == ["zhaomin", "wanghong", "lijianguo", "zhouyan"])
+        #expect(afterSecond.overdue)
+
+        try harness.advance(to: "2026-11-20T09:00")
+        let escalations = try harness.engine.audit(instance: id).filter { $0.event == "reminder.escalated" }
+        #expect(escalations.count == 2, "the chain has two levels; nothing after it is exhausted")
+        #expect(escalations.last?.fields["chain"] == "exhausted")
+        #expect(try harness.engine.inbox(user: "zhaomin", all: false).first?.state == "open")
+        #expect(try harness.stepState(id, "notify") == "waiting")
+    }
+
+    @Test func acknowledgingStopsRepeatsAndEscalationsAndRunsTheNextStep() throws {
+        let (harness, id) = try started()
+        try harness.advance(to: "2026-11-12T10:00")  // escalated once
+        let reminder = try #require(try harness.engine.inbox(user: "wanghong", all: false).first)
+        let acked = try harness.engine.acknowledge(reminder: reminder.id, user: "wanghong", actor: "wanghong", note: "已张贴", fields: [:])
+        #expect(acked.state == "acked")
+        #expect(acked.ackedBy == "wanghong")
+        #expect(acked.ackedAt == local("2026-11-12T10:00"))
+        #expect(try harness.stepState(id, "notify") == "done")
+        #expect(try harness.stepState(id, "notified") == "done")
+        let recorded = try #require(try harness.engine.audit(instance: id).first { $0.event == "step.recorded" })
+        #expect(recorded.text == "通知已发出，确认人wanghong")
+        #expect(recorded.fields["note"] == "已张贴")
+        #expect(try harness.engine.instance(id).summary.state == "completed")
+
+        let rowsBefore = try harness.engine.audit(instance: id).count
+        try harness.advance(to: "2026-12-31T09:00")
+        #expect(try harness.engine.audit(instance: id).count == rowsBefore, "no repeat or escalation after the ack")
+        #expect(try harness.engine.inbox(user: "lijianguo", all: true).isEmpty, "the county was never reached")
+        #expect(harness.engine.nextWakeUp == nil)
+    }
+
+    @Test func aSecondAcknowledgementIsRefusedNamingWhoAndWhen() throws {
+        let (harness, _) = try started()
+        try harness.advance(to: "2026-11-10T09:30")
+        let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
+        _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: [:])
+        #expect(throws: EngineError(code: "already_acknowledged", "reminder \(reminder.id) was already acknowledged by zhaomin at 2026-11-10 09:30")) {
+            _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: [:])
+        }
+    }
+
+    @Test func someoneElseCannotAcknowledge() throws {
+        let (harness, id) = try started()
+        try harness.advance(to: "2026-11-10T09:30")
+        let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
+        #expect(throws: EngineError(code: "not_recipient", "reminder \(reminder.id) is addressed to zhaomin, not to wanghong")) {
+            _ = try harness.engine.acknowledge(reminder: reminder.id, user: "wanghong", actor: "wanghong", note: nil, fields: [:])
+        }
+        #expect(try harness.stepState(id, "notify") == "waiting")
+    }
+
+    @Test func anAcknowledgedReminderCannotBeReopenedEvenByHand() throws {
+        let (harness, _) = try started()
+        try harness.advance(to: "2026-11-10T09:30")
+        let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
+        _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: [:])
+        #expect(throws: (any Error).self) {
+            try harness.db.execute("UPDATE reminder SET state = 'open' WHERE id = ?", [.integer(reminder.id)])
+        }
+    }
+
+    @Test func cancellingAnInstanceCancelsItsOpenReminders() throws {
+        let (harness, id) = try started()
+        try harness.advance(to: "2026-11-10T09:30")
+        let counts = try harness.engine.cancel(instance: id, reason: "会议取消", actor: "admin")
+        #expect(counts.reminders == 1)
+        #expect(counts.steps == 2)
+        #expect(try harness.engine.inbox(user: "zhaomin", all: false).isEmpty)
+        #expect(try harness.engine.instance(id).summary.state == "cancelled")
+        #expect(try harness.engine.instance(id).cancelReason == "会议取消")
+        let rows = try harness.engine.audit(instance: id).count
+        try harness.advance(to: "2026-11-30T09:00")
+        #expect(try harness.engine.audit(instance: id).count == rows)
+        #expect(throws: EngineError.self) {
+            _ = try harness.engine.cancel(instance: id, reason: "again", actor: "admin")
+        }
+    }
+}
