@@ -105,10 +105,14 @@ public struct StatusResult: Codable, Equatable, Sendable {
     public var configPath: String
     /// Counters, by name: requests served, requests refused, open connections, daemon runs recorded.
     public var counts: [String: Int]
+    /// The last reload of workflows, org chart and calendars (at start, SIGHUP, request or file change).
+    public var lastReload: ReloadResult?
+    /// The last error the daemon logged about its own work (a rolled-back batch), if any.
+    public var lastError: String?
 
     public init(daemonVersion: String, protocolVersion: Int = ControlProtocol.version, pid: Int32, startedAt: String,
                 uptimeSeconds: Double, clockMode: String, now: String, timeZone: String, statePath: String,
-                socketPath: String, configPath: String, counts: [String: Int]) {
+                socketPath: String, configPath: String, counts: [String: Int], lastReload: ReloadResult? = nil, lastError: String? = nil) {
         self.daemonVersion = daemonVersion
         self.protocolVersion = protocolVersion
         self.pid = pid
@@ -121,6 +125,8 @@ public struct StatusResult: Codable, Equatable, Sendable {
         self.socketPath = socketPath
         self.configPath = configPath
         self.counts = counts
+        self.lastReload = lastReload
+        self.lastError = lastError
     }
 
     enum CodingKeys: String, CodingKey {
@@ -136,6 +142,8 @@ public struct StatusResult: Codable, Equatable, Sendable {
         case socketPath = "socket_path"
         case configPath = "config_path"
         case counts
+        case lastReload = "last_reload"
+        case lastError = "last_error"
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Huaying: ParsableCommand {
@@ -7,13 +8,34 @@ struct Huaying: ParsableCommand {
         abstract: "Talk to the Huaying workflow daemon, and check workflow files offline.",
         discussion: """
             Exit codes: 0 success; 1 a check failed (lint errors, a day off for \
-            `calendar is-workday`); 2 bad usage or a broken config file; 3 the daemon \
-            could not be reached; 4 the daemon refused the request.
+            `calendar is-workday`, a broken ledger for `audit --verify`); 2 bad usage or a \
+            broken config file; 3 the daemon could not be reached; 4 the daemon refused the request.
             """,
-        subcommands: [Status.self, Lint.self, Plan.self, CalendarCommand.self]
+        subcommands: [
+            Status.self, Lint.self, Plan.self, CalendarCommand.self,
+            Start.self, Instances.self, Show.self, Update.self, Cancel.self,
+            Inbox.self, Ack.self, Audit.self, ClockCommand.self, Workflows.self, Reload.self,
+        ]
     )
 
     /// Declared here too so `huaying --config X status` works as well as `huaying status --config X`:
     /// ArgumentParser hands a parent's option group to children that declare the same group.
     @OptionGroup var globals: GlobalOptions
+
+    /// Runs the command, mapping ArgumentParser's usage errors (EX_USAGE, 64) to our documented 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                Foundation.exit(0)
+            }
+            if !message.isEmpty { printError(message) }
+            Foundation.exit(code == .validationFailure ? ExitStatus.usage : code.rawValue)
+        }
+    }
 }

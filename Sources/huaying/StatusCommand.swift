@@ -31,6 +31,11 @@ struct Status: ParsableCommand {
         print("state     \(status.statePath)")
         print("socket    \(status.socketPath)")
         print("config    \(status.configPath)")
+        if let reload = status.lastReload {
+            print("reload    \(reload.at) (\(reload.trigger)): \(reload.loaded.count) loaded, \(reload.unchanged) unchanged, \(reload.failed.count) failed, \(reload.removed.count) removed")
+            for message in reload.supportErrors { print("          not reloaded: \(message)") }
+        }
+        if let error = status.lastError { print("last error  \(error)") }
         let width = status.counts.keys.map(\.count).max() ?? 0
         print("counts")
         for key in status.counts.keys.sorted() {

@@ -1,0 +1,536 @@
+import Foundation
+
+// The results of the workflow-engine commands (`start`, `instances`, `show`, `update`, `cancel`,
+// `inbox`, `ack`, `audit`, `clock`); docs/control-protocol.md lists their arguments.
+//
+// Conventions shared by every type here, because scripts depend on them:
+// - keys are snake_case;
+// - instants are ISO 8601 strings with the configured zone's offset ("2026-11-25T09:00:00+08:00");
+// - an absent value is an explicit JSON `null`: every key is always present. Each type writes
+//   its own `encode(to:)` for that (synthesized encoding would leave out nil keys); decoding
+//   accepts a missing key as nil too;
+// - ids of instances, reminders and ledger rows are integers; step ids are the workflow's strings.
+
+/// The result of `start`: the new instance's id.
+public struct StartResult: Codable, Equatable, Sendable {
+    public var id: Int
+
+    public init(id: Int) { self.id = id }
+}
+
+/// One line of `instances`.
+public struct InstanceSummary: Codable, Equatable, Sendable {
+    public var id: Int
+    /// The workflow id.
+    public var workflow: String
+    /// The content hash of the pinned definition version (tables show its first 12 characters).
+    public var version: String
+    /// `running`, `completed` or `cancelled`.
+    public var state: String
+    /// The org-chart unit the instance is for, if any.
+    public var unit: String?
+    public var startedAt: String
+    public var endedAt: String?
+    /// The Unix user who started it.
+    public var startedBy: String
+    /// When the next pending thing (a step or a reminder) falls due; nil when nothing is pending.
+    public var nextDue: String?
+    /// Reminders not yet acknowledged or cancelled.
+    public var openReminders: Int
+
+    public init(id: Int, workflow: String, version: String, state: String, unit: String? = nil, startedAt: String,
+                endedAt: String? = nil, startedBy: String, nextDue: String? = nil, openReminders: Int = 0) {
+        self.id = id
+        self.workflow = workflow
+        self.version = version
+        self.state = state
+        self.unit = unit
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.startedBy = startedBy
+        self.nextDue = nextDue
+        self.openReminders = openReminders
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, workflow, version, state, unit
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case startedBy = "started_by"
+        case nextDue = "next_due"
+        case openReminders = "open_reminders"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(workflow, forKey: .workflow)
+        try container.encode(version, forKey: .version)
+        try container.encode(state, forKey: .state)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(endedAt, forKey: .endedAt)
+        try container.encode(startedBy, forKey: .startedBy)
+        try container.encode(nextDue, forKey: .nextDue)
+        try container.encode(openReminders, forKey: .openReminders)
+    }
+}
+
+/// One step of an instance, as `show` reports it.
+public struct StepDetail: Codable, Equatable, Sendable {
+    /// The step id from the workflow file.
+    public var id: String
+    public var title: String
+    /// The plugin: `record`, `remind`, `escalate`, ….
+    public var uses: String
+    /// `pending`, `due`, `running`, `waiting`, `done`, `failed` or `cancelled`.
+    public var state: String
+    /// When the step falls (or fell) due; nil while it waits on an `after:` step that is not done.
+    public var due: String?
+    /// The formula the due time was derived from, e.g. `election_day - 30 days`.
+    public var dueFormula: String?
+    /// The acknowledgement deadline (remind steps).
+    public var deadline: String?
+    public var doneAt: String?
+    /// How much later than `due` the step ran (0 when on time), e.g. after downtime.
+    public var lateBySeconds: Int
+    public var ackedBy: String?
+    public var ackedAt: String?
+    /// The note given with the acknowledgement.
+    public var note: String?
+
+    public init(id: String, title: String, uses: String, state: String, due: String? = nil, dueFormula: String? = nil,
+                deadline: String? = nil, doneAt: String? = nil, lateBySeconds: Int = 0, ackedBy: String? = nil,
+                ackedAt: String? = nil, note: String? = nil) {
+        self.id = id
+        self.title = title
+        self.uses = uses
+        self.state = state
+        self.due = due
+        self.dueFormula = dueFormula
+        self.deadline = deadline
+        self.doneAt = doneAt
+        self.lateBySeconds = lateBySeconds
+        self.ackedBy = ackedBy
+        self.ackedAt = ackedAt
+        self.note = note
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, title, uses, state, due
+        case dueFormula = "due_formula"
+        case deadline
+        case doneAt = "done_at"
+        case lateBySeconds = "late_by_seconds"
+        case ackedBy = "acked_by"
+        case ackedAt = "acked_at"
+        case note
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(title, forKey: .title)
+        try container.encode(uses, forKey: .uses)
+        try container.encode(state, forKey: .state)
+        try container.encode(due, forKey: .due)
+        try container.encode(dueFormula, forKey: .dueFormula)
+        try container.encode(deadline, forKey: .deadline)
+        try container.encode(doneAt, forKey: .doneAt)
+        try container.encode(lateBySeconds, forKey: .lateBySeconds)
+        try container.encode(ackedBy, forKey: .ackedBy)
+        try container.encode(ackedAt, forKey: .ackedAt)
+        try container.encode(note, forKey: .note)
+    }
+}
+
+/// One reminder: a line of `inbox`, the result of `ack`, and part of `show`.
+public struct ReminderInfo: Codable, Equatable, Sendable {
+    public var id: Int
+    /// The instance id.
+    public var instance: Int
+    /// The workflow id.
+    public var workflow: String
+    /// The step id.
+    public var step: String
+    /// The step's title.
+    public var title: String
+    /// Everyone who may acknowledge it (Unix user names), from every level reached so far.
+    public var assignees: [String]
+    public var due: String
+    /// The acknowledgement deadline.
+    public var deadline: String?
+    /// 0 for the first recipients, 1 after the first escalation, ….
+    public var level: Int
+    public var message: String
+    /// `open`, `acked` or `cancelled`.
+    public var state: String
+    /// Open and past its deadline.
+    public var overdue: Bool
+    public var ackedBy: String?
+    public var ackedAt: String?
+    public var note: String?
+    /// Values recorded with the acknowledgement (`huaying ack --set key=value`).
+    public var fields: [String: String]
+
+    public init(id: Int, instance: Int, workflow: String, step: String, title: String, assignees: [String], due: String,
+                deadline: String? = nil, level: Int = 0, message: String, state: String, overdue: Bool = false,
+                ackedBy: String? = nil, ackedAt: String? = nil, note: String? = nil, fields: [String: String] = [:]) {
+        self.id = id
+        self.instance = instance
+        self.workflow = workflow
+        self.step = step
+        self.title = title
+        self.assignees = assignees
+        self.due = due
+        self.deadline = deadline
+        self.level = level
+        self.message = message
+        self.state = state
+        self.overdue = overdue
+        self.ackedBy = ackedBy
+        self.ackedAt = ackedAt
+        self.note = note
+        self.fields = fields
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, instance, workflow, step, title, assignees, due, deadline, level, message, state, overdue
+        case ackedBy = "acked_by"
+        case ackedAt = "acked_at"
+        case note, fields
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(instance, forKey: .instance)
+        try container.encode(workflow, forKey: .workflow)
+        try container.encode(step, forKey: .step)
+        try container.encode(title, forKey: .title)
+        try container.encode(assignees, forKey: .assignees)
+        try container.encode(due, forKey: .due)
+        try container.encode(deadline, forKey: .deadline)
+        try container.encode(level, forKey: .level)
+        try container.encode(message, forKey: .message)
+        try container.encode(state, forKey: .state)
+        try container.encode(overdue, forKey: .overdue)
+        try container.encode(ackedBy, forKey: .ackedBy)
+        try container.encode(ackedAt, forKey: .ackedAt)
+        try container.encode(note, forKey: .note)
+        try container.encode(fields, forKey: .fields)
+    }
+}
+
+/// The result of `show`: one instance with its timeline and reminders.
+public struct InstanceDetail: Codable, Equatable, Sendable {
+    public var id: Int
+    public var workflow: String
+    /// The workflow's title.
+    public var title: String
+    /// The content hash of the pinned definition version.
+    public var version: String
+    /// `running`, `completed` or `cancelled`.
+    public var state: String
+    public var unit: String?
+    public var params: [String: String]
+    public var startedAt: String
+    public var startedBy: String
+    public var endedAt: String?
+    public var cancelReason: String?
+    /// In the workflow's order.
+    public var steps: [StepDetail]
+    /// Every reminder of the instance, open or not.
+    public var reminders: [ReminderInfo]
+
+    public init(id: Int, workflow: String, title: String, version: String, state: String, unit: String? = nil,
+                params: [String: String], startedAt: String, startedBy: String, endedAt: String? = nil,
+                cancelReason: String? = nil, steps: [StepDetail], reminders: [ReminderInfo] = []) {
+        self.id = id
+        self.workflow = workflow
+        self.title = title
+        self.version = version
+        self.state = state
+        self.unit = unit
+        self.params = params
+        self.startedAt = startedAt
+        self.startedBy = startedBy
+        self.endedAt = endedAt
+        self.cancelReason = cancelReason
+        self.steps = steps
+        self.reminders = reminders
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, workflow, title, version, state, unit, params
+        case startedAt = "started_at"
+        case startedBy = "started_by"
+        case endedAt = "ended_at"
+        case cancelReason = "cancel_reason"
+        case steps, reminders
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(workflow, forKey: .workflow)
+        try container.encode(title, forKey: .title)
+        try container.encode(version, forKey: .version)
+        try container.encode(state, forKey: .state)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(params, forKey: .params)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(startedBy, forKey: .startedBy)
+        try container.encode(endedAt, forKey: .endedAt)
+        try container.encode(cancelReason, forKey: .cancelReason)
+        try container.encode(steps, forKey: .steps)
+        try container.encode(reminders, forKey: .reminders)
+    }
+}
+
+/// The result of `update`: which params changed and which due times were re-derived.
+public struct UpdateResult: Codable, Equatable, Sendable {
+    /// One changed param.
+    public struct ParamChange: Codable, Equatable, Sendable {
+        public var param: String
+        /// The value before; nil when the param had none (its default applied).
+        public var old: String?
+        public var new: String
+
+        public init(param: String, old: String?, new: String) {
+            self.param = param
+            self.old = old
+            self.new = new
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(param, forKey: .param)
+            try container.encode(old, forKey: .old)
+            try container.encode(new, forKey: .new)
+        }
+    }
+
+    /// One pending step whose due time was derived again from the new params.
+    public struct Rederived: Codable, Equatable, Sendable {
+        /// The step id.
+        public var step: String
+        public var oldDue: String?
+        public var newDue: String?
+
+        public init(step: String, oldDue: String?, newDue: String?) {
+            self.step = step
+            self.oldDue = oldDue
+            self.newDue = newDue
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case step
+            case oldDue = "old_due"
+            case newDue = "new_due"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(step, forKey: .step)
+            try container.encode(oldDue, forKey: .oldDue)
+            try container.encode(newDue, forKey: .newDue)
+        }
+    }
+
+    public var id: Int
+    public var changed: [ParamChange]
+    public var rederived: [Rederived]
+
+    public init(id: Int, changed: [ParamChange], rederived: [Rederived]) {
+        self.id = id
+        self.changed = changed
+        self.rederived = rederived
+    }
+}
+
+/// The result of `cancel`.
+public struct CancelResult: Codable, Equatable, Sendable {
+    public var id: Int
+    public var cancelledReminders: Int
+    public var cancelledSteps: Int
+
+    public init(id: Int, cancelledReminders: Int, cancelledSteps: Int) {
+        self.id = id
+        self.cancelledReminders = cancelledReminders
+        self.cancelledSteps = cancelledSteps
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case cancelledReminders = "cancelled_reminders"
+        case cancelledSteps = "cancelled_steps"
+    }
+}
+
+/// One row of the hash-chained ledger.
+public struct LedgerRow: Codable, Equatable, Sendable {
+    /// The row's position in the ledger (1, 2, …).
+    public var seq: Int
+    public var at: String
+    /// The Unix user, or `huayingd` for what the engine did on its own.
+    public var actor: String
+    public var instance: Int?
+    public var step: String?
+    /// What happened, e.g. `record`, `remind`, `escalate`, `ack`, `update`, `cancel`.
+    public var event: String
+    public var text: String
+    public var fields: [String: String]
+    /// sha256 (hex) of the previous row's hash and this row's canonical form.
+    public var hash: String
+
+    public init(seq: Int, at: String, actor: String, instance: Int? = nil, step: String? = nil, event: String,
+                text: String, fields: [String: String] = [:], hash: String) {
+        self.seq = seq
+        self.at = at
+        self.actor = actor
+        self.instance = instance
+        self.step = step
+        self.event = event
+        self.text = text
+        self.fields = fields
+        self.hash = hash
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(seq, forKey: .seq)
+        try container.encode(at, forKey: .at)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(instance, forKey: .instance)
+        try container.encode(step, forKey: .step)
+        try container.encode(event, forKey: .event)
+        try container.encode(text, forKey: .text)
+        try container.encode(fields, forKey: .fields)
+        try container.encode(hash, forKey: .hash)
+    }
+}
+
+/// What checking the ledger's hash chain found.
+public struct LedgerVerification: Codable, Equatable, Sendable {
+    public var ok: Bool
+    public var rowsChecked: Int
+    /// The first row whose hash does not match; nil when `ok`.
+    public var firstBadSeq: Int?
+    /// Why that row failed; nil when `ok`.
+    public var reason: String?
+
+    public init(ok: Bool, rowsChecked: Int, firstBadSeq: Int? = nil, reason: String? = nil) {
+        self.ok = ok
+        self.rowsChecked = rowsChecked
+        self.firstBadSeq = firstBadSeq
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ok
+        case rowsChecked = "rows_checked"
+        case firstBadSeq = "first_bad_seq"
+        case reason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(rowsChecked, forKey: .rowsChecked)
+        try container.encode(firstBadSeq, forKey: .firstBadSeq)
+        try container.encode(reason, forKey: .reason)
+    }
+}
+
+/// The result of `audit`.
+public struct AuditResult: Codable, Equatable, Sendable {
+    /// In ledger order (by `seq`).
+    public var rows: [LedgerRow]
+    /// The chain check; null unless `verify` was asked.
+    public var verification: LedgerVerification?
+
+    public init(rows: [LedgerRow], verification: LedgerVerification? = nil) {
+        self.rows = rows
+        self.verification = verification
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rows, forKey: .rows)
+        try container.encode(verification, forKey: .verification)
+    }
+
+    /// The columns of `huaying audit --export csv`, in order.
+    public static let csvHeader = ["seq", "at", "actor", "instance", "step", "event", "text", "hash"]
+
+    /// The rows as RFC 4180 CSV: a header line, then one record per row, CRLF line ends, fields
+    /// quoted when they contain a comma, a quote or a line break. An absent instance or step is
+    /// an empty field; `fields` are not exported (they are in `--json`).
+    public func csv() -> String {
+        var records = [Self.csvHeader]
+        for row in rows {
+            records.append([String(row.seq), row.at, row.actor, row.instance.map(String.init) ?? "", row.step ?? "",
+                            row.event, row.text, row.hash])
+        }
+        return TextFormatting.csv(records)
+    }
+}
+
+/// The result of `clock`.
+public struct ClockResult: Codable, Equatable, Sendable {
+    /// `real` or `simulated`.
+    public var mode: String
+    /// The clock's instant after the move (if any).
+    public var now: String
+    /// How many timed items (steps, repeats, escalations) ran while the clock moved.
+    public var stepsRun: Int
+
+    public init(mode: String, now: String, stepsRun: Int = 0) {
+        self.mode = mode
+        self.now = now
+        self.stepsRun = stepsRun
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case mode, now
+        case stepsRun = "steps_run"
+    }
+}
+
+/// The duration syntax of `clock advance`: whole numbers with a unit, `w` (weeks), `d` (days),
+/// `h` (hours) or `m` (minutes), written together without spaces: `3d`, `90m`, `1d12h`, `1w2d`.
+/// Shared by the CLI (to refuse bad input before asking the daemon) and the daemon.
+public enum ClockDuration {
+    /// The duration in seconds, or nil when `text` is not in the syntax above (or is zero).
+    public static func seconds(in text: String) -> Int? {
+        var total = 0
+        var digits = ""
+        var sawUnit = false
+        for character in text {
+            if character.isASCII, character.isNumber {
+                digits.append(character)
+                guard digits.count <= 9 else { return nil }
+                continue
+            }
+            let unit: Int
+            switch character {
+            case "w": unit = 7 * 86_400
+            case "d": unit = 86_400
+            case "h": unit = 3600
+            case "m": unit = 60
+            default: return nil
+            }
+            guard let amount = Int(digits) else { return nil }
+            let (product, overflow) = amount.multipliedReportingOverflow(by: unit)
+            guard !overflow else { return nil }
+            let (sum, overflow2) = total.addingReportingOverflow(product)
+            guard !overflow2 else { return nil }
+            total = sum
+            digits = ""
+            sawUnit = true
+        }
+        guard sawUnit, digits.isEmpty, total > 0 else { return nil }
+        return total
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import ControlProtocol
+import Foundation
+
+/// `huaying audit [--instance ID] [--verify] [--export csv]`: the ledger, and a check of its hash chain.
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the ledger (what happened, when, by whom), check its hash chain, or export it.",
+        discussion: """
+            Every row is chained to the one before by a sha256 hash, so an edited or deleted row \
+            breaks the chain. --verify checks the whole chain and prints "ledger verified: N rows" \
+            (exit 0) or "ledger verification FAILED at row SEQ: reason" (exit 1). --export csv \
+            prints the rows as RFC 4180 CSV (UTF-8, CRLF line ends) with the columns \
+            seq,at,actor,instance,step,event,text,hash. With --verify and --export or --json, \
+            the rows are printed and the exit code still says whether the chain holds.
+            """
+    )
+
+    enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+        case csv
+    }
+
+    @OptionGroup var globals: GlobalOptions
+
+    @Flag(name: .long, help: "Print the rows (and the verification) as JSON.")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("Only the rows of this instance.", valueName: "id"))
+    var instance: Int?
+
+    @Flag(name: .long, help: "Check the hash chain of the whole ledger.")
+    var verify = false
+
+    @Option(name: .long, help: ArgumentHelp("Print the rows in this format instead of a table: csv.", valueName: "format"))
+    var export: ExportFormat?
+
+    func validate() throws {
+        if json, export != nil { throw ValidationError("--json and --export are alternatives; give one") }
+    }
+
+    func run() throws {
+        var arguments: [String: JSONValue] = ["verify": .bool(verify)]
+        if let instance { arguments["instance"] = .number(Double(instance)) }
+        let result = try EngineOutput.call("audit", arguments: arguments, globals: globals, as: AuditResult.self)
+        var verification: LedgerVerification?
+        if verify {
+            guard let found = result.verification else {
+                printError("huaying: audit: the daemon did not verify the ledger (no \"verification\" in its answer)")
+                throw ExitCode(ExitStatus.unavailable)
+            }
+            verification = found
+        }
+        if json {
+            try printJSON(result)
+        } else if export == .csv {
+            print(result.csv(), terminator: "")
+            if let verification { printError(Self.verdict(verification)) }
+        } else if let verification {
+            print(Self.verdict(verification))
+        } else if result.rows.isEmpty {
+            print(instance.map { "no ledger rows for instance \($0)" } ?? "the ledger is empty")
+        } else {
+            print(Self.render(result.rows))
+        }
+        if let verification, !verification.ok { throw ExitCode(ExitStatus.failed) }
+    }
+
+    /// `ledger verified: N rows` or `ledger verification FAILED at row SEQ: reason`.
+    static func verdict(_ verification: LedgerVerification) -> String {
+        if verification.ok {
+            return "ledger verified: \(verification.rowsChecked) row\(verification.rowsChecked == 1 ? "" : "s")"
+        }
+        let at = verification.firstBadSeq.map { " at row \($0)" } ?? ""
+        return "ledger verification FAILED\(at): \(verification.reason ?? "no reason given")"
+    }
+
+    static func render(_ rows: [LedgerRow]) -> String {
+        var table = [["SEQ", "AT", "ACTOR", "INSTANCE", "STEP", "EVENT", "TEXT"]]
+        for row in rows {
+            var text = row.text
+            if !row.fields.isEmpty { text += " [\(EngineOutput.pairs(row.fields))]" }
+            table.append([
+                String(row.seq), EngineOutput.time(row.at), row.actor, row.instance.map(String.init) ?? "-",
+                row.step ?? "-", row.event, TextFormatting.truncate(text, toWidth: 60),
+            ])
+        }
+        return TextFormatting.table(table)
+    }
+}

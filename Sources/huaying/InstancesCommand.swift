@@ -1,0 +1,58 @@
+import ArgumentParser
+import ControlProtocol
+import Foundation
+
+/// `huaying instances [--workflow W] [--state S]`: the instances the caller may see.
+struct Instances: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List workflow instances with what falls due next.",
+        discussion: "Columns: id, workflow, version (first 12 characters of its hash), state, unit, when it started, when its next step or reminder falls due, and how many reminders are open."
+    )
+
+    static let states = ["running", "completed", "cancelled"]
+
+    @OptionGroup var globals: GlobalOptions
+
+    @Flag(name: .long, help: "Print a JSON array for scripts.")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("Only instances of this workflow id.", valueName: "workflow"))
+    var workflow: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only instances in this state: running, completed or cancelled.", valueName: "state"))
+    var state: String?
+
+    func validate() throws {
+        if let state, !Self.states.contains(state) {
+            throw ValidationError("--state '\(state)' is not a state; expected one of: \(Self.states.joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        var arguments: [String: JSONValue] = [:]
+        if let workflow { arguments["workflow"] = .string(workflow) }
+        if let state { arguments["state"] = .string(state) }
+        let instances = try EngineOutput.call("instances", arguments: arguments, globals: globals, as: [InstanceSummary].self)
+        if json {
+            try printJSON(instances)
+            return
+        }
+        if instances.isEmpty {
+            print("no instances")
+            return
+        }
+        print(Self.render(instances))
+    }
+
+    static func render(_ instances: [InstanceSummary]) -> String {
+        var rows = [["ID", "WORKFLOW", "VERSION", "STATE", "UNIT", "STARTED", "NEXT DUE", "OPEN"]]
+        for instance in instances {
+            rows.append([
+                String(instance.id), instance.workflow, EngineOutput.shortVersion(instance.version), instance.state,
+                instance.unit ?? "-", EngineOutput.time(instance.startedAt), EngineOutput.time(instance.nextDue),
+                String(instance.openReminders),
+            ])
+        }
+        return TextFormatting.table(rows)
+    }
+}

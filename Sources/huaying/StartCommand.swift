@@ -1,0 +1,46 @@
+import ArgumentParser
+import ControlProtocol
+import Foundation
+
+/// `huaying start WORKFLOW --param k=v…`: starts an instance and prints its id.
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start an instance of a workflow and print its id.",
+        discussion: """
+            WORKFLOW is the id of a workflow the daemon has loaded. The instance is pinned to \
+            the workflow's current version; its due times are derived from the params now. \
+            Check the dates first with `huaying plan WORKFLOW --param …`.
+            """
+    )
+
+    @OptionGroup var globals: GlobalOptions
+
+    @Flag(name: .long, help: "Print {\"id\": N} for scripts.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("The workflow id.", valueName: "workflow"))
+    var workflow: String
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A parameter value (repeatable), e.g. --param election_day=2026-12-20.", valueName: "name=value"))
+    var param: [String] = []
+
+    func validate() throws {
+        guard !workflow.isEmpty else { throw ValidationError("the workflow id is empty") }
+        _ = try params()
+    }
+
+    func params() throws -> [String: String] {
+        try KeyValueOption.parse(param, option: "--param", example: "election_day=2026-12-20")
+    }
+
+    func run() throws {
+        let result = try EngineOutput.call(
+            "start", arguments: ["workflow": .string(workflow), "params": EngineOutput.object(params())],
+            globals: globals, as: StartResult.self)
+        if json {
+            try printJSON(result)
+        } else {
+            print("started instance \(result.id) of \(workflow)")
+        }
+    }
+}
