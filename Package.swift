@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C APIs
@@ -34,12 +36,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "ControlProtocol", swiftSettings: swiftSettings),
+        .target(name: "StepPluginAPI", swiftSettings: swiftSettings),
+        .target(
+            name: "WorkflowEngine",
+            dependencies: [
+                "EventLoop", "SQLiteStore", "WorkflowModel", "StepPluginAPI",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Built-in step plugins: they see only StepPluginAPI.
+        .target(name: "Record", dependencies: ["StepPluginAPI"], path: "Plugins/Record", swiftSettings: swiftSettings),
+        .target(name: "Remind", dependencies: ["StepPluginAPI"], path: "Plugins/Remind", swiftSettings: swiftSettings),
+        .target(name: "Escalate", dependencies: ["StepPluginAPI"], path: "Plugins/Escalate", swiftSettings: swiftSettings),
 
         // Executables
         .executableTarget(
             name: "huayingd",
             dependencies: [
-                "EventLoop", "SQLiteStore", "WorkflowModel", "ControlProtocol",
+                "EventLoop", "SQLiteStore", "WorkflowModel", "ControlProtocol", "WorkflowEngine",
+                "StepPluginAPI", "Record", "Remind", "Escalate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -63,11 +82,19 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "WorkflowEngineTests",
+            dependencies: ["WorkflowEngine", "StepPluginAPI", "Record", "Remind", "Escalate", "WorkflowModel", "SQLiteStore",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "OfflineCLITests", dependencies: ["huaying"], swiftSettings: swiftSettings),
+        // Running the real binaries from tests: posix_spawn + waitpid (see ChildProcess.swift for why).
+        .target(name: "HuayingTestSupport", path: "Tests/HuayingTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "OfflineCLITests", dependencies: ["huaying", "HuayingTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["huayingd", "huaying", "ControlProtocol"],
+            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "HuayingTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

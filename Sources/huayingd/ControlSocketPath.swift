@@ -34,4 +34,16 @@ enum ControlSocketPath {
             return true
         }
     }
+
+    /// Gives the bound socket its configured group (mode 0660 lets that group's members in).
+    /// - Throws: `InUse` naming the group when it does not exist or cannot be set.
+    static func setGroup(_ path: String, group: String?) throws {
+        guard let group else { return }
+        guard let entry = getgrnam(group) else {
+            throw InUse(path: path, reason: "access.socket_group '\(group)' is not a group on this machine (create it with `groupadd \(group)`)")
+        }
+        guard chown(path, uid_t.max, entry.pointee.gr_gid) == 0 else {
+            throw InUse(path: path, reason: "cannot give it group \(group): \(String(cString: strerror(errno)))")
+        }
+    }
 }

@@ -2,7 +2,11 @@ import ControlProtocol
 import EventLoop
 import Foundation
 import Logging
+import Escalate
+import Record
+import Remind
 import SQLiteStore
+import WorkflowEngine
 import WorkflowModel
 #if canImport(Glibc)
 import Glibc
@@ -23,11 +27,18 @@ final class Daemon {
     private let startedAt = Date()
     private var runID: Int64 = 0
     private var stopping = false
+    private let notifier: SystemdNotifier
+    private let engine: WorkflowEngine
+    private let engineCommands: EngineCommandHandlers
+    private let reloader: ConfigurationReloader
+    private let authorization: Authorization
 
     /// Opens everything; on failure, releases what was opened and throws.
-    init(config: HuayingConfig, logger: Logger) throws {
+    init(config: HuayingConfig, clock: any EngineClock, logger: Logger) throws {
         self.config = config
         self.logger = logger
+        notifier = SystemdNotifier(logger: logger)
+        authorization = Authorization(adminGroup: config.adminGroup, staffFile: config.staffFile)
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o750])
         lock = try StateDirectoryLock(path: config.lockPath)
@@ -42,8 +53,17 @@ final class Daemon {
             logger.warning("previous run did not stop cleanly; resuming from the last commit", metadata: ["runs": "\(crashed)"])
             try database.execute("UPDATE daemon_run SET outcome = 'crashed' WHERE outcome IS NULL")
         }
+        engine = try WorkflowEngine(db: database, clock: clock, support: try Self.loadSupport(config, logger: logger),
+                                    plugins: [RecordPlugin(), RemindPlugin(), EscalatePlugin()], logger: logger)
+        reloader = ConfigurationReloader(config: config, engine: engine, logger: logger)
+        reloader.reload(trigger: "start")
+        logger.info("workflows loaded", metadata: ["workflows": "\(engine.definitions.map(\.id).joined(separator: ","))"])
+        engineCommands = EngineCommandHandlers(engine: engine, timeZone: config.timeZone)
+
         loop = try EventLoop()
         do {
+            try engine.attach(to: loop)
+            try reloader.start(on: loop)
             try installSignalHandlers()
             if try ControlSocketPath.prepare(config.socketPath) {
                 logger.notice("removed stale control socket", metadata: ["socket": "\(config.socketPath)"])
@@ -51,6 +71,7 @@ final class Daemon {
             server = try ControlServer(loop: loop, path: config.socketPath, logger: logger) { [unowned self] request, caller in
                 self.handle(request, from: caller)
             }
+            try ControlSocketPath.setGroup(config.socketPath, group: config.socketGroup)
             // Recorded last, so a start that fails above leaves no run behind to be mistaken for a crash.
             try database.execute("INSERT INTO daemon_run (started_at, pid, version) VALUES (?, ?, ?)",
                                  [.text(Self.iso8601(startedAt)), .integer(Int64(getpid())), .text(HuayingVersion.current)])
@@ -68,6 +89,7 @@ final class Daemon {
             "version": "\(HuayingVersion.current)", "socket": "\(config.socketPath)",
             "state": "\(config.databasePath)", "pid": "\(getpid())",
         ])
+        notifier.start(on: loop, status: "running; control socket \(config.socketPath)")
         loop.run()
         return shutdown()
     }
@@ -83,7 +105,10 @@ final class Daemon {
     private func received(signal: Int32) {
         switch signal {
         case SIGHUP:
-            logger.notice("SIGHUP received; reloading workflows and configuration is not built yet, nothing changed")
+            notifier.reloading(status: "reloading (SIGHUP)")
+            logger.notice("SIGHUP received; reloading workflows, org chart and calendars")
+            let result = reloader.reload(trigger: "SIGHUP")
+            notifier.ready(status: "running; reloaded: \(result.loaded.count) loaded, \(result.failed.count) failed, \(result.removed.count) removed")
         default:
             stop(reason: signal == SIGTERM ? "SIGTERM" : "SIGINT")
         }
@@ -95,6 +120,7 @@ final class Daemon {
         guard !stopping else { return }
         stopping = true
         logger.info("stopping", metadata: ["reason": "\(reason)"])
+        notifier.stopping(status: "stopping (\(reason))")
         server?.close()
         server = nil
         loop.stop()
@@ -105,6 +131,9 @@ final class Daemon {
         server = nil
         for handle in signals { handle.close() }
         signals.removeAll()
+        notifier.close()
+        reloader.close()
+        engine.detach()
     }
 
     /// Closes the loop, the store and the lock; removes the socket file.
@@ -133,22 +162,34 @@ final class Daemon {
 
     // MARK: - Control requests
 
-    private static let commands = ["status"]
+    private static let commands = ["status", "workflows", "reload"] + EngineCommandHandlers.commands
 
-    /// The single entry point for every control request. Authorization (which caller may run
-    /// which command, and act as whom) belongs here, before dispatch.
+    /// The single entry point for every control request: who is asking (from the socket's
+    /// peer credentials), whether they may, then dispatch. Every refusal is logged.
     private func handle(_ request: ControlRequest, from caller: Caller) -> ControlResponse {
-        if request.actAs != nil {
-            return .failure(ControlError(code: "not_supported",
-                                         message: "--as is not supported yet: acting for another user comes with staff authorization"))
+        let grant: Authorization.Grant
+        switch authorization.authorize(request, caller: caller, chart: engine.support.orgChart) {
+        case let .success(granted): grant = granted
+        case let .failure(error):
+            logger.notice("control request refused", metadata: ["client.user": "\(caller)", "command": "\(request.command)", "reason": "\(error.code)"])
+            return .failure(error)
         }
         do {
             switch request.command {
             case "status":
                 return .success(try ControlCoding.value(status()))
+            case "workflows":
+                return .success(try ControlCoding.value(reloader.workflows()))
+            case "reload":
+                return .success(try ControlCoding.value(reloader.reload(trigger: "request")))
+            case _ where EngineCommandHandlers.commands.contains(request.command):
+                return .success(try engineCommands.handle(request, grant: grant))
             default:
                 return .failure(.unknownCommand(request.command, known: Self.commands))
             }
+        } catch let error as ControlError {
+            logger.notice("control request refused", metadata: ["client.user": "\(caller)", "command": "\(request.command)", "reason": "\(error.code)"])
+            return .failure(error)
         } catch {
             logger.error("control request failed", metadata: ["command": "\(request.command)", "error": "\(error)"])
             return .failure(ControlError(code: "internal_error", message: "\(request.command) failed: \(error)"))
@@ -158,13 +199,13 @@ final class Daemon {
     private func status() throws -> StatusResult {
         let runs = try database.queryOne("SELECT count(*) AS n FROM daemon_run")?.int("n") ?? 0
         let unclean = try database.queryOne("SELECT count(*) AS n FROM daemon_run WHERE outcome = 'crashed'")?.int("n") ?? 0
-        let now = Date()
+        let now = engine.clock.now
         return StatusResult(
             daemonVersion: HuayingVersion.current,
             pid: getpid(),
             startedAt: Self.iso8601(startedAt),
-            uptimeSeconds: (now.timeIntervalSince(startedAt) * 1000).rounded() / 1000,
-            clockMode: "real",
+            uptimeSeconds: (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000,
+            clockMode: engine.clock.mode,
             now: Self.iso8601(now, zone: config.timeZone),
             timeZone: config.timeZone.identifier,
             statePath: config.databasePath,
@@ -176,7 +217,9 @@ final class Daemon {
                 "open_connections": server?.openConnections ?? 0,
                 "daemon_runs": Int(runs),
                 "crashed_runs": Int(unclean),
-            ])
+            ].merging(try engine.counts()) { $1 },
+            lastReload: reloader.last,
+            lastError: engine.statistics.lastError)
     }
 
     static func iso8601(_ date: Date, zone: TimeZone = TimeZone(identifier: "UTC")!) -> String {

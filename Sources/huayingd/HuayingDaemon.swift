@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import WorkflowEngine
 import WorkflowModel
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +33,9 @@ struct HuayingDaemon: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Listen on this socket instead of the config's.", valueName: "path"))
     var socket: String?
 
+    @Option(name: .long, help: ArgumentHelp("Run on a simulated clock starting at this instant (e.g. 2026-11-01T09:00+08:00); it moves only with `huaying clock`.", valueName: "instant"))
+    var simulatedClock: String?
+
     func run() throws {
         let path = config ?? HuayingConfig.defaultPath()
         var settings: HuayingConfig
@@ -45,6 +49,15 @@ struct HuayingDaemon: ParsableCommand {
         if let stateDir { settings.stateDirectory = HuayingConfig.absolute(stateDir, relativeTo: cwd) }
         if let socket { settings.socketPath = HuayingConfig.absolute(socket, relativeTo: cwd) }
 
+        var clock: any EngineClock = RealClock()
+        if let simulatedClock {
+            guard let start = DaemonTime.parse(simulatedClock, zone: settings.timeZone) else {
+                printError("huayingd: --simulated-clock: cannot read '\(simulatedClock)'; expected e.g. 2026-11-01T09:00+08:00")
+                throw ExitCode(2)
+            }
+            clock = SimulatedClock(start: start)
+        }
+
         if checkConfig {
             print("\(settings.file): configuration is valid")
             print("  state:     \(settings.databasePath)")
@@ -53,6 +66,13 @@ struct HuayingDaemon: ParsableCommand {
             print("  staff:     \(settings.staffFile)")
             print("  calendars: \(settings.calendarsDirectory)")
             print("  time zone: \(settings.timeZone.identifier)")
+            // Staff, calendars and workflows: the same checks as `huaying lint`.
+            let report = Linter.lint(paths: [settings.workflowsDirectory], config: settings)
+            for finding in report.diagnostics { printError("huayingd: \(finding)") }
+            if report.errorCount > 0 {
+                printError("huayingd: \(report.errorCount) error(s) in staff, calendars or workflows")
+                throw ExitCode(2)
+            }
             return
         }
 
@@ -73,7 +93,7 @@ struct HuayingDaemon: ParsableCommand {
 
         let daemon: Daemon
         do {
-            daemon = try Daemon(config: settings, logger: logger)
+            daemon = try Daemon(config: settings, clock: clock, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)

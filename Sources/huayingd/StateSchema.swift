@@ -1,4 +1,5 @@
 import SQLiteStore
+import WorkflowEngine
 
 /// The daemon's own tables. Migrations are append-only: never edit or reorder a registered
 /// one; add a new one. Later modules (the engine) register theirs after these.
@@ -19,6 +20,7 @@ enum StateSchema {
                 )
                 """)
         }
+        EngineSchema.register(in: &migrator)
         return migrator
     }
 }

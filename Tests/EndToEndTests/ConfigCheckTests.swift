@@ -4,13 +4,23 @@ import Testing
 /// `huayingd --check-config` and start-up with a broken config file.
 @Suite struct ConfigCheckTests {
     @Test func checkConfigAcceptsAValidFileAndStartsNothing() throws {
-        let site = try TestSite()
+        let site = try TestSite(checkoutWorkflows: ["election-cycle.yaml"])
         defer { site.remove() }
         let result = try runProgram(Binaries.path("huayingd"), ["--config", site.configPath, "--check-config"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("configuration is valid"))
         #expect(result.stdout.contains("socket:    \(site.socketPath)"))
         #expect(!FileManager.default.fileExists(atPath: site.stateDirectory), "checking must not create state")
+    }
+
+    @Test func checkConfigAlsoChecksWorkflowsStaffAndCalendars() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["bad.yaml": "workflow: bad\ntitle: x\nsteps:\n  - id: a\n    title: A\n    uses: sms\n"])
+        defer { site.remove() }
+        let result = try runProgram(Binaries.path("huayingd"), ["--config", site.configPath, "--check-config"])
+        #expect(result.status == 2)
+        let bad = site.root.appendingPathComponent("workflows/bad.yaml").path
+        #expect(result.stderr.contains("huayingd: \(bad):6:11: error: unknown plugin 'sms' in 'uses'"), "\(result.stderr)")
+        #expect(result.stderr.contains("1 error(s) in staff, calendars or workflows"))
     }
 
     @Test func aBrokenConfigNamesTheKeyAndPositionAndExits2() throws {

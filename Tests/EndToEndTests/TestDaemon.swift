@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+@_exported import HuayingTestSupport  // every end-to-end test file runs programs
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -23,36 +24,6 @@ enum Binaries {
         Issue.record("cannot find the \(name) binary near \(candidates.map(\.path))")
         return name
     }
-}
-
-/// The result of running a program to completion.
-struct ProgramResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs a program and waits for it (stdout and stderr go through files, so a chatty
-/// program never blocks on a full pipe).
-func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProgramResult {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("huaying-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let out = directory.appendingPathComponent("out"), err = directory.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return ProgramResult(status: process.terminationStatus,
-                         stdout: try String(contentsOf: out, encoding: .utf8),
-                         stderr: try String(contentsOf: err, encoding: .utf8))
 }
 
 /// Runs the real `huaying` CLI.
@@ -86,6 +57,28 @@ struct TestSite {
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// A site with the checkout's org chart (etc/staff.yaml) and calendars (etc/calendars/),
+    /// the named workflow files of the checkout's workflows/ folder, and `workflowTexts`
+    /// (file name → YAML) written next to them.
+    init(checkoutWorkflows: [String], workflowTexts: [String: String] = [:]) throws {
+        try self.init()
+        let files = FileManager.default
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try files.copyItem(at: checkout.appendingPathComponent("etc/staff.yaml"), to: root.appendingPathComponent("etc/staff.yaml"))
+        try files.copyItem(at: checkout.appendingPathComponent("etc/calendars"), to: root.appendingPathComponent("etc/calendars"))
+        let workflows = root.appendingPathComponent("workflows")
+        try files.createDirectory(at: workflows, withIntermediateDirectories: true)
+        for name in checkoutWorkflows {
+            try files.copyItem(at: checkout.appendingPathComponent("workflows/\(name)"), to: workflows.appendingPathComponent(name))
+        }
+        for (name, text) in workflowTexts {
+            try text.write(to: workflows.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// The state database (for tests that inspect or tamper with it while the daemon is stopped).
+    var databasePath: String { root.appendingPathComponent("state/state.db").path }
+
     func remove() {
         try? FileManager.default.removeItem(at: root)
     }
@@ -93,21 +86,20 @@ struct TestSite {
 
 /// A real `huayingd` process, started in the foreground with a test site's config.
 final class TestDaemon {
-    let process = Process()
+    let process: ChildProcess
     let stderrFile: URL
     let socketPath: String
 
-    /// Starts the daemon and waits until its socket answers (or it exits, which fails the test).
-    init(site: TestSite, extraArguments: [String] = [], socketPath: String? = nil) throws {
+    /// Starts the daemon and waits until it answers `status` (or exits, which fails the test).
+    /// `environment` is added to (and overrides) the test runner's environment.
+    init(site: TestSite, extraArguments: [String] = [], socketPath: String? = nil,
+         environment: [String: String] = [:]) throws {
         self.socketPath = socketPath ?? site.socketPath
         stderrFile = site.root.appendingPathComponent("huayingd-\(UUID().uuidString.prefix(6)).log")
-        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Binaries.path("huayingd"))
-        process.arguments = ["--config", site.configPath] + extraArguments
-        process.standardError = try FileHandle(forWritingTo: stderrFile)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(
+            executable: Binaries.path("huayingd"), arguments: ["--config", site.configPath] + extraArguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            stderrPath: stderrFile.path)
         try waitUntilAnswering()
     }
 
@@ -119,7 +111,9 @@ final class TestDaemon {
             if !process.isRunning {
                 throw Failure("huayingd exited with \(process.terminationStatus) before answering:\n\(log)")
             }
-            if (try? ControlClient(socketPath: socketPath)) != nil { return }
+            // A status answer means start-up finished (the loop runs), not merely that the socket is bound.
+            if let client = try? ControlClient(socketPath: socketPath),
+               (try? client.call(ControlRequest(command: "status")))?.ok == true { return }
             usleep(20_000)
         }
         throw Failure("huayingd did not answer on \(socketPath) within 30 s:\n\(log)")
@@ -131,10 +125,8 @@ final class TestDaemon {
     /// 30 s fails the test and is killed, so a broken shutdown cannot hang the suite.
     @discardableResult
     func stop(signal: Int32 = SIGTERM) -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
+        process.send(signal)
+        if !process.wait(seconds: 30) {
             Issue.record("huayingd did not exit within 30 s of signal \(signal):\n\(log)")
             kill(process.processIdentifier, SIGKILL)
         }

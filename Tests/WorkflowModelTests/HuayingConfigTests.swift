@@ -38,15 +38,20 @@ import Testing
         #expect(config.logLevel == .info)
     }
 
-    @Test func readsLogLevelAndSynchronous() throws {
+    @Test func readsLogLevelSynchronousAndAccess() throws {
         let config = try parse("""
             paths: {state_dir: s, socket: s.sock, workflows: w, staff: st.yaml, calendars: c}
             log_level: DEBUG
             sqlite:
               synchronous: normal
+            access:
+              admin_group: hy-admin
+              socket_group: huaying
             """)
         #expect(config.logLevel == .debug)
         #expect(config.sqliteSynchronous == .normal)
+        #expect(config.adminGroup == "hy-admin")
+        #expect(config.socketGroup == "huaying")
     }
 
     @Test func reportsEveryBadKeyWithItsPosition() {
@@ -80,12 +85,12 @@ import Testing
             timezone: UTC
             """) == [
             "/etc/huaying/huaying.yaml:1:8: error: expected a mapping (key: value lines) for 'paths', found a list",
-            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite",
+            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access",
         ])
     }
 
     @Test func reportsAnEmptyFile() {
-        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite"])
+        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access"])
     }
 
     @Test func theShippedDevelopmentConfigIsValid() throws {

@@ -18,6 +18,9 @@ import Foundation
 /// log_level: info                    # trace, debug, info, notice, warning, error, critical
 /// sqlite:
 ///   synchronous: full                # off, normal, full, extra
+/// access:
+///   admin_group: huaying-admin       # members (and root) are admins
+///   socket_group: huaying            # the control socket's group (mode 0660)
 /// ```
 public struct HuayingConfig: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
@@ -39,6 +42,10 @@ public struct HuayingConfig: Sendable, Equatable {
     public var timeZone: TimeZone
     public var logLevel: LogLevel
     public var sqliteSynchronous: SQLiteSynchronous
+    /// Members of this Unix group are admins, as root is (nil: root only).
+    public var adminGroup: String?
+    /// The control socket is given this group, so its members (staff) can connect (nil: keep the daemon's).
+    public var socketGroup: String?
 
     /// The database file inside the state directory.
     public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("state.db") }
@@ -71,7 +78,7 @@ public struct HuayingConfig: Sendable, Equatable {
     public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
         var diagnostics: [Diagnostic] = []
         guard let root = file.root else {
-            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite")])
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access")])
         }
         guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
             throw DiagnosticsError(diagnostics)
@@ -110,6 +117,13 @@ public struct HuayingConfig: Sendable, Equatable {
             }
             diagnostics += sqlite.finish()
         }
+        var adminGroup: String?
+        var socketGroup: String?
+        if var access = top.mapping("access") {
+            adminGroup = access.string("admin_group")
+            socketGroup = access.string("socket_group")
+            diagnostics += access.finish()
+        }
         diagnostics = top.finish() + diagnostics
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
@@ -125,7 +139,9 @@ public struct HuayingConfig: Sendable, Equatable {
             calendarsDirectory: resolve(paths["calendars"], "calendars"),
             timeZone: timeZone,
             logLevel: logLevel,
-            sqliteSynchronous: synchronous
+            sqliteSynchronous: synchronous,
+            adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 },
+            socketGroup: socketGroup.flatMap { $0.isEmpty ? nil : $0 }
         )
     }
 

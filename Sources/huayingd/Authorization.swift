@@ -1,0 +1,83 @@
+import ControlProtocol
+import Foundation
+import WorkflowModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who may do what on the control socket. The caller is known from `SO_PEERCRED`
+/// (uid → Unix user), so nothing here trusts what the client says about itself.
+///
+/// - Admins (root, and members of `access.admin_group`) may do everything, including
+///   `start`, `update`, `cancel`, `reload`, `clock` and acting for someone with `--as`.
+/// - Staff (a `user:` in the org chart) see and acknowledge the reminders addressed or
+///   escalated to them, and see the instances of their own units and the units below them
+///   (a township's civil-affairs office sees every village of the township).
+/// - Anyone else is refused with a message saying how to be added.
+struct Authorization {
+    enum Access {
+        case admin
+        case staff(StaffMember)
+    }
+
+    /// What an authorized request acts as.
+    struct Grant {
+        /// Whose inbox and acknowledgements these are.
+        var user: String
+        /// Who asked (the caller's own name).
+        var actor: String
+        /// Instance visibility: nil for all (admins), else these units and those below them.
+        var units: Set<String>?
+    }
+
+    static let adminCommands: Set<String> = ["start", "update", "cancel", "reload", "clock"]
+    /// Commands anyone may run, even someone not in the org chart.
+    static let openCommands: Set<String> = ["status"]
+
+    let adminGroup: String?
+    let staffFile: String
+
+    func access(of caller: Caller, chart: OrgChart?) -> Access? {
+        if caller.uid == 0 || isInAdminGroup(caller) { return .admin }
+        if let member = chart?.member(user: caller.userName) { return .staff(member) }
+        return nil
+    }
+
+    /// Decides a request. Every refusal names the reason and what to do.
+    func authorize(_ request: ControlRequest, caller: Caller, chart: OrgChart?) -> Result<Grant, ControlError> {
+        let access = access(of: caller, chart: chart)
+        if Self.openCommands.contains(request.command) {
+            return .success(Grant(user: caller.userName, actor: caller.userName, units: nil))
+        }
+        switch access {
+        case nil:
+            return .failure(ControlError(code: "unknown_user", message: """
+                \(caller.userName) is not in the org chart, so huayingd does not know whose reminders to show; \
+                ask an admin to add an entry with `user: \(caller.userName)` and your roles to \(staffFile), then `huaying reload`
+                """))
+        case .admin:
+            let user = request.actAs ?? caller.userName
+            return .success(Grant(user: user, actor: caller.userName, units: nil))
+        case let .staff(member):
+            if let other = request.actAs, other != caller.userName {
+                return .failure(ControlError(code: "not_admin", message: "only an admin may act as another user (--as \(other)); you are \(caller.userName)"))
+            }
+            if Self.adminCommands.contains(request.command) {
+                return .failure(ControlError(code: "not_admin", message: "\(request.command) is for admins (root or group \(adminGroup ?? "(none configured)")); you are \(caller.userName)"))
+            }
+            return .success(Grant(user: caller.userName, actor: caller.userName, units: Set(member.assignments.map(\.unit))))
+        }
+    }
+
+    private func isInAdminGroup(_ caller: Caller) -> Bool {
+        guard let adminGroup, let group = getgrnam(adminGroup) else { return false }
+        let gid = group.pointee.gr_gid
+        if caller.gid == gid { return true }
+        var members = group.pointee.gr_mem
+        while let member = members?.pointee {
+            if String(cString: member) == caller.userName { return true }
+            members = members?.advanced(by: 1)
+        }
+        return false
+    }
+}
