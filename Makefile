@@ -1,30 +1,114 @@
 # Huaying: the two set-up commands are `make run` and `make test` (see README.md).
 # Both install what a fresh Debian machine with Swift lacks, then build.
+# `make release` + `make install` put huayingd on a machine as a systemd service
+# (README.md, "Run as a service").
 
 SWIFT ?= swift
 CONFIG ?= etc/huaying.yaml
 APT_PACKAGES := libuv1-dev libsqlite3-dev pkg-config
+# The tests run `systemd-analyze verify` on the unit file.
+APT_TEST_PACKAGES := systemd
 
-.PHONY: run test build deps clean
+# Installation. DESTDIR stages the whole tree elsewhere (packaging, tests): then no user is
+# created and systemd is not touched. The configuration always lives in /etc/huaying (the
+# unit's ConfigurationDirectory=), whatever PREFIX is.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+PKGLIBDIR ?= $(PREFIX)/lib/huaying
+PLUGINDIR ?= $(PKGLIBDIR)/plugins
+# /etc/systemd/system is searched whatever PREFIX is; packagers may prefer /usr/lib/systemd/system.
+UNITDIR ?= /etc/systemd/system
+CONFDIR := /etc/huaying
+# The binaries `make install` copies: `make release` builds them here. Tests pass their own
+# (debug) build directory, so installing never compiles.
+BUILT_BINARIES ?= .build/release
+SERVICE_USER := huaying
+
+.PHONY: run test build release deps test-deps install uninstall clean
 
 ## Run the daemon in the foreground with the development config (state under ./var/).
 run: build
 	.build/debug/huayingd --config $(CONFIG)
 
 ## Build everything and run every test.
-test: deps
+test: deps test-deps
 	$(SWIFT) test
 
 build: deps
 	$(SWIFT) build
 
+## Optimised binaries with the Swift runtime linked in, so the service does not depend on
+## where the toolchain is installed (a home directory is invisible under ProtectHome=yes).
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+
+# apt-get install, as root or via sudo: $(call apt_install,PACKAGES,what is missing)
+define apt_install
+	echo "Installing $(1) ..."; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	command -v apt-get >/dev/null || { echo "apt-get not found: install $(2) by hand" >&2; exit 1; }; \
+	$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)
+endef
+
 ## Install the system libraries when pkg-config cannot find them (apt, as root or via sudo).
 deps:
 	@if pkg-config --exists libuv sqlite3 2>/dev/null; then exit 0; fi; \
-	echo "Installing $(APT_PACKAGES) ..."; \
-	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	command -v apt-get >/dev/null || { echo "apt-get not found: install libuv and SQLite development files (with pkg-config) by hand" >&2; exit 1; }; \
-	$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES)
+	$(call apt_install,$(APT_PACKAGES),libuv and SQLite development files (with pkg-config))
+
+## Install systemd-analyze when it is missing (CI containers often lack systemd).
+test-deps:
+	@if command -v systemd-analyze >/dev/null; then exit 0; fi; \
+	$(call apt_install,$(APT_TEST_PACKAGES),systemd (for systemd-analyze))
+
+## Install the binaries, the unit, /etc/huaying and the huaying user. Never overwrites a file
+## under /etc/huaying: an edited config, staff list, calendar or workflow is kept as it is.
+install:
+	@set -e; \
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" != 0 ]; then \
+	    echo "make install: run as root (sudo make install), or stage with DESTDIR=DIR" >&2; exit 1; fi; \
+	for program in huayingd huaying; do \
+	    if [ ! -x "$(BUILT_BINARIES)/$$program" ]; then \
+	        echo "make install: no $(BUILT_BINARIES)/$$program; run 'make release' first (as yourself)" >&2; exit 1; fi; \
+	done; \
+	install -d -m 0755 "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PLUGINDIR)"; \
+	install -m 0755 "$(BUILT_BINARIES)/huayingd" "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(BINDIR)/"; \
+	sed 's|^ExecStart=/usr/local/bin/|ExecStart=$(BINDIR)/|' etc/systemd/huayingd.service > "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
+	chmod 0644 "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
+	install -d -m 0755 "$(DESTDIR)$(CONFDIR)" "$(DESTDIR)$(CONFDIR)/calendars" "$(DESTDIR)$(CONFDIR)/workflows.d"; \
+	config=$$(mktemp); trap 'rm -f "$$config"' EXIT; \
+	sed 's|/usr/local/lib/huaying/plugins|$(PLUGINDIR)|' etc/huaying.installed.yaml > "$$config"; \
+	keep_or_install() { \
+	    if [ ! -e "$$2" ]; then install -m 0644 "$$1" "$$2"; \
+	    elif ! cmp -s "$$1" "$$2"; then echo "kept $$2 (it differs from the shipped $$3)"; fi; \
+	}; \
+	keep_or_install "$$config" "$(DESTDIR)$(CONFDIR)/huaying.yaml" etc/huaying.installed.yaml; \
+	keep_or_install etc/staff.yaml "$(DESTDIR)$(CONFDIR)/staff.yaml" etc/staff.yaml; \
+	for file in etc/calendars/*.yaml; do \
+	    keep_or_install "$$file" "$(DESTDIR)$(CONFDIR)/calendars/$${file##*/}" "$$file"; done; \
+	for file in workflows/*.yaml; do \
+	    keep_or_install "$$file" "$(DESTDIR)$(CONFDIR)/workflows.d/$${file##*/}" "$$file"; done; \
+	if [ -n "$(DESTDIR)" ]; then echo "staged under $(DESTDIR); no user created, systemd not told"; exit 0; fi; \
+	if ! getent group $(SERVICE_USER) >/dev/null; then groupadd --system $(SERVICE_USER); echo "created group $(SERVICE_USER)"; fi; \
+	if ! getent passwd $(SERVICE_USER) >/dev/null; then \
+	    useradd --system --gid $(SERVICE_USER) --home-dir /var/lib/huaying --no-create-home \
+	        --shell /usr/sbin/nologin --comment "Huaying workflow daemon" $(SERVICE_USER); \
+	    echo "created user $(SERVICE_USER)"; fi; \
+	if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	echo "installed; next: systemctl enable --now huayingd && journalctl -u huayingd -f"
+
+## Remove the binaries and the unit (stopping the service first). Keeps /etc/huaying,
+## /var/lib/huaying and the huaying user: configuration and governance records are not ours
+## to delete.
+uninstall:
+	@set -e; \
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -e "$(UNITDIR)/huayingd.service" ]; then \
+	    systemctl disable --now huayingd.service || true; fi; \
+	rm -f "$(DESTDIR)$(BINDIR)/huayingd" "$(DESTDIR)$(BINDIR)/huaying" "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
+	for dir in "$(DESTDIR)$(PLUGINDIR)" "$(DESTDIR)$(PKGLIBDIR)"; do \
+	    if [ -d "$$dir" ]; then rmdir --ignore-fail-on-non-empty "$$dir"; fi; done; \
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	echo "uninstalled; kept $(DESTDIR)$(CONFDIR), the state in /var/lib/huaying and the $(SERVICE_USER) user"; \
+	echo "(remove those by hand: rm -r $(CONFDIR) /var/lib/huaying; userdel $(SERVICE_USER))"
 
 clean:
 	rm -rf .build var
