@@ -8,7 +8,7 @@ import Glibc
 /// Who may do what on the control socket. The caller is known from `SO_PEERCRED`
 /// (uid → Unix user), so nothing here trusts what the client says about itself.
 ///
-/// - Admins (root, and members of `access.admin_group`) may do everything, including
+/// - Admins (root, the daemon's own user, and members of `access.admin_group`) may do everything, including
 ///   `start`, `update`, `cancel`, `reload`, `clock` and acting for someone with `--as`.
 /// - Staff (a `user:` in the org chart) see and acknowledge the reminders addressed or
 ///   escalated to them, and see the instances of their own units and the units below them
@@ -38,7 +38,8 @@ struct Authorization {
     let staffFile: String
 
     func access(of caller: Caller, chart: OrgChart?) -> Access? {
-        if caller.uid == 0 || isInAdminGroup(caller) { return .admin }
+        // The daemon's own user owns it (a developer's `make run`, the service account).
+        if caller.uid == 0 || caller.uid == getuid() || isInAdminGroup(caller) { return .admin }
         if let member = chart?.member(user: caller.userName) { return .staff(member) }
         return nil
     }
