@@ -30,6 +30,7 @@ final class EngineHarness {
     let clock: SimulatedClock
     var engine: WorkflowEngine
     let support: EngineSupport
+    let workflows: [String: String]
 
     init(start: String = "2026-11-02T09:00", workflows: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
@@ -43,6 +44,7 @@ final class EngineHarness {
         let chart = try OrgChartFile.load(path: Checkout.etc + "/staff.yaml")
         support = EngineSupport(calendars: calendars.library, orgChart: chart, timeZone: shanghai)
         engine = try Self.makeEngine(db: db, clock: clock, support: support)
+        self.workflows = workflows
         for (name, text) in workflows {
             try engine.registerDefinition(path: directory.appendingPathComponent(name).path, text: text)
         }
@@ -55,9 +57,13 @@ final class EngineHarness {
                                   plugins: [RecordPlugin(), RemindPlugin(), EscalatePlugin()], logger: logger)
     }
 
-    /// A new engine on the same database, as after a daemon restart.
+    /// A new engine on the same database, as after a daemon restart (which loads the
+    /// workflow files again).
     func restart() throws {
         engine = try Self.makeEngine(db: db, clock: clock, support: support)
+        for (name, text) in workflows {
+            try engine.registerDefinition(path: directory.appendingPathComponent(name).path, text: text)
+        }
     }
 
     func advance(to text: String) throws {
