@@ -267,5 +267,43 @@ extension WorkflowEngine {
         try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "instance.completed",
                           text: failed == 0 ? "流程已完成" : "流程已结束，\(failed)个步骤失败",
                           fields: ["failed_steps": "\(failed)"])
+        try startChained(from: instance, now: now)
+    }
+
+    /// `then:` — starts the instances a completed one asks for, in the same transaction as its
+    /// completion (so exactly once). A chain that cannot start is recorded, never fatal.
+    private func startChained(from instance: InstanceState, now: Date) throws {
+        guard !instance.definition.then.isEmpty else { return }
+        var context = try InstanceContext(support: support, instance: instance)
+        for chain in instance.definition.then {
+            let target = chain.workflow.value
+            let items: [String?] = chain.forEach.map { ChainDefinition.elements(of: context.render($0)) } ?? [nil]
+            if items.isEmpty {
+                try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "chain.skipped",
+                                  text: "未启动\(target)：\(chain.forEach ?? "") 为空", fields: ["workflow": target])
+            }
+            for item in items {
+                context.item = item
+                var params: [String: String] = [:]
+                for (name, template) in chain.params { params[name.value] = context.render(template) }
+                guard let loaded = registry.current[target] else {
+                    try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "chain.failed",
+                                      text: "无法启动\(target)：该流程未加载", fields: ["workflow": target, "item": item ?? ""])
+                    continue
+                }
+                do {
+                    try db.transaction {
+                        let started = try createInstance(loaded, params: params, actor: "huayingd (then of #\(instance.id))", now: now)
+                        try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "chain.started",
+                                          text: "已启动\(loaded.definition.title)" + (item.map { "：\($0)" } ?? ""),
+                                          fields: ["workflow": target, "instance": "\(started)", "item": item ?? ""])
+                    }
+                } catch let error as EngineError {
+                    try ledger.reloadHead()
+                    try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "chain.failed",
+                                      text: "无法启动\(target)：\(error.message)", fields: ["workflow": target, "item": item ?? ""])
+                }
+            }
+        }
     }
 }

@@ -13,33 +13,37 @@ extension WorkflowEngine {
             let known = registry.current.keys.sorted().joined(separator: ", ")
             throw EngineError(code: "unknown_workflow", "unknown workflow '\(workflow)'; known workflows: \(known.isEmpty ? "(none loaded)" : known)")
         }
-        let now = clock.now
+        let id: Int64 = try storeCommand { try createInstance(loaded, params: params, actor: actor, now: clock.now) }
+        logger.info("instance started", metadata: ["instance.id": "\(id)", "workflow": "\(workflow)", "actor": "\(actor)"])
+        rearm()
+        return id
+    }
+
+    /// Checks the parameters, stores the instance with a row per step, and runs what is due
+    /// at once. The caller's transaction makes it all or nothing.
+    func createInstance(_ loaded: DefinitionRegistry.Loaded, params: [String: String], actor: String, now: Date) throws -> Int64 {
         do {
             _ = try support.planner(for: loaded.definition).bind(params, for: loaded.definition, start: now)
         } catch {
             throw EngineError(code: "bad_params", error.messages.joined(separator: "; "))
         }
-        let id: Int64 = try storeCommand {
-            try db.execute("""
-                INSERT INTO instance (workflow, version, unit, params, state, started_at, started_by)
-                VALUES (?, ?, ?, ?, 'running', ?, ?)
-                """, [.text(workflow), .text(loaded.version), params["unit"].map { .text($0) } ?? .null,
-                      .text(Ledger.json(params)), .integer(Millis.from(now)), .text(actor)])
-            let id = db.lastInsertRowID
-            for (position, step) in loaded.definition.steps.enumerated() {
-                try db.execute("INSERT INTO step (instance, step, position, state) VALUES (?, ?, ?, 'pending')",
-                               [.integer(id), .text(step.id.value), .integer(Int64(position))])
-            }
-            var fields = params
-            fields["version"] = String(loaded.version.prefix(12))
-            try ledger.append(at: now, actor: actor, instance: id, step: nil, event: "instance.started",
-                              text: "启动流程：\(loaded.definition.title)", fields: fields)
-            let result = try advance(id, now: now)
-            schedule(id, at: result.next)
-            return id
+        let workflow = loaded.definition.id.value
+        try db.execute("""
+            INSERT INTO instance (workflow, version, unit, params, state, started_at, started_by)
+            VALUES (?, ?, ?, ?, 'running', ?, ?)
+            """, [.text(workflow), .text(loaded.version), params["unit"].map { .text($0) } ?? .null,
+                  .text(Ledger.json(params)), .integer(Millis.from(now)), .text(actor)])
+        let id = db.lastInsertRowID
+        for (position, step) in loaded.definition.steps.enumerated() {
+            try db.execute("INSERT INTO step (instance, step, position, state) VALUES (?, ?, ?, 'pending')",
+                           [.integer(id), .text(step.id.value), .integer(Int64(position))])
         }
-        logger.info("instance started", metadata: ["instance.id": "\(id)", "workflow": "\(workflow)", "actor": "\(actor)"])
-        rearm()
+        var fields = params
+        fields["version"] = String(loaded.version.prefix(12))
+        try ledger.append(at: now, actor: actor, instance: id, step: nil, event: "instance.started",
+                          text: "启动流程：\(loaded.definition.title)", fields: fields)
+        let result = try advance(id, now: now)
+        schedule(id, at: result.next)
         return id
     }
 
@@ -126,6 +130,13 @@ extension WorkflowEngine {
                 throw EngineError(code: "unknown_reminder", "no reminder \(id)")
             }
             let instanceID = try row.int("instance"), step = try row.text("step")
+            if !fields.isEmpty, let instance = try InstanceState.load(instanceID, db: db, registry: registry) {
+                let declared = instance.definition.step(step)?.ack?.fields ?? []
+                let unknown = fields.keys.filter { !declared.contains($0) }.sorted()
+                if !unknown.isEmpty {
+                    throw EngineError(code: "unknown_field", "step '\(step)' takes \(declared.isEmpty ? "no fields" : "the fields \(declared.joined(separator: ", "))") with its acknowledgement; not \(unknown.joined(separator: ", "))")
+                }
+            }
             switch try row.text("state") {
             case "acked":
                 let when = try row.optionalInt("acked_at").map { InstanceContext.local(Millis.date($0), support.timeZone) } ?? "?"

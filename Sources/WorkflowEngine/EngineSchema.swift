@@ -88,5 +88,23 @@ public enum EngineSchema {
                     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
                 """)
         }
+        migrator.register("0102-triggers") { db in
+            try db.execute("""
+                -- The next scheduled start of each triggered workflow.
+                CREATE TABLE trigger_state (
+                    workflow TEXT PRIMARY KEY,
+                    next_at INTEGER NOT NULL
+                );
+                -- One row per occurrence and unit: an occurrence starts each unit's instance once,
+                -- whatever crashes happen around it.
+                CREATE TABLE trigger_fire (
+                    workflow TEXT NOT NULL,
+                    occurrence TEXT NOT NULL,
+                    unit TEXT NOT NULL,
+                    instance INTEGER,
+                    PRIMARY KEY (workflow, occurrence, unit)
+                ) WITHOUT ROWID;
+                """)
+        }
     }
 }

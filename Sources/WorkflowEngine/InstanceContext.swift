@@ -29,6 +29,8 @@ struct InstanceContext: StepServices {
     let support: EngineSupport
     let instance: InstanceState
     let environment: TimeEnvironment
+    /// `{{item}}`: the current element of a `then.for_each` list.
+    var item: String?
 
     init(support: EngineSupport, instance: InstanceState) throws(EngineError) {
         self.support = support
@@ -122,6 +124,7 @@ struct InstanceContext: StepServices {
             case "acked_by": return reminder?.ackedBy ?? ""
             case "acked_at": return reminder?.ackedAt.map { Self.local(Millis.date($0), support.timeZone) } ?? ""
             case "note": return reminder?.note ?? ""
+            case _ where field.hasPrefix("fields."): return reminder?.fields[String(field.dropFirst("fields.".count))] ?? ""
             default: return ""
             }
         case let .builtIn(name):
@@ -130,6 +133,7 @@ struct InstanceContext: StepServices {
             case "workflow.id": return instance.workflow
             case "workflow.title": return instance.definition.title
             case "instance.id": return "\(instance.id)"
+            case "item": return item ?? ""
             default: return ""
             }
         case let .time(expression):

@@ -31,6 +31,7 @@ struct InstanceState {
         var ackedBy: String?
         var ackedAt: Int64?
         var note: String?
+        var fields: [String: String]
         var recipients: [String]
     }
 
@@ -92,7 +93,7 @@ struct InstanceState {
         }
         for reminder in try db.query("""
             SELECT id, step, message, due_at, deadline_at, level, state, repeat_every, next_repeat_at,
-                   next_escalation_at, repeats, acked_by, acked_at, note
+                   next_escalation_at, repeats, acked_by, acked_at, note, fields
             FROM reminder WHERE instance = ? ORDER BY id
             """, [.integer(id)]) {
             let reminderID = try reminder.int("id")
@@ -103,7 +104,8 @@ struct InstanceState {
                 repeatEvery: try reminder.optionalText("repeat_every"), nextRepeatAt: try reminder.optionalInt("next_repeat_at"),
                 nextEscalationAt: try reminder.optionalInt("next_escalation_at"), repeats: Int(try reminder.int("repeats")),
                 ackedBy: try reminder.optionalText("acked_by"), ackedAt: try reminder.optionalInt("acked_at"),
-                note: try reminder.optionalText("note"), recipients: recipients[reminderID] ?? []))
+                note: try reminder.optionalText("note"), fields: Ledger.fields(try reminder.optionalText("fields") ?? "{}"),
+                recipients: recipients[reminderID] ?? []))
         }
         return state
     }

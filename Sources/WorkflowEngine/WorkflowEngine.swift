@@ -45,6 +45,8 @@ public final class WorkflowEngine {
     private var generation: [Int64: UInt64] = [:]
     private var nextSequence: UInt64 = 0
     private var timer: TimerHandle?
+    /// The next start time of each triggered workflow (see EngineTriggers.swift).
+    var triggerNext: [String: Int64] = [:]
     /// Most items one transaction takes; the rest run in the next turn of the loop.
     static let batchLimit = 5000
 
@@ -67,7 +69,14 @@ public final class WorkflowEngine {
     /// not load are in `loadErrors`.
     @discardableResult
     public func loadDefinitions(directory: String) -> ReloadReport {
-        registry.reload(directory: directory, at: clock.now)
+        let report = registry.reload(directory: directory, at: clock.now)
+        do {
+            try syncTriggers()
+        } catch {
+            logger.error("cannot read trigger schedules", metadata: ["error": "\(error)"])
+        }
+        rearm()
+        return report
     }
 
     /// The findings of each workflow file whose latest content did not load, by path.
@@ -103,7 +112,9 @@ public final class WorkflowEngine {
     /// Registers one file's text as the newest version of its workflow.
     @discardableResult
     public func registerDefinition(path: String, text: String) throws(DiagnosticsError) -> String {
-        try registry.register(path: path, text: text, at: clock.now).version
+        let version = try registry.register(path: path, text: text, at: clock.now).version
+        try? syncTriggers()
+        return version
     }
 
     /// The current definitions: workflow id → (version, title, file).
@@ -129,7 +140,8 @@ public final class WorkflowEngine {
     public var nextWakeUp: Date? {
         // Drop superseded entries from the top; the first valid one is the answer.
         while let top = heap.min, generation[top.instance] != top.sequence { heap.removeMin() }
-        return heap.min.map { Millis.date($0.due) }
+        let earliest = [heap.min?.due, triggerNext.values.min()].compactMap { $0 }.min()
+        return earliest.map(Millis.date)
     }
 
     /// Puts an instance's next due instant in the heap (replacing the previous one by generation).
@@ -165,6 +177,7 @@ public final class WorkflowEngine {
         for row in rows {
             schedule(try row.int("id"), at: try row.optionalInt("next"))
         }
+        try syncTriggers()
     }
 
     /// Drives the engine from a loop timer: armed for the next due item (at most a minute
@@ -220,6 +233,7 @@ public final class WorkflowEngine {
         var report = BatchReport()
         do {
             try db.transaction {
+                report.itemsRun += try fireTriggers(now: now)
                 while report.itemsRun < Self.batchLimit, let top = heap.min, top.due <= nowMillis {
                     heap.removeMin()
                     guard generation[top.instance] == top.sequence else { continue }

@@ -2,7 +2,8 @@
 ///
 /// A placeholder holds one of:
 /// - a parameter, or a unit parameter's `name` / `id` / `kind` (`{{unit.name}}`);
-/// - a step's result: `{{steps.<id>.done}}`, `acked_by`, `acked_at`, `note`;
+/// - a step's result: `{{steps.<id>.done}}`, `acked_by`, `acked_at`, `note`, or a value its
+///   acknowledgement carried: `{{steps.<id>.fields.<name>}}`;
 /// - `start`, `workflow.id`, `workflow.title`, `instance.id`;
 /// - a time expression (`{{election_day - 20 days}}`), shown as a date.
 public enum Template {
@@ -22,7 +23,8 @@ public enum Template {
     }
 
     public static let stepFields = ["done", "acked_by", "acked_at", "note"]
-    public static let builtIns = ["start", "workflow.id", "workflow.title", "instance.id"]
+    /// `item` is the current element of a `then.for_each` list (empty elsewhere).
+    public static let builtIns = ["start", "workflow.id", "workflow.title", "instance.id", "item"]
     public static let unitAttributes = ["name", "id", "kind"]
 
     /// The placeholders of a template.
@@ -59,6 +61,10 @@ public enum Template {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         if !text.contains(" ") {
             if parts[0] == "steps" {
+                // steps.<id>.fields.<name>: a value an acknowledgement carried (ack.fields).
+                if parts.count == 4, parts[2] == "fields", RoleReference.isIdentifier(parts[1]), RoleReference.isIdentifier(parts[3]) {
+                    return .step(parts[1], field: "fields." + parts[3])
+                }
                 guard parts.count == 3, RoleReference.isIdentifier(parts[1]) else {
                     throw TimeExpressionError(offset: 0, "'\(text)' is not a step result; expected steps.<step-id>.<\(stepFields.joined(separator: "|"))>")
                 }

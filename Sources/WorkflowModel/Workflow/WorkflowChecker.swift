@@ -20,7 +20,7 @@ public struct WorkflowChecker: Sendable {
     }
 
     /// The top-level keys of a workflow file.
-    public static let topLevelKeys = ["workflow", "title", "description", "params", "calendar", "default_time", "steps"]
+    public static let topLevelKeys = ["workflow", "title", "description", "params", "calendar", "default_time", "steps", "trigger", "then"]
     /// Names a parameter may not take.
     public static let reservedNames = ["start", "steps", "workflow", "instance"]
 
@@ -114,6 +114,8 @@ private struct Run {
                 if let step = parseStep(node) { steps.append(step) }
             }
         }
+        let trigger = top.mapping("trigger").flatMap { parseTrigger($0) }
+        let then = top.sequence("then").map { $0.compactMap { parseChain($0) } } ?? []
         diagnostics += top.finish()
         checkSteps(steps)
         guard let id, let title, let idNode = top.value("workflow") else { return nil }
@@ -124,8 +126,86 @@ private struct Run {
             calendar: Located(calendarID, at: calendarLocation),
             defaultTime: defaultTime,
             steps: steps,
-            file: file.path
+            file: file.path,
+            trigger: trigger,
+            then: then
         )
+    }
+
+    // MARK: Trigger and chaining
+
+    mutating func parseTrigger(_ reader: MappingReader) -> TriggerDefinition? {
+        var reader = reader
+        defer { diagnostics += reader.finish() }
+        guard let everyText = reader.choice("every", from: TriggerDefinition.Period.allCases.map(\.rawValue), required: true),
+              let every = TriggerDefinition.Period(rawValue: everyText) else { return nil }
+        guard let on = reader.string("on", required: true), let onNode = reader.value("on") else { return nil }
+        var month: Int?
+        var day: Int?
+        if every == .year {
+            let parts = on.split(separator: "-").map { Int($0) }
+            if parts.count == 2, let m = parts[0], let d = parts[1], (1...12).contains(m), (1...31).contains(d) { month = m; day = d }
+        } else if let d = Int(on), (1...31).contains(d) {
+            day = d
+        }
+        guard let day else {
+            error(file.location(of: onNode), every == .year
+                  ? "'trigger.on' must be a month and day MM-DD such as \"12-01\"; found '\(on)'"
+                  : "'trigger.on' must be a day of the month 1–31 such as \"15\"; found '\(on)'")
+            return nil
+        }
+        var time: TimeOfDay?
+        if let text = reader.string("at"), let node = reader.value("at") {
+            time = TimeOfDay(text)
+            if time == nil { error(file.location(of: node), "'trigger.at' must be a time of day HH:MM; found '\(text)'") }
+        }
+        var kinds: [UnitKind] = []
+        if let node = reader.value("units", required: true) {
+            for item in (node.sequence.map(Array.init) ?? [node]) {
+                if let text = item.scalar?.string, let kind = UnitKind(rawValue: text) {
+                    kinds.append(kind)
+                } else {
+                    error(file.location(of: item), "'trigger.units' lists unit kinds; expected some of: \(UnitKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+        }
+        if !params.contains(where: { $0.name == "unit" && $0.type == .unit }) {
+            error(file.location(of: reader.node), "a triggered workflow starts one instance per unit; expected a parameter 'unit' of type unit")
+        }
+        for param in params where param.name != "unit" && param.defaultText == nil {
+            error(param.location, "parameter '\(param.name)' has no default, but a triggered workflow is started without parameters; expected a 'default:'")
+        }
+        return TriggerDefinition(every: every, month: month, day: day, time: time, unitKinds: kinds, location: file.location(of: reader.node))
+    }
+
+    mutating func parseChain(_ node: Node) -> ChainDefinition? {
+        guard var reader = MappingReader(node, in: file, what: "an entry of 'then'", diagnostics: &diagnostics) else { return nil }
+        defer { diagnostics += reader.finish() }
+        guard let workflow = reader.string("start", required: true), let workflowNode = reader.value("start") else { return nil }
+        if !RoleReference.isIdentifier(workflow) {
+            error(file.location(of: workflowNode), "'then.start' names a workflow id such as pre-appointment-talk; found '\(workflow)'")
+        }
+        var forEach: String?
+        if let node = reader.value("for_each") {
+            let value = YAMLValue(node, in: file)
+            forEach = value.string
+            checkTemplate(value)
+        }
+        var params: [Located<String>: String] = [:]
+        if var paramsReader = reader.mapping("params") {
+            if case let .mapping(mapping) = paramsReader.node {
+                for (keyNode, valueNode) in mapping {
+                    guard let name = keyNode.scalar?.string else { continue }
+                    _ = paramsReader.value(name)
+                    let value = YAMLValue(valueNode, in: file)
+                    checkTemplate(value)
+                    params[Located(name, at: file.location(of: keyNode))] = value.string ?? ""
+                }
+            }
+            diagnostics += paramsReader.finish()
+        }
+        return ChainDefinition(workflow: Located(workflow, at: file.location(of: workflowNode)), forEach: forEach, params: params,
+                               location: file.location(of: node))
     }
 
     // MARK: Params
@@ -256,6 +336,15 @@ private struct Run {
             var policy = AckPolicy(location: file.location(of: ackReader.node))
             if let text = ackReader.string("within"), let n = ackReader.value("within") { policy.within = duration(text, node: n, key: "ack.within") }
             if let text = ackReader.string("repeat"), let n = ackReader.value("repeat") { policy.repeat = duration(text, node: n, key: "ack.repeat") }
+            if let node = ackReader.value("fields") {
+                for item in (node.sequence.map(Array.init) ?? [node]) {
+                    if let name = item.scalar?.string, RoleReference.isIdentifier(name) {
+                        policy.fields.append(name)
+                    } else {
+                        error(file.location(of: item), "'ack.fields' lists field names (ASCII letters, digits, '-', '_'), such as [heads]")
+                    }
+                }
+            }
             if var escalateReader = ackReader.mapping("escalate") {
                 let plugin = escalateReader.string("uses") ?? "escalate"
                 let pluginLocation = escalateReader.value("uses").map(file.location(of:)) ?? file.location(of: escalateReader.node)

@@ -22,6 +22,10 @@ public struct WorkflowDefinition: Hashable, Sendable {
     public var steps: [StepDefinition]
     /// The file it came from.
     public var file: String
+    /// `trigger:` — when the daemon starts instances by itself.
+    public var trigger: TriggerDefinition? = nil
+    /// `then:` — the instances a completed instance starts.
+    public var then: [ChainDefinition] = []
 
     public func param(_ name: String) -> ParamDefinition? { params.first { $0.name == name } }
     public func step(_ id: String) -> StepDefinition? { steps.first { $0.id.value == id } }
@@ -88,6 +92,9 @@ public struct StepDefinition: Hashable, Sendable {
 public struct AckPolicy: Hashable, Sendable {
     /// How long after the step falls due the acknowledgement is expected (nil: until `deadline`).
     public var within: TimeOffset?
+    /// Named values an acknowledgement may carry (`huaying ack ID --set heads=张三,李四`),
+    /// readable later as `{{steps.<id>.fields.<name>}}`.
+    public var fields: [String] = []
     /// Remind again this often until acknowledged.
     public var `repeat`: TimeOffset?
     public var escalate: EscalationPolicy?
