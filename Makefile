@@ -24,7 +24,7 @@ CONFDIR := /etc/huaying
 BUILT_BINARIES ?= .build/release
 SERVICE_USER := huaying
 
-.PHONY: run test build release deps test-deps install uninstall clean
+.PHONY: run test build release deps test-deps install uninstall clean demo
 
 ## Run the daemon in the foreground with the development config (state under ./var/).
 run: build
@@ -112,3 +112,7 @@ uninstall:
 
 clean:
 	rm -rf .build var
+
+## An election for 古桥社区 and its year-end review on the simulated clock, told as a story.
+demo: build
+	python3 scripts/demo.py

@@ -105,7 +105,7 @@ import Testing
 
     @Test func everyErrorInAFileIsReported() throws {
         #expect(try Self.findings("many-errors.yaml") == [
-            "many-errors.yaml:3:1: error: unknown key 'colour' in the workflow file; expected one of: workflow, title, description, params, calendar, default_time, steps",
+            "many-errors.yaml:3:1: error: unknown key 'colour' in the workflow file; expected one of: workflow, title, description, params, calendar, default_time, steps, trigger, then",
             "many-errors.yaml:7:11: error: unknown plugin 'recrd' in 'uses'; expected one of: escalate, record, remind",
             "many-errors.yaml:10:12: error: 'after' names unknown step 'z'; expected one of: a, b",
             "many-errors.yaml:11:17: error: cannot read time expression: expected a whole number after '+' or '-', found 'two'",

@@ -95,7 +95,9 @@ private extension PlannedStep {
         let voterList = try plan.step("publish-voter-list")
         #expect(voterList.deadline?.local == at("2026-09-30T18:00"))
         #expect(voterList.deadline?.movedFrom == date("2026-10-05"))
-        #expect(voterList.due.local == at("2026-09-30T09:00"))
+        // Reminded 3 workdays before E−20 (09-27 is 中秋), escalated on the morning of 09-30.
+        #expect(voterList.due.local == at("2026-09-28T09:00"))
+        #expect(voterList.escalations.first?.at.local == at("2026-09-30T09:00"))
         #expect(try plan.step("register-voters").deadline?.movedFrom == date("2026-10-04"))
         // Art. 35: the audit is published before the election (E−1 = Saturday → Friday).
         #expect(try plan.step("publish-audit").deadline?.local == at("2026-10-23T18:00"))
@@ -113,6 +115,208 @@ private extension PlannedStep {
         #expect(try plan.step("publish-candidate-list").deadline?.local == at("2026-11-24T18:00"))
         #expect(try plan.step("vote").due.local == at("2026-11-29T07:30"))
         #expect(try plan.step("handover").deadline?.local == at("2026-12-09T23:59"))
+    }
+}
+
+/// The statutory timing of the election cycle (domain/procedures.md §0, §1): every step with a
+/// deadline starts escalating no later than that deadline, for any election day and around
+/// holidays; forward periods (objections, handover) end by 民法典 art. 203 (civil-deadline),
+/// backward latest dates (E−20, E−5) move back (previous-workday) or stay.
+@Suite struct ElectionCycleStatutoryTimingTests {
+    /// Loads the definition once and plans it for many parameter sets.
+    struct Planner {
+        let definition: WorkflowDefinition
+        let planner: WorkflowPlanner
+        let calendar: WorkCalendar
+
+        init() throws {
+            calendar = try Shipped.calendar()
+            let chart = try Shipped.chart()
+            let checker = WorkflowChecker(calendars: CalendarLibrary([calendar]), orgChart: chart)
+            definition = try checker.load(path: TestPaths.workflows + "/election-cycle.yaml")
+            planner = WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai)
+        }
+
+        func plan(_ params: [String: String]) throws -> WorkflowPlan {
+            var given = params
+            given["unit"] = given["unit"] ?? "guqiao-shequ"
+            let start = LocalDateTime("2025-01-02T09:00")!.instant(in: shanghai)
+            return try planner.plan(definition, params: given, start: start, now: start)
+        }
+    }
+
+    /// Steps reminded at a fixed time before a latest date L: reminded k workdays before L and
+    /// escalated at 09:00 of the last workday before L.
+    static let anchoredBeforeALatestDay = ["form-election-committee", "register-voters", "publish-voter-list", "publish-candidate-list"]
+    /// Steps with a statutory ([S]) time limit: they must escalate, not only show a deadline.
+    static let statutory = ["publish-audit", "register-voters", "publish-voter-list", "close-objections",
+                            "publish-candidate-list", "announce-results", "handover"]
+
+    /// The property that would have caught the first review: for every step with a deadline,
+    /// the reminder comes before it and the first escalation (and the ack-by time) no later
+    /// than it. Returns a description of every violation.
+    static func violations(_ plan: WorkflowPlan, _ label: String) -> [String] {
+        var problems: [String] = []
+        let deadlineSteps = plan.steps.filter { $0.deadline != nil }
+        if deadlineSteps.count < 15 { problems.append("\(label): only \(deadlineSteps.count) steps with a deadline") }
+        for step in deadlineSteps {
+            let deadline = step.deadline!
+            let what = "\(label) \(step.id) (deadline \(deadline.local))"
+            if step.due.instant > deadline.instant { problems.append("\(what): due \(step.due.local)") }
+            if let ackBy = step.ackBy, ackBy.instant > deadline.instant { problems.append("\(what): ack by \(ackBy.local)") }
+            if let first = step.escalations.first, first.at.instant > deadline.instant {
+                problems.append("\(what): first escalation \(first.at.local)")
+            }
+            if statutory.contains(step.id) && step.escalations.isEmpty { problems.append("\(what): never escalates") }
+            // A step that waits for another cannot rely on `within` (its due time is only an
+            // estimate): it escalates at its deadline. close-objections is the one exception,
+            // with a calendar `within` (2 days) shorter than its civil-deadline period (3 days)
+            // counted from the same instant.
+            if step.due.isEstimate && step.id != "close-objections" && step.ackBy != nil && step.ackBy?.instant != deadline.instant {
+                problems.append("\(what): waits for other steps but is acknowledged by \(step.ackBy!.local), not at its deadline")
+            }
+        }
+        return problems
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var params: [String: String]
+        /// Step id → expected deadline ("YYYY-MM-DDTHH:MM"), the date it moved from if any.
+        var deadlines: [String: (String, String?)]
+        var testDescription: String { params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+    }
+
+    static let cases: [Case] = [
+        // An ordinary December election (the end-to-end test's instance).
+        Case(params: ["election_day": "2026-12-20"], deadlines: [
+            "publish-audit": ("2026-12-18T18:00", "2026-12-19"),           // art. 35: before E; E−1 a Saturday
+            "form-election-committee": ("2026-11-13T18:00", "2026-11-15"), // [T] E−35
+            "adopt-election-plan": ("2026-11-25T18:00", nil),              // [T] E−25
+            "register-voters": ("2026-11-27T18:00", "2026-11-29"),         // art. 13: before the list
+            "publish-voter-list": ("2026-11-30T18:00", nil),               // art. 14: E−20
+            "close-objections": ("2026-12-03T23:59", nil),                 // art. 14: P+5 = 11-30, + 3 days
+            "nominate-candidates": ("2026-12-11T18:00", nil),
+            "vet-candidates": ("2026-12-14T18:00", nil),
+            "publish-candidate-list": ("2026-12-15T18:00", nil),           // art. 15, provincial E−5
+            "candidates-meet-voters": ("2026-12-19T18:00", nil),
+            "announce-results": ("2026-12-20T23:59", nil),                 // art. 15: on the spot, on E
+            "handover": ("2026-12-30T23:59", nil),                         // art. 20: N+10
+        ]),
+        // E−20 = 10-05 in the National Day holiday: the voter list by 09-30; the objection window
+        // (published 09-28, the estimate) ends 10-03 → 10-08, decisions by 10-11 (Sun) → 10-12.
+        Case(params: ["election_day": "2026-10-25"], deadlines: [
+            "publish-audit": ("2026-10-23T18:00", "2026-10-24"),
+            "form-election-committee": ("2026-09-20T18:00", nil),          // a make-up Sunday
+            "adopt-election-plan": ("2026-09-30T18:00", nil),
+            "register-voters": ("2026-09-30T18:00", "2026-10-04"),
+            "publish-voter-list": ("2026-09-30T18:00", "2026-10-05"),
+            "close-objections": ("2026-10-12T23:59", "2026-10-11"),
+            "nominate-candidates": ("2026-10-16T18:00", nil),
+            "vet-candidates": ("2026-10-19T18:00", nil),
+            "publish-candidate-list": ("2026-10-20T18:00", nil),
+            "candidates-meet-voters": ("2026-10-24T18:00", nil),
+            "announce-results": ("2026-10-25T23:59", nil),
+            "handover": ("2026-11-04T23:59", nil),
+        ]),
+        Case(params: ["election_day": "2026-11-29", "unit": "huangjue"], deadlines: [
+            "publish-audit": ("2026-11-27T18:00", "2026-11-28"),
+            "form-election-committee": ("2026-10-23T18:00", "2026-10-25"),
+            "adopt-election-plan": ("2026-11-04T18:00", nil),
+            "register-voters": ("2026-11-06T18:00", "2026-11-08"),
+            "publish-voter-list": ("2026-11-09T18:00", nil),
+            "close-objections": ("2026-11-12T23:59", nil),                 // published 11-04: 11-09, + 3 days
+            "publish-candidate-list": ("2026-11-24T18:00", nil),
+            "announce-results": ("2026-11-29T23:59", nil),
+            "handover": ("2026-12-09T23:59", nil),
+        ]),
+        // N = E = 09-24 (§0): the handover's 10th day, 10-04, is in the National Day holiday.
+        Case(params: ["election_day": "2026-09-24", "unit": "huangjue"], deadlines: [
+            "publish-voter-list": ("2026-09-04T18:00", nil),
+            "publish-candidate-list": ("2026-09-19T18:00", nil),           // C = E−5, a Saturday: stays
+            "announce-results": ("2026-09-24T23:59", nil),
+            "handover": ("2026-10-08T23:59", "2026-10-04"),
+        ]),
+        // A follow-up vote: E = 09-20, N = 09-24 — the same handover deadline.
+        Case(params: ["election_day": "2026-09-20", "new_committee_day": "2026-09-24"], deadlines: [
+            "publish-voter-list": ("2026-08-31T18:00", nil),
+            "announce-results": ("2026-09-20T23:59", nil),
+            "handover": ("2026-10-08T23:59", "2026-10-04"),
+        ]),
+    ]
+
+    @Test(arguments: cases)
+    func statutoryDeadlinesAndFirstEscalations(_ testCase: Case) throws {
+        let plan = try Planner().plan(testCase.params)
+        for (id, (expected, movedFrom)) in testCase.deadlines.sorted(by: { $0.key < $1.key }) {
+            let step = try #require(plan.steps.first { $0.id == id }, "no step \(id)")
+            #expect(step.deadline?.local == LocalDateTime(expected), "\(id)")
+            #expect(step.deadline?.movedFrom == movedFrom.map(date), "\(id) moved from")
+        }
+        #expect(Self.violations(plan, testCase.testDescription) == [])
+        // The vote is on E; results follow it on E.
+        let electionDay = date(testCase.params["election_day"]!)
+        let vote = try #require(plan.steps.first { $0.id == "vote" })
+        #expect(vote.due.local == LocalDateTime(date: electionDay, time: TimeOfDay(hour: 7, minute: 30)!))
+        #expect(plan.steps.first { $0.id == "announce-results" }?.due.date == electionDay)
+        // Steps anchored before a latest day escalate at 09:00 of a workday, no later than it.
+        for id in Self.anchoredBeforeALatestDay {
+            let step = try #require(plan.steps.first { $0.id == id })
+            let first = try #require(step.escalations.first, "\(id) escalates")
+            #expect(first.at.local.time == TimeOfDay(hour: 9, minute: 0)!, "\(id)")
+            #expect(first.at.dayKind.isWorkday, "\(id) escalates on a workday: \(first.at.local)")
+            #expect(first.at.date <= step.deadline!.date, "\(id)")
+            #expect(!step.due.isEstimate && step.due.date < first.at.date, "\(id) is reminded on an earlier day")
+        }
+    }
+
+    /// The same property for every election day of 2026 (the calendar's own years), with the
+    /// provincial range for the candidate list (E−3, E−7) and a follow-up vote one week later.
+    @Test func everyElectionDayOf2026EscalatesBeforeEveryDeadline() throws {
+        let planner = try Planner()
+        var problems: [String] = []
+        var day = date("2026-01-01")
+        while day <= date("2026-12-31") {
+            let variants: [[String: String]] = [
+                [:],
+                ["candidate_list_day": day.adding(days: -3).description],
+                ["candidate_list_day": day.adding(days: -7).description],
+                ["new_committee_day": day.adding(days: 7).description],
+            ]
+            for variant in variants {
+                var params = variant
+                params["election_day"] = day.description
+                let plan = try planner.plan(params)
+                problems += Self.violations(plan, params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                // Forward periods end on a workday (or the make-up days that count as ones).
+                for id in ["close-objections", "handover"] {
+                    if let deadline = plan.steps.first(where: { $0.id == id })?.deadline, !deadline.provisional,
+                       !planner.calendar.isWorkday(deadline.date) {
+                        problems.append("\(day) \(id): forward deadline on a day off, \(deadline.local)")
+                    }
+                }
+            }
+            day = day.adding(days: 1)
+        }
+        #expect(problems == [])
+    }
+
+    /// The objection window and the decision time are both forward periods (民法典 art. 203).
+    @Test func objectionPeriodsAreCivilDeadlines() throws {
+        let plan = try Planner().plan(["election_day": "2026-10-25"])
+        let window = try #require(plan.steps.first { $0.id == "objection-period-ends" })
+        #expect(window.due.local == at("2026-10-08T23:59"))
+        #expect(window.due.movedFrom == date("2026-10-03"))
+        #expect(window.due.formula == "steps.publish-voter-list.done + 5 days civil-deadline")
+        let decide = try #require(plan.steps.first { $0.id == "close-objections" })
+        #expect(decide.after == ["objection-period-ends"])
+        #expect(decide.deadline?.formula == "steps.objection-period-ends.done + 3 days civil-deadline")
+        #expect(decide.escalations.map(\.at.local) == [at("2026-10-10T23:59")])   // the day before the last day
+        // Backward latest dates never use civil-deadline.
+        for step in plan.steps {
+            for formula in [step.due.formula, step.deadline?.formula].compactMap({ $0 }) where formula.contains(" - ") {
+                #expect(!formula.contains("civil-deadline"), "\(step.id): \(formula)")
+            }
+        }
     }
 }
 
