@@ -77,8 +77,7 @@ extension WorkflowEngine {
     private func summary(_ row: Row) throws -> InstanceSummaryView {
         let id = try row.int("id")
         let state = try row.text("state")
-        var next: Date?
-        if state == "running", let sequence = scheduledGeneration(id), let due = scheduledDue(id, sequence) { next = due }
+        let next = state == "running" ? scheduledDue(id) : nil
         return InstanceSummaryView(
             id: id, workflow: try row.text("workflow"), version: try row.text("version"), state: state,
             unit: try row.optionalText("unit"), startedAt: Millis.date(try row.int("started_at")),

@@ -42,7 +42,9 @@ public final class WorkflowEngine {
     public private(set) var statistics = Statistics()
 
     private var heap = Heap<DueEntry>()
-    private var generation: [Int64: UInt64] = [:]
+    /// Each scheduled instance's current heap entry: its sequence (older entries are stale)
+    /// and due instant.
+    private var generation: [Int64: (sequence: UInt64, due: Int64)] = [:]
     private var nextSequence: UInt64 = 0
     private var timer: TimerHandle?
     /// The next start time of each triggered workflow (see EngineTriggers.swift).
@@ -139,7 +141,7 @@ public final class WorkflowEngine {
     /// The instant the next item falls due, if any.
     public var nextWakeUp: Date? {
         // Drop superseded entries from the top; the first valid one is the answer.
-        while let top = heap.min, generation[top.instance] != top.sequence { heap.removeMin() }
+        while let top = heap.min, generation[top.instance]?.sequence != top.sequence { heap.removeMin() }
         let earliest = [heap.min?.due, triggerNext.values.min()].compactMap { $0 }.min()
         return earliest.map(Millis.date)
     }
@@ -151,16 +153,12 @@ public final class WorkflowEngine {
             generation.removeValue(forKey: instance)
             return
         }
-        generation[instance] = nextSequence
+        generation[instance] = (nextSequence, due)
         heap.insert(DueEntry(due: due, sequence: nextSequence, instance: instance))
     }
 
-    func scheduledGeneration(_ instance: Int64) -> UInt64? { generation[instance] }
-
-    /// The due instant of an instance's current heap entry (linear; for views only).
-    func scheduledDue(_ instance: Int64, _ sequence: UInt64) -> Date? {
-        heap.unordered.first { $0.sequence == sequence && $0.instance == instance }.map { Millis.date($0.due) }
-    }
+    /// When an instance is scheduled to wake next, if it is.
+    func scheduledDue(_ instance: Int64) -> Date? { generation[instance].map { Millis.date($0.due) } }
 
     /// Reads the next due instant of every running instance from the database (start-up, and
     /// after a rolled-back batch).
@@ -236,7 +234,7 @@ public final class WorkflowEngine {
                 report.itemsRun += try fireTriggers(now: now)
                 while report.itemsRun < Self.batchLimit, let top = heap.min, top.due <= nowMillis {
                     heap.removeMin()
-                    guard generation[top.instance] == top.sequence else { continue }
+                    guard generation[top.instance]?.sequence == top.sequence else { continue }
                     generation.removeValue(forKey: top.instance)
                     let result = try advance(top.instance, now: now)
                     report.itemsRun += result.ran
