@@ -105,7 +105,13 @@ extension WorkflowEngine {
                     doneAt: row?.doneAt.map(Millis.date), lateBySeconds: (row?.lateMillis ?? 0) / 1000,
                     ackedBy: acked?.ackedBy, ackedAt: acked?.ackedAt.map(Millis.date), note: acked?.note)
             }
-            return InstanceView(summary: try summary(row), title: state.definition.title, params: state.params,
+            // Every parameter the dates depend on, including defaults (a triggered instance is
+            // given only its unit).
+            var params = state.params
+            if let bound = try? support.planner(for: state.definition).bind(state.params, for: state.definition, start: state.startedAt).params {
+                for param in bound where params[param.name] == nil && !param.value.isEmpty { params[param.name] = param.value }
+            }
+            return InstanceView(summary: try summary(row), title: state.definition.title, params: params,
                                 cancelReason: try row.optionalText("cancel_reason"), steps: steps, reminders: reminders)
         } catch let error as EngineError {
             throw error

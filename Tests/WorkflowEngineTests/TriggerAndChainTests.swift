@@ -35,7 +35,7 @@ import WorkflowEngine
         #expect(Set(first.compactMap(\.unit)).count == communities)
         #expect(first.allSatisfy { $0.startedBy == "huayingd (trigger 2026)" })
         let one = try harness.engine.instance(first[0].id)
-        #expect(one.params == ["unit": one.summary.unit!])
+        #expect(one.params == ["unit": one.summary.unit!, "meeting_day": "2026-12-21"], "show lists the defaulted parameters too")
         #expect(one.steps.first?.due == local("2026-12-11T09:00"), "meeting_day defaults to start + 20 days; notice 10 days before")
 
         // A restart does not start the same occurrence again; the next year does.
