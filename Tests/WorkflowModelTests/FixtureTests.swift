@@ -103,6 +103,12 @@ import Testing
         #expect(checker.check(path: TestPaths.broken + "/uncovered-year.yaml").definition != nil)
     }
 
+    @Test func anEscalationToSomeoneWhoAlreadyHasTheReminderIsAWarning() throws {
+        #expect(try Self.findings("escalate-to-recipient.yaml") == [
+            "escalate-to-recipient.yaml:13:25: warning: escalation level 1 goes to civil-affairs@township, who already has the reminder; expected someone new, such as the next level up",
+        ])
+    }
+
     @Test func everyErrorInAFileIsReported() throws {
         #expect(try Self.findings("many-errors.yaml") == [
             "many-errors.yaml:3:1: error: unknown key 'colour' in the workflow file; expected one of: workflow, title, description, params, calendar, default_time, steps, trigger, then",
@@ -116,7 +122,7 @@ import Testing
     @Test func everyBrokenFixtureHasATest() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: TestPaths.broken).filter { $0.hasSuffix(".yaml") }.sorted()
         #expect(names == [
-            "bad-time.yaml", "bad-with.yaml", "cycle.yaml", "duplicate-step.yaml", "invalid-yaml.yaml", "many-errors.yaml",
+            "bad-time.yaml", "bad-with.yaml", "cycle.yaml", "duplicate-step.yaml", "escalate-to-recipient.yaml", "invalid-yaml.yaml", "many-errors.yaml",
             "missing-key.yaml", "uncovered-year.yaml", "undeclared-param.yaml", "unknown-after.yaml", "unknown-calendar.yaml",
             "unknown-key.yaml", "unknown-plugin.yaml", "unresolvable-role.yaml", "wrong-type.yaml",
         ])

@@ -355,6 +355,13 @@ private struct Run {
                 if policy.within == nil && deadline == nil {
                     error(file.location(of: escalateReader.node), "\(what) escalates but has neither 'ack.within' nor 'deadline'; expected one of them to say when escalation starts")
                 }
+                // An escalation level naming a role the reminder already goes to tells no one new.
+                let recipients = Set((with?["to"].flatMap { $0.items ?? [$0] } ?? []).compactMap(\.string))
+                for (index, level) in (escalateWith?["chain"]?.items ?? []).enumerated() {
+                    if let reference = level.string, recipients.contains(reference) {
+                        warning(level.location, "escalation level \(index + 1) goes to \(reference), who already has the reminder; expected someone new, such as the next level up")
+                    }
+                }
             }
             diagnostics += ackReader.finish()
             ack = policy
