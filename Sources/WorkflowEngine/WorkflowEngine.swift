@@ -47,6 +47,8 @@ public final class WorkflowEngine {
     private var generation: [Int64: (sequence: UInt64, due: Int64)] = [:]
     private var nextSequence: UInt64 = 0
     private var timer: TimerHandle?
+    /// How long the timer waits before retrying after a failed batch (0 after a success).
+    public private(set) var retryDelayMilliseconds: Int64 = 0
     /// The next start time of each triggered workflow (see EngineTriggers.swift).
     var triggerNext: [String: Int64] = [:]
     /// Most items one transaction takes; the rest run in the next turn of the loop.
@@ -197,7 +199,9 @@ public final class WorkflowEngine {
         guard let timer, clock is RealClock else { return }
         timer.stop()
         guard let next = nextWakeUp else { return }
-        let delay = max(0, min(60_000, Millis.from(next) - Millis.from(clock.now)))
+        // After a failed batch (disk full, database locked) wait before retrying, doubling up to
+        // a minute, instead of spinning on the same failure.
+        let delay = max(retryDelayMilliseconds, max(0, min(60_000, Millis.from(next) - Millis.from(clock.now))))
         do {
             try timer.start(after: UInt64(delay)) { [unowned self] in
                 _ = self.runDueLogged()
@@ -212,11 +216,14 @@ public final class WorkflowEngine {
     @discardableResult
     public func runDueLogged() -> BatchReport? {
         do {
-            return try runDue()
+            let report = try runDue()
+            retryDelayMilliseconds = 0
+            return report
         } catch {
+            retryDelayMilliseconds = min(60_000, max(1000, retryDelayMilliseconds * 2))
             statistics.failedBatches += 1
             statistics.lastError = "\(error)"
-            logger.error("batch rolled back; it will be retried", metadata: ["error": "\(error)"])
+            logger.error("batch rolled back; retrying in \(retryDelayMilliseconds / 1000) s", metadata: ["error": "\(error)"])
             return nil
         }
     }

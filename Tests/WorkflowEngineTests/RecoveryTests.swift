@@ -77,3 +77,30 @@ import Testing
         #expect(try harness.engine.audit().isEmpty)
     }
 }
+
+/// A batch the database refuses is rolled back whole and retried later, with backoff.
+@Suite struct FailedBatchTests {
+    @Test func aRefusedBatchLosesNothingAndRunsOnceTheDatabaseAcceptsWritesAgain() throws {
+        let harness = try EngineHarness(workflows: ["notice.yaml": noticeWorkflow])
+        let id = try harness.engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-20"], actor: "admin")
+        let rowsBefore = try harness.engine.audit().count
+        // The disk "fills": every write fails.
+        try harness.db.execute("PRAGMA query_only = ON")
+        harness.clock.set(local("2026-11-10T09:00"))
+        #expect(harness.engine.runDueLogged() == nil)
+        #expect(harness.engine.statistics.failedBatches == 1)
+        #expect(harness.engine.statistics.lastError?.contains("SQLite error 8") == true, "\(harness.engine.statistics.lastError ?? "")")
+        #expect(harness.engine.retryDelayMilliseconds == 1000)
+        #expect(harness.engine.runDueLogged() == nil)
+        #expect(harness.engine.retryDelayMilliseconds == 2000, "the retry waits longer each time")
+        #expect(harness.engine.nextWakeUp == local("2026-11-10T09:00"), "the item is still due")
+
+        try harness.db.execute("PRAGMA query_only = OFF")
+        #expect(try #require(harness.engine.runDueLogged()).itemsRun == 1)
+        #expect(harness.engine.retryDelayMilliseconds == 0)
+        #expect(try harness.engine.inbox(user: "zhaomin", all: false).count == 1)
+        #expect(try harness.events(id).filter { $0 == "reminder.sent notify" }.count == 1)
+        #expect(try harness.engine.audit().count == rowsBefore + 1)
+        #expect(try harness.engine.verifyLedger().ok)
+    }
+}
