@@ -37,7 +37,7 @@ final class DefinitionRegistry {
 
     /// The content hash that names a version.
     static func version(of text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// Parses and validates a file; on success it becomes the current version of its workflow
