@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Foundation
 import WorkflowModel
 
@@ -105,7 +106,7 @@ extension CalendarCommand {
             let result = offset.added(to: start, calendar: calendar)
             CalendarOptions.warnIfProvisional(calendar, start, result)
             if options.json {
-                try OfflineOutput.printJSON(Output(
+                try printJSON(Output(
                     from: start.description, amount: offset.description, date: result.description,
                     weekday: result.weekday.rawValue, kind: calendar.kind(of: result).code,
                     provisional: calendar.isProvisional(from: start, to: result)
@@ -148,7 +149,7 @@ extension CalendarCommand {
             let info = calendar.info(for: day)
             CalendarOptions.warnIfProvisional(calendar, day)
             if options.json {
-                try OfflineOutput.printJSON(Output(
+                try printJSON(Output(
                     date: day.description, weekday: day.weekday.rawValue, workday: info.kind.isWorkday,
                     kind: info.kind.code, holiday: info.kind.holidayName, provisional: info.provisional,
                     explanation: info.kind.explanation
@@ -214,7 +215,7 @@ extension CalendarCommand {
                 printError("warning: calendar '\(calendar.id)' does not cover \(year) (it covers \(calendar.coveredYears.map(String.init).joined(separator: ", "))); only weekends are days off, provisionally")
             }
             if options.json {
-                try OfflineOutput.printJSON(Output(
+                try printJSON(Output(
                     calendar: calendar.id, year: year, covered: data != nil, source: data?.source,
                     workdays: workdays, daysOff: days.count - workdays,
                     holidays: (data?.holidays ?? []).map { .init(name: $0.name, off: $0.daysOff.map(\.description), workdays: $0.makeUpWorkdays.map(\.description)) },
@@ -234,7 +235,7 @@ extension CalendarCommand {
                     rows.append([holiday.name, range, "\(holiday.daysOff.count) day\(holiday.daysOff.count == 1 ? "" : "s")",
                                  holiday.makeUpWorkdays.map(OfflineOutput.day).joined(separator: ", ")])
                 }
-                print(OfflineOutput.table(rows))
+                print(TextFormatting.table(rows))
             }
             if all {
                 print("")
@@ -242,7 +243,7 @@ extension CalendarCommand {
                 for day in days {
                     rows.append([OfflineOutput.day(day.date), day.kind.isWorkday ? "workday" : "day off", day.kind.explanation])
                 }
-                print(OfflineOutput.table(rows))
+                print(TextFormatting.table(rows))
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Foundation
 import WorkflowModel
 
@@ -41,7 +42,7 @@ struct Lint: ParsableCommand {
         let config = try globals.loadConfig()
         let report = Linter.lint(paths: paths.isEmpty ? [config.workflowsDirectory] : paths, config: config)
         if json {
-            try OfflineOutput.printJSON(Output(
+            try printJSON(Output(
                 files: report.files.map(OfflineOutput.shortPath),
                 errors: report.errorCount,
                 warnings: report.warningCount,

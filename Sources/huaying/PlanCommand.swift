@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Foundation
 import WorkflowModel
 
@@ -85,7 +86,7 @@ struct Plan: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         if json {
-            try OfflineOutput.printJSON(PlanJSON(plan))
+            try printJSON(PlanJSON(plan))
         } else {
             print(Self.render(plan))
         }
@@ -117,7 +118,7 @@ struct Plan: ParsableCommand {
                 rows.append(["", "  ↳ escalate \(escalation.level)", time(escalation.at), "", assignee(escalation.to)])
             }
         }
-        lines.append(OfflineOutput.table(rows))
+        lines.append(TextFormatting.table(rows))
         if !plan.warnings.isEmpty {
             lines.append("")
             lines += plan.warnings.map { "warning: \($0)" }

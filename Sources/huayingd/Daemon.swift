@@ -74,7 +74,7 @@ final class Daemon {
             try ControlSocketPath.setGroup(config.socketPath, group: config.socketGroup)
             // Recorded last, so a start that fails above leaves no run behind to be mistaken for a crash.
             try database.execute("INSERT INTO daemon_run (started_at, pid, version) VALUES (?, ?, ?)",
-                                 [.text(Self.iso8601(startedAt)), .integer(Int64(getpid())), .text(HuayingVersion.current)])
+                                 [.text(DaemonTime.iso8601(startedAt)), .integer(Int64(getpid())), .text(HuayingVersion.current)])
             runID = database.lastInsertRowID
         } catch {
             closeHandles()
@@ -148,7 +148,7 @@ final class Daemon {
         }
         do {
             try database.execute("UPDATE daemon_run SET stopped_at = ?, outcome = 'stopped' WHERE id = ?",
-                                 [.text(Self.iso8601(Date())), .integer(runID)])
+                                 [.text(DaemonTime.iso8601(Date())), .integer(runID)])
             try database.close()
         } catch {
             logger.error("closing the state database failed", metadata: ["error": "\(error)"])
@@ -203,10 +203,10 @@ final class Daemon {
         return StatusResult(
             daemonVersion: HuayingVersion.current,
             pid: getpid(),
-            startedAt: Self.iso8601(startedAt),
+            startedAt: DaemonTime.iso8601(startedAt),
             uptimeSeconds: (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000,
             clockMode: engine.clock.mode,
-            now: Self.iso8601(now, zone: config.timeZone),
+            now: DaemonTime.iso8601(now, zone: config.timeZone),
             timeZone: config.timeZone.identifier,
             statePath: config.databasePath,
             socketPath: config.socketPath,
@@ -222,12 +222,6 @@ final class Daemon {
             lastError: engine.statistics.lastError)
     }
 
-    static func iso8601(_ date: Date, zone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = zone
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
 }
 
 @available(*, unavailable)
