@@ -55,6 +55,17 @@ import Testing
         #expect(verification.reason == "row 2 is missing (the next row is 3)")
     }
 
+    @Test func fieldsJSONIsCanonicalAndRoundTrips() throws {
+        let fields = ["b": "引号\"与\\反斜杠", "a": "换行\n制表\t回车\r", "c": "\u{01}控制\u{1f}", "d": "😀 {{x}} /"]
+        let json = Ledger.json(fields)
+        #expect(json.hasPrefix("{\"a\":"), "keys sorted")
+        #expect(!json.contains("\n"), "one line")
+        #expect(try JSONDecoder().decode([String: String].self, from: Data(json.utf8)) == fields)
+        #expect(Ledger.fields(json) == fields)
+        #expect(Ledger.json([:]) == "{}")
+        #expect(Ledger.json(fields) == json, "the same map always serialises the same way")
+    }
+
     @Test func theHashCoversEveryField() {
         let base = Ledger.hash(prev: Ledger.genesis, seq: 1, at: 1000, actor: "a", instance: 1, step: "s", event: "e", text: "t", fieldsJSON: "{}")
         #expect(base.count == 64)
