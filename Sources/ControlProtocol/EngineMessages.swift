@@ -6,9 +6,8 @@ import Foundation
 // Conventions shared by every type here, because scripts depend on them:
 // - keys are snake_case;
 // - instants are ISO 8601 strings with the configured zone's offset ("2026-11-25T09:00:00+08:00");
-// - an absent value is an explicit JSON `null`: every key is always present. Each type writes
-//   its own `encode(to:)` for that (synthesized encoding would leave out nil keys); decoding
-//   accepts a missing key as nil too;
+// - an absent value is an explicit JSON `null`: every key is always present (`@NullEncoded`);
+//   decoding accepts a missing key as nil too;
 // - ids of instances, reminders and ledger rows are integers; step ids are the workflow's strings.
 
 /// The result of `start`: the new instance's id.
@@ -28,13 +27,13 @@ public struct InstanceSummary: Codable, Equatable, Sendable {
     /// `running`, `completed` or `cancelled`.
     public var state: String
     /// The org-chart unit the instance is for, if any.
-    public var unit: String?
+    @NullEncoded public var unit: String?
     public var startedAt: String
-    public var endedAt: String?
+    @NullEncoded public var endedAt: String?
     /// The Unix user who started it.
     public var startedBy: String
     /// When the next pending thing (a step or a reminder) falls due; nil when nothing is pending.
-    public var nextDue: String?
+    @NullEncoded public var nextDue: String?
     /// Reminders not yet acknowledged or cancelled.
     public var openReminders: Int
 
@@ -60,20 +59,6 @@ public struct InstanceSummary: Codable, Equatable, Sendable {
         case nextDue = "next_due"
         case openReminders = "open_reminders"
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(workflow, forKey: .workflow)
-        try container.encode(version, forKey: .version)
-        try container.encode(state, forKey: .state)
-        try container.encode(unit, forKey: .unit)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(endedAt, forKey: .endedAt)
-        try container.encode(startedBy, forKey: .startedBy)
-        try container.encode(nextDue, forKey: .nextDue)
-        try container.encode(openReminders, forKey: .openReminders)
-    }
 }
 
 /// One step of an instance, as `show` reports it.
@@ -86,18 +71,18 @@ public struct StepDetail: Codable, Equatable, Sendable {
     /// `pending`, `due`, `running`, `waiting`, `done`, `failed` or `cancelled`.
     public var state: String
     /// When the step falls (or fell) due; nil while it waits on an `after:` step that is not done.
-    public var due: String?
+    @NullEncoded public var due: String?
     /// The formula the due time was derived from, e.g. `election_day - 30 days`.
-    public var dueFormula: String?
+    @NullEncoded public var dueFormula: String?
     /// The acknowledgement deadline (remind steps).
-    public var deadline: String?
-    public var doneAt: String?
+    @NullEncoded public var deadline: String?
+    @NullEncoded public var doneAt: String?
     /// How much later than `due` the step ran (0 when on time), e.g. after downtime.
     public var lateBySeconds: Int
-    public var ackedBy: String?
-    public var ackedAt: String?
+    @NullEncoded public var ackedBy: String?
+    @NullEncoded public var ackedAt: String?
     /// The note given with the acknowledgement.
-    public var note: String?
+    @NullEncoded public var note: String?
 
     public init(id: String, title: String, uses: String, state: String, due: String? = nil, dueFormula: String? = nil,
                 deadline: String? = nil, doneAt: String? = nil, lateBySeconds: Int = 0, ackedBy: String? = nil,
@@ -126,22 +111,6 @@ public struct StepDetail: Codable, Equatable, Sendable {
         case ackedAt = "acked_at"
         case note
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(title, forKey: .title)
-        try container.encode(uses, forKey: .uses)
-        try container.encode(state, forKey: .state)
-        try container.encode(due, forKey: .due)
-        try container.encode(dueFormula, forKey: .dueFormula)
-        try container.encode(deadline, forKey: .deadline)
-        try container.encode(doneAt, forKey: .doneAt)
-        try container.encode(lateBySeconds, forKey: .lateBySeconds)
-        try container.encode(ackedBy, forKey: .ackedBy)
-        try container.encode(ackedAt, forKey: .ackedAt)
-        try container.encode(note, forKey: .note)
-    }
 }
 
 /// One reminder: a line of `inbox`, the result of `ack`, and part of `show`.
@@ -159,7 +128,7 @@ public struct ReminderInfo: Codable, Equatable, Sendable {
     public var assignees: [String]
     public var due: String
     /// The acknowledgement deadline.
-    public var deadline: String?
+    @NullEncoded public var deadline: String?
     /// 0 for the first recipients, 1 after the first escalation, ….
     public var level: Int
     public var message: String
@@ -167,9 +136,9 @@ public struct ReminderInfo: Codable, Equatable, Sendable {
     public var state: String
     /// Open and past its deadline.
     public var overdue: Bool
-    public var ackedBy: String?
-    public var ackedAt: String?
-    public var note: String?
+    @NullEncoded public var ackedBy: String?
+    @NullEncoded public var ackedAt: String?
+    @NullEncoded public var note: String?
     /// Values recorded with the acknowledgement (`huaying ack --set key=value`).
     public var fields: [String: String]
 
@@ -200,26 +169,6 @@ public struct ReminderInfo: Codable, Equatable, Sendable {
         case ackedAt = "acked_at"
         case note, fields
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(instance, forKey: .instance)
-        try container.encode(workflow, forKey: .workflow)
-        try container.encode(step, forKey: .step)
-        try container.encode(title, forKey: .title)
-        try container.encode(assignees, forKey: .assignees)
-        try container.encode(due, forKey: .due)
-        try container.encode(deadline, forKey: .deadline)
-        try container.encode(level, forKey: .level)
-        try container.encode(message, forKey: .message)
-        try container.encode(state, forKey: .state)
-        try container.encode(overdue, forKey: .overdue)
-        try container.encode(ackedBy, forKey: .ackedBy)
-        try container.encode(ackedAt, forKey: .ackedAt)
-        try container.encode(note, forKey: .note)
-        try container.encode(fields, forKey: .fields)
-    }
 }
 
 /// The result of `show`: one instance with its timeline and reminders.
@@ -232,12 +181,12 @@ public struct InstanceDetail: Codable, Equatable, Sendable {
     public var version: String
     /// `running`, `completed` or `cancelled`.
     public var state: String
-    public var unit: String?
+    @NullEncoded public var unit: String?
     public var params: [String: String]
     public var startedAt: String
     public var startedBy: String
-    public var endedAt: String?
-    public var cancelReason: String?
+    @NullEncoded public var endedAt: String?
+    @NullEncoded public var cancelReason: String?
     /// In the workflow's order.
     public var steps: [StepDetail]
     /// Every reminder of the instance, open or not.
@@ -269,23 +218,6 @@ public struct InstanceDetail: Codable, Equatable, Sendable {
         case cancelReason = "cancel_reason"
         case steps, reminders
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(workflow, forKey: .workflow)
-        try container.encode(title, forKey: .title)
-        try container.encode(version, forKey: .version)
-        try container.encode(state, forKey: .state)
-        try container.encode(unit, forKey: .unit)
-        try container.encode(params, forKey: .params)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(startedBy, forKey: .startedBy)
-        try container.encode(endedAt, forKey: .endedAt)
-        try container.encode(cancelReason, forKey: .cancelReason)
-        try container.encode(steps, forKey: .steps)
-        try container.encode(reminders, forKey: .reminders)
-    }
 }
 
 /// The result of `update`: which params changed and which due times were re-derived.
@@ -294,7 +226,7 @@ public struct UpdateResult: Codable, Equatable, Sendable {
     public struct ParamChange: Codable, Equatable, Sendable {
         public var param: String
         /// The value before; nil when the param had none (its default applied).
-        public var old: String?
+        @NullEncoded public var old: String?
         public var new: String
 
         public init(param: String, old: String?, new: String) {
@@ -302,21 +234,14 @@ public struct UpdateResult: Codable, Equatable, Sendable {
             self.old = old
             self.new = new
         }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(param, forKey: .param)
-            try container.encode(old, forKey: .old)
-            try container.encode(new, forKey: .new)
-        }
     }
 
     /// One pending step whose due time was derived again from the new params.
     public struct Rederived: Codable, Equatable, Sendable {
         /// The step id.
         public var step: String
-        public var oldDue: String?
-        public var newDue: String?
+        @NullEncoded public var oldDue: String?
+        @NullEncoded public var newDue: String?
 
         public init(step: String, oldDue: String?, newDue: String?) {
             self.step = step
@@ -328,13 +253,6 @@ public struct UpdateResult: Codable, Equatable, Sendable {
             case step
             case oldDue = "old_due"
             case newDue = "new_due"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(step, forKey: .step)
-            try container.encode(oldDue, forKey: .oldDue)
-            try container.encode(newDue, forKey: .newDue)
         }
     }
 
@@ -375,8 +293,8 @@ public struct LedgerRow: Codable, Equatable, Sendable {
     public var at: String
     /// The Unix user, or `huayingd` for what the engine did on its own.
     public var actor: String
-    public var instance: Int?
-    public var step: String?
+    @NullEncoded public var instance: Int?
+    @NullEncoded public var step: String?
     /// What happened, e.g. `record`, `remind`, `escalate`, `ack`, `update`, `cancel`.
     public var event: String
     public var text: String
@@ -396,19 +314,6 @@ public struct LedgerRow: Codable, Equatable, Sendable {
         self.fields = fields
         self.hash = hash
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(seq, forKey: .seq)
-        try container.encode(at, forKey: .at)
-        try container.encode(actor, forKey: .actor)
-        try container.encode(instance, forKey: .instance)
-        try container.encode(step, forKey: .step)
-        try container.encode(event, forKey: .event)
-        try container.encode(text, forKey: .text)
-        try container.encode(fields, forKey: .fields)
-        try container.encode(hash, forKey: .hash)
-    }
 }
 
 /// What checking the ledger's hash chain found.
@@ -416,9 +321,9 @@ public struct LedgerVerification: Codable, Equatable, Sendable {
     public var ok: Bool
     public var rowsChecked: Int
     /// The first row whose hash does not match; nil when `ok`.
-    public var firstBadSeq: Int?
+    @NullEncoded public var firstBadSeq: Int?
     /// Why that row failed; nil when `ok`.
-    public var reason: String?
+    @NullEncoded public var reason: String?
 
     public init(ok: Bool, rowsChecked: Int, firstBadSeq: Int? = nil, reason: String? = nil) {
         self.ok = ok
@@ -433,14 +338,6 @@ public struct LedgerVerification: Codable, Equatable, Sendable {
         case firstBadSeq = "first_bad_seq"
         case reason
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(ok, forKey: .ok)
-        try container.encode(rowsChecked, forKey: .rowsChecked)
-        try container.encode(firstBadSeq, forKey: .firstBadSeq)
-        try container.encode(reason, forKey: .reason)
-    }
 }
 
 /// The result of `audit`.
@@ -448,17 +345,11 @@ public struct AuditResult: Codable, Equatable, Sendable {
     /// In ledger order (by `seq`).
     public var rows: [LedgerRow]
     /// The chain check; null unless `verify` was asked.
-    public var verification: LedgerVerification?
+    @NullEncoded public var verification: LedgerVerification?
 
     public init(rows: [LedgerRow], verification: LedgerVerification? = nil) {
         self.rows = rows
         self.verification = verification
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(rows, forKey: .rows)
-        try container.encode(verification, forKey: .verification)
     }
 
     /// The columns of `huaying audit --export csv`, in order.

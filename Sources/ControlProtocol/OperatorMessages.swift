@@ -6,7 +6,7 @@ public struct WorkflowInfo: Codable, Equatable, Sendable {
     public var title: String
     public var file: String
     /// The content hash new instances get; nil when the file was removed (running instances only).
-    public var currentVersion: String?
+    @NullEncoded public var currentVersion: String?
     /// Versions pinned by running instances, with how many instances each.
     public var versionsInUse: [String: Int]
 
@@ -22,15 +22,6 @@ public struct WorkflowInfo: Codable, Equatable, Sendable {
         case id, title, file
         case currentVersion = "current_version"
         case versionsInUse = "versions_in_use"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(title, forKey: .title)
-        try container.encode(file, forKey: .file)
-        try container.encode(currentVersion, forKey: .currentVersion)
-        try container.encode(versionsInUse, forKey: .versionsInUse)
     }
 }
 

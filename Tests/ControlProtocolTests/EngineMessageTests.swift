@@ -150,3 +150,23 @@ import ControlProtocol
         }
     }
 }
+
+/// `@NullEncoded`: always written, and tolerant of a key that is missing altogether.
+@Suite struct NullEncodedTests {
+    @Test func aMissingOptionalKeyDecodesAsNil() throws {
+        let json = #"{"id":1,"workflow":"w","version":"v","state":"running","started_at":"t","started_by":"root","open_reminders":0}"#
+        let summary = try JSONDecoder().decode(InstanceSummary.self, from: Data(json.utf8))
+        #expect(summary.unit == nil)
+        #expect(summary.nextDue == nil)
+        #expect(summary.openReminders == 0)
+    }
+
+    @Test func aPresentValueRoundTrips() throws {
+        let row = LedgerRow(seq: 3, at: "t", actor: "a", instance: 7, step: nil, event: "e", text: "x", fields: [:], hash: "h")
+        let data = try JSONEncoder().encode(row)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#""instance":7"#))
+        #expect(text.contains(#""step":null"#))
+        #expect(try JSONDecoder().decode(LedgerRow.self, from: data) == row)
+    }
+}
