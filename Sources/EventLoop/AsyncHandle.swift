@@ -44,16 +44,11 @@ public final class AsyncHandle: LoopOwnedHandle, @unchecked Sendable {
     /// - Throws: ``UVError`` naming `uv_async_init` (`EINVAL` when the loop is closed or closing).
     /// - Important: Loop thread only.
     public init(loop: EventLoop, _ callback: @escaping () -> Void) throws {
-        try loop.checkAcceptsHandles("uv_async_init")
-        let handle = UnsafeMutablePointer<uv_async_t>.allocate(capacity: 1)
-        handle.initialize(to: uv_async_t())
-        let result = uv_async_init(loop.pointer, handle) { handle in
-            guard let data = handle?.pointee.data else { return }
-            Unmanaged<AsyncHandle>.fromOpaque(data).takeUnretainedValue().wake()
-        }
-        guard result == 0 else {
-            handle.deallocate()
-            throw UVError(operation: "uv_async_init", code: result)
+        let handle = try loop.makeHandle("uv_async_init", uv_async_t()) {
+            uv_async_init($0, $1) { handle in
+                guard let data = handle?.pointee.data else { return }
+                Unmanaged<AsyncHandle>.fromOpaque(data).takeUnretainedValue().wake()
+            }
         }
         let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         lock.initialize(to: pthread_mutex_t())
@@ -62,8 +57,7 @@ public final class AsyncHandle: LoopOwnedHandle, @unchecked Sendable {
         self.handle = handle
         self.lock = lock
         self.callback = callback
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        loop.register(handle)
+        loop.adopt(clibuv_handle(handle), by: self)
     }
 
     deinit {
@@ -94,11 +88,7 @@ public final class AsyncHandle: LoopOwnedHandle, @unchecked Sendable {
         isSendable = false
         pthread_mutex_unlock(lock)
         guard wasOpen else { return }
-        uv_close(clibuv_handle(handle)) { handle in
-            guard let handle, let data = handle.pointee.data else { return }
-            handle.pointee.data = nil
-            Unmanaged<AsyncHandle>.fromOpaque(data).takeRetainedValue().didClose()
-        }
+        closeOwnedHandle(clibuv_handle(handle))
     }
 
     private func wake() {
@@ -106,7 +96,7 @@ public final class AsyncHandle: LoopOwnedHandle, @unchecked Sendable {
         callback?()
     }
 
-    private func didClose() {
+    func didClose() {
         callback = nil
         loop.unregister(handle)
     }

@@ -34,18 +34,10 @@ public final class FSEventHandle: LoopOwnedHandle {
     /// - Throws: ``UVError`` `uv_fs_event_init: EINVAL` when the loop is closed or closing.
     /// - Important: Loop thread only.
     public init(loop: EventLoop) throws {
-        try loop.checkAcceptsHandles("uv_fs_event_init")
-        let handle = UnsafeMutablePointer<uv_fs_event_t>.allocate(capacity: 1)
-        handle.initialize(to: uv_fs_event_t())
-        let result = uv_fs_event_init(loop.pointer, handle)
-        guard result == 0 else {
-            handle.deallocate()
-            throw UVError(operation: "uv_fs_event_init", code: result)
-        }
+        let handle = try loop.makeHandle("uv_fs_event_init", uv_fs_event_t()) { uv_fs_event_init($0, $1) }
         self.loop = loop
         self.handle = handle
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        loop.register(handle)
+        loop.adopt(clibuv_handle(handle), by: self)
     }
 
     deinit {
@@ -93,11 +85,7 @@ public final class FSEventHandle: LoopOwnedHandle {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        uv_close(clibuv_handle(handle)) { handle in
-            guard let handle, let data = handle.pointee.data else { return }
-            handle.pointee.data = nil
-            Unmanaged<FSEventHandle>.fromOpaque(data).takeRetainedValue().didClose()
-        }
+        closeOwnedHandle(clibuv_handle(handle))
     }
 
     private func deliver(filename: UnsafePointer<CChar>?, events: Int32, status: Int32) {
@@ -109,7 +97,7 @@ public final class FSEventHandle: LoopOwnedHandle {
         }
     }
 
-    private func didClose() {
+    func didClose() {
         callback = nil
         loop.unregister(handle)
     }

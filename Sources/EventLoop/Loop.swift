@@ -178,12 +178,50 @@ extension EventLoop: Sendable {}
 
 /// A wrapper object that owns one libuv handle on an ``EventLoop``.
 ///
-/// While libuv holds the handle, `handle->data` is `Unmanaged.passRetained(wrapper)`; the
-/// wrapper's `uv_close` callback takes that reference back, drops the user callbacks and
-/// unregisters the handle. The wrapper's `deinit` only frees memory.
+/// While libuv holds the handle, `handle->data` is `Unmanaged.passRetained(wrapper)`
+/// (``EventLoop/adopt(_:by:)``); ``closeOwnedHandle(_:)``'s close callback takes that
+/// reference back and calls ``didClose()``, which drops the user callbacks and unregisters the
+/// handle. The wrapper's `deinit` only frees memory.
 protocol LoopOwnedHandle: AnyObject {
     /// Starts closing the handle; idempotent. ``EventLoop/close()`` calls it for handles still open.
     func close()
+    /// Runs once libuv's close callback has run: drop user callbacks (breaking self-capture
+    /// cycles) and ``EventLoop/unregister(_:)`` the handle.
+    func didClose()
+}
+
+extension EventLoop {
+    /// Allocates a handle and initializes it with `initialize` (a `uv_*_init` call), freeing the
+    /// memory again when that fails.
+    /// - Throws: ``UVError`` naming `operation` (`EINVAL` when the loop no longer accepts handles).
+    func makeHandle<Handle>(_ operation: String, _ blank: Handle,
+                            _ initialize: (UnsafeMutablePointer<uv_loop_t>, UnsafeMutablePointer<Handle>) -> Int32) throws(UVError) -> UnsafeMutablePointer<Handle> {
+        try checkAcceptsHandles(operation)
+        let handle = UnsafeMutablePointer<Handle>.allocate(capacity: 1)
+        handle.initialize(to: blank)
+        let result = initialize(pointer, handle)
+        guard result == 0 else {
+            handle.deallocate()
+            throw UVError(operation: operation, code: result)
+        }
+        return handle
+    }
+
+    /// Gives libuv a retained reference to `owner` in `handle->data` until the close callback.
+    func adopt(_ handle: UnsafeMutablePointer<uv_handle_t>, by owner: some LoopOwnedHandle) {
+        handle.pointee.data = Unmanaged.passRetained(owner).toOpaque()
+        register(handle)
+    }
+}
+
+/// `uv_close` with the close callback every wrapper shares: it releases the reference
+/// ``EventLoop/adopt(_:by:)`` gave libuv and calls the wrapper's ``LoopOwnedHandle/didClose()``.
+func closeOwnedHandle(_ handle: UnsafeMutablePointer<uv_handle_t>) {
+    uv_close(handle) { handle in
+        guard let handle, let data = handle.pointee.data else { return }
+        handle.pointee.data = nil
+        (Unmanaged<AnyObject>.fromOpaque(data).takeRetainedValue() as? any LoopOwnedHandle)?.didClose()
+    }
 }
 
 extension EventLoop {

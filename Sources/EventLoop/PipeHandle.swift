@@ -32,18 +32,10 @@ public final class PipeConnection: LoopOwnedHandle {
 
     /// Creates an unconnected pipe handle (`uv_pipe_init`, not for IPC).
     init(loop: EventLoop) throws(UVError) {
-        try loop.checkAcceptsHandles("uv_pipe_init")
-        let handle = UnsafeMutablePointer<uv_pipe_t>.allocate(capacity: 1)
-        handle.initialize(to: uv_pipe_t())
-        let result = uv_pipe_init(loop.pointer, handle, 0)
-        guard result == 0 else {
-            handle.deallocate()
-            throw UVError(operation: "uv_pipe_init", code: result)
-        }
+        let handle = try loop.makeHandle("uv_pipe_init", uv_pipe_t()) { uv_pipe_init($0, $1, 0) }
         self.loop = loop
         self.handle = handle
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        loop.register(handle)
+        loop.adopt(clibuv_handle(handle), by: self)
     }
 
     deinit {
@@ -184,11 +176,7 @@ public final class PipeConnection: LoopOwnedHandle {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        uv_close(clibuv_handle(handle)) { handle in
-            guard let handle, let data = handle.pointee.data else { return }
-            handle.pointee.data = nil
-            Unmanaged<PipeConnection>.fromOpaque(data).takeRetainedValue().didClose()
-        }
+        closeOwnedHandle(clibuv_handle(handle))
     }
 
     /// The credentials of the process at the other end (`SO_PEERCRED`), as they were when the
@@ -238,7 +226,7 @@ public final class PipeConnection: LoopOwnedHandle {
         // count == 0 means "nothing now" (EAGAIN); libuv will call again.
     }
 
-    private func didClose() {
+    func didClose() {
         onData = nil
         onEnd = nil
         loop.unregister(handle)

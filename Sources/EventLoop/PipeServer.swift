@@ -29,18 +29,10 @@ public final class PipeServer: LoopOwnedHandle {
     /// - Throws: ``UVError`` `uv_pipe_init: EINVAL` when the loop is closed or closing.
     /// - Important: Loop thread only.
     public init(loop: EventLoop) throws {
-        try loop.checkAcceptsHandles("uv_pipe_init")
-        let handle = UnsafeMutablePointer<uv_pipe_t>.allocate(capacity: 1)
-        handle.initialize(to: uv_pipe_t())
-        let result = uv_pipe_init(loop.pointer, handle, 0)
-        guard result == 0 else {
-            handle.deallocate()
-            throw UVError(operation: "uv_pipe_init", code: result)
-        }
+        let handle = try loop.makeHandle("uv_pipe_init", uv_pipe_t()) { uv_pipe_init($0, $1, 0) }
         self.loop = loop
         self.handle = handle
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        loop.register(handle)
+        loop.adopt(clibuv_handle(handle), by: self)
     }
 
     deinit {
@@ -93,11 +85,7 @@ public final class PipeServer: LoopOwnedHandle {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        uv_close(clibuv_handle(handle)) { handle in
-            guard let handle, let data = handle.pointee.data else { return }
-            handle.pointee.data = nil
-            Unmanaged<PipeServer>.fromOpaque(data).takeRetainedValue().didClose()
-        }
+        closeOwnedHandle(clibuv_handle(handle))
     }
 
     private func accept(_ status: Int32) {
@@ -131,7 +119,7 @@ public final class PipeServer: LoopOwnedHandle {
         onAcceptError?(error)
     }
 
-    private func didClose() {
+    func didClose() {
         onConnection = nil
         onAcceptError = nil
         loop.unregister(handle)

@@ -117,8 +117,7 @@ public final class ProcessHandle: LoopOwnedHandle {
         self.stdout = pipes[1]
         self.stderr = pipes[2]
         self.onExit = onExit
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        loop.register(handle)
+        loop.adopt(clibuv_handle(handle), by: self)
     }
 
     deinit {
@@ -149,11 +148,7 @@ public final class ProcessHandle: LoopOwnedHandle {
         stdin?.close()
         stdout?.close()
         stderr?.close()
-        uv_close(clibuv_handle(handle)) { handle in
-            guard let handle, let data = handle.pointee.data else { return }
-            handle.pointee.data = nil
-            Unmanaged<ProcessHandle>.fromOpaque(data).takeRetainedValue().didClose()
-        }
+        closeOwnedHandle(clibuv_handle(handle))
     }
 
     private func didExit(status: Int64, signal: Int32) {
@@ -162,7 +157,7 @@ public final class ProcessHandle: LoopOwnedHandle {
         onExit?(status, signal)
     }
 
-    private func didClose() {
+    func didClose() {
         onExit = nil
         loop.unregister(handle)
     }

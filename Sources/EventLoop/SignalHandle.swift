@@ -21,18 +21,10 @@ public final class SignalHandle: LoopOwnedHandle {
     /// - Throws: ``UVError`` naming `uv_signal_init` (`EINVAL` when the loop is closed or closing).
     /// - Important: Loop thread only.
     public init(loop: EventLoop) throws {
-        try loop.checkAcceptsHandles("uv_signal_init")
-        let handle = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
-        handle.initialize(to: uv_signal_t())
-        let result = uv_signal_init(loop.pointer, handle)
-        guard result == 0 else {
-            handle.deallocate()
-            throw UVError(operation: "uv_signal_init", code: result)
-        }
+        let handle = try loop.makeHandle("uv_signal_init", uv_signal_t()) { uv_signal_init($0, $1) }
         self.loop = loop
         self.handle = handle
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        loop.register(handle)
+        loop.adopt(clibuv_handle(handle), by: self)
     }
 
     deinit {
@@ -89,11 +81,7 @@ public final class SignalHandle: LoopOwnedHandle {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        uv_close(clibuv_handle(handle)) { handle in
-            guard let handle, let data = handle.pointee.data else { return }
-            handle.pointee.data = nil
-            Unmanaged<SignalHandle>.fromOpaque(data).takeRetainedValue().didClose()
-        }
+        closeOwnedHandle(clibuv_handle(handle))
     }
 
     private func deliver(_ signal: Int32) {
@@ -101,7 +89,7 @@ public final class SignalHandle: LoopOwnedHandle {
         callback?(signal)
     }
 
-    private func didClose() {
+    func didClose() {
         callback = nil
         loop.unregister(handle)
     }

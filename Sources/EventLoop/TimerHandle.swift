@@ -20,18 +20,10 @@ public final class TimerHandle: LoopOwnedHandle {
     /// - Throws: ``UVError`` `uv_timer_init: EINVAL` when the loop is closed or closing.
     /// - Important: Loop thread only.
     public init(loop: EventLoop) throws {
-        try loop.checkAcceptsHandles("uv_timer_init")
-        let handle = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-        handle.initialize(to: uv_timer_t())
-        let result = uv_timer_init(loop.pointer, handle)
-        guard result == 0 else {
-            handle.deallocate()
-            throw UVError(operation: "uv_timer_init", code: result)
-        }
+        let handle = try loop.makeHandle("uv_timer_init", uv_timer_t()) { uv_timer_init($0, $1) }
         self.loop = loop
         self.handle = handle
-        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        loop.register(handle)
+        loop.adopt(clibuv_handle(handle), by: self)
     }
 
     deinit {
@@ -90,11 +82,7 @@ public final class TimerHandle: LoopOwnedHandle {
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        uv_close(clibuv_handle(handle)) { handle in
-            guard let handle, let data = handle.pointee.data else { return }
-            handle.pointee.data = nil
-            Unmanaged<TimerHandle>.fromOpaque(data).takeRetainedValue().didClose()
-        }
+        closeOwnedHandle(clibuv_handle(handle))
     }
 
     private func fire() {
@@ -102,7 +90,7 @@ public final class TimerHandle: LoopOwnedHandle {
         callback?()
     }
 
-    private func didClose() {
+    func didClose() {
         callback = nil
         loop.unregister(handle)
     }
