@@ -20,7 +20,7 @@ extension WorkflowEngine {
         let nowMillis = Millis.from(now)
         // Each pass runs the earliest due item; a completion may make more steps due at once.
         for _ in 0..<10_000 {
-            try derive(&instance)
+            let context = try derive(&instance)
             guard let item = earliestItem(of: instance), item.at <= nowMillis else { break }
             let late = nowMillis - item.at
             if late >= 1000 {
@@ -29,9 +29,9 @@ extension WorkflowEngine {
             }
             result.ran += 1
             switch item.kind {
-            case let .step(stepID): try runStep(stepID, of: &instance, now: now)
-            case let .repeatReminder(index): try repeatReminder(index, of: &instance, now: now)
-            case let .escalate(index): try escalateReminder(index, of: &instance, now: now)
+            case let .step(stepID): try runStep(stepID, of: instance, context: context, now: now)
+            case let .repeatReminder(index): try repeatReminder(index, of: instance, context: context, now: now)
+            case let .escalate(index): try escalateReminder(index, of: instance, context: context, now: now)
             }
             instance = try InstanceState.load(id, db: db, registry: registry) ?? instance
         }
@@ -65,7 +65,10 @@ extension WorkflowEngine {
 
     /// Derives the due instant of every pending step whose dependencies are done, from its
     /// formula, and stores any change. A step waiting for others has no due instant yet.
-    func derive(_ instance: inout InstanceState) throws {
+    /// - Returns: the instance's context (time environment, templates, org chart), for running
+    ///   its items without binding its parameters again; due instants do not affect it.
+    @discardableResult
+    func derive(_ instance: inout InstanceState) throws -> InstanceContext {
         let context = try InstanceContext(support: support, instance: instance)
         for step in instance.definition.steps {
             let id = step.id.value
@@ -99,11 +102,11 @@ extension WorkflowEngine {
                                [due.map { .integer($0) } ?? .null, formula.map { .text($0) } ?? .null, .integer(instance.id), .text(id)])
             }
         }
+        return context
     }
 
-    private func runStep(_ stepID: String, of instance: inout InstanceState, now: Date) throws {
+    private func runStep(_ stepID: String, of instance: InstanceState, context: InstanceContext, now: Date) throws {
         guard let definition = instance.definition.step(stepID), var row = instance.steps[stepID], let dueMillis = row.dueAt else { return }
-        let context = try InstanceContext(support: support, instance: instance)
         let due = Millis.date(dueMillis)
         let late = max(0, Millis.from(now) - dueMillis)
         var deadline: Date?
@@ -183,11 +186,10 @@ extension WorkflowEngine {
 
     /// Repeats an unacknowledged reminder. Repeats missed while the daemon was down coalesce
     /// into this one (the ledger row says how many).
-    private func repeatReminder(_ index: Int, of instance: inout InstanceState, now: Date) throws {
+    private func repeatReminder(_ index: Int, of instance: InstanceState, context: InstanceContext, now: Date) throws {
         let reminder = instance.reminders[index]
         guard let every = reminder.repeatEvery, let first = reminder.nextRepeatAt,
               let offset = try? TimeOffset.parse(every) else { return }
-        let context = try InstanceContext(support: support, instance: instance)
         let nowMillis = Millis.from(now)
         var next = first
         var missed = 0
@@ -208,14 +210,13 @@ extension WorkflowEngine {
     }
 
     /// Goes one level up the escalation chain through the step's `ack.escalate` plugin.
-    private func escalateReminder(_ index: Int, of instance: inout InstanceState, now: Date) throws {
+    private func escalateReminder(_ index: Int, of instance: InstanceState, context: InstanceContext, now: Date) throws {
         let reminder = instance.reminders[index]
         guard let due = reminder.nextEscalationAt,
               let policy = instance.definition.step(reminder.step)?.ack?.escalate else {
             try db.execute("UPDATE reminder SET next_escalation_at = NULL WHERE id = ?", [.integer(reminder.id)])
             return
         }
-        let context = try InstanceContext(support: support, instance: instance)
         let outcome: StepOutcome
         if let plugin = plugins[policy.uses.value] {
             outcome = plugin.run(StepContext(

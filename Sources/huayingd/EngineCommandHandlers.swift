@@ -27,7 +27,8 @@ struct EngineCommandHandlers {
                 return try encode(StartResult(id: Int(id)))
             case "instances":
                 let all = try engine.instances(workflow: arguments.optionalString("workflow"), state: arguments.optionalString("state"))
-                return try encode(try all.filter { try visible($0.id, unit: $0.unit, grant) }.map(summary))
+                let mine = try instancesWithRemindersOf(grant)
+                return try encode(all.filter { visible($0.id, unit: $0.unit, grant, mine: mine) }.map(summary))
             case "show":
                 let view = try engine.instance(try arguments.int("id"))
                 try requireVisible(view.summary.id, unit: view.summary.unit, grant)
@@ -87,14 +88,20 @@ struct EngineCommandHandlers {
 
     /// Whether a staff member may see an instance: one of their units or below, or a reminder
     /// of it was addressed or escalated to them. Admins see everything.
-    private func visible(_ instance: Int64, unit: String?, _ grant: Authorization.Grant) throws -> Bool {
+    private func visible(_ instance: Int64, unit: String?, _ grant: Authorization.Grant, mine: Set<Int64>) -> Bool {
         guard let units = grant.units else { return true }
         if let unit, let chart = engine.support.orgChart, units.contains(where: { chart.isUnit(unit, within: $0) }) { return true }
-        return try engine.inbox(user: grant.user, all: true).contains { $0.instance == instance }
+        return mine.contains(instance)
+    }
+
+    /// The instances with a reminder addressed or escalated to a staff member (read once per request).
+    private func instancesWithRemindersOf(_ grant: Authorization.Grant) throws -> Set<Int64> {
+        guard grant.units != nil else { return [] }
+        return Set(try engine.inbox(user: grant.user, all: true).map(\.instance))
     }
 
     private func requireVisible(_ instance: Int64, unit: String?, _ grant: Authorization.Grant) throws {
-        guard try visible(instance, unit: unit, grant) else {
+        guard visible(instance, unit: unit, grant, mine: try instancesWithRemindersOf(grant)) else {
             throw ControlError(code: "not_visible", message: "instance \(instance) belongs to a unit you do not oversee, and none of its reminders is yours")
         }
     }
