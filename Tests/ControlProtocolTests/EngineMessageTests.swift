@@ -151,16 +151,8 @@ import ControlProtocol
     }
 }
 
-/// `@NullEncoded`: always written, and tolerant of a key that is missing altogether.
+/// `@NullEncoded` writes a present value as itself (missing keys: `missingOptionalKeysDecodeAsNil`).
 @Suite struct NullEncodedTests {
-    @Test func aMissingOptionalKeyDecodesAsNil() throws {
-        let json = #"{"id":1,"workflow":"w","version":"v","state":"running","started_at":"t","started_by":"root","open_reminders":0}"#
-        let summary = try JSONDecoder().decode(InstanceSummary.self, from: Data(json.utf8))
-        #expect(summary.unit == nil)
-        #expect(summary.nextDue == nil)
-        #expect(summary.openReminders == 0)
-    }
-
     @Test func aPresentValueRoundTrips() throws {
         let row = LedgerRow(seq: 3, at: "t", actor: "a", instance: 7, step: nil, event: "e", text: "x", fields: [:], hash: "h")
         let data = try JSONEncoder().encode(row)
