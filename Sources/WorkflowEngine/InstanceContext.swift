@@ -83,15 +83,7 @@ struct InstanceContext: StepServices {
     }
 
     func render(_ template: String) -> String {
-        var output = ""
-        var rest = template[...]
-        while let open = rest.range(of: "{{") {
-            guard let close = rest.range(of: "}}", range: open.upperBound..<rest.endIndex) else { break }
-            output += rest[..<open.lowerBound]
-            output += value(of: rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces))
-            rest = rest[close.upperBound...]
-        }
-        return output + rest
+        Template.render(template, value(of:))
     }
 
     private func value(of text: String) -> String {

@@ -30,8 +30,29 @@ public enum Template {
     /// The placeholders of a template.
     /// - Throws: `TimeExpressionError` (offset of the `{{`) for an unclosed or empty placeholder.
     public static func placeholders(in text: String) throws(TimeExpressionError) -> [Placeholder] {
+        try scan(text).map(\.placeholder)
+    }
+
+    /// The template with every placeholder replaced by `value(placeholder text)`; a template
+    /// that does not scan (unclosed `{{`, which `lint` reports) is returned unchanged.
+    public static func render(_ text: String, _ value: (String) -> String) -> String {
+        guard let found = try? scan(text), !found.isEmpty else { return text }
         let scalars = Array(text.unicodeScalars)
-        var result: [Placeholder] = []
+        var output = String.UnicodeScalarView()
+        var consumed = 0
+        for item in found {
+            output.append(contentsOf: scalars[consumed..<item.open])
+            output.append(contentsOf: value(item.placeholder.text).unicodeScalars)
+            consumed = item.end
+        }
+        output.append(contentsOf: scalars[consumed...])
+        return String(output)
+    }
+
+    /// Each placeholder with the scalar range of its whole `{{ … }}` (`open..<end`).
+    private static func scan(_ text: String) throws(TimeExpressionError) -> [(placeholder: Placeholder, open: Int, end: Int)] {
+        let scalars = Array(text.unicodeScalars)
+        var result: [(placeholder: Placeholder, open: Int, end: Int)] = []
         var i = 0
         while i + 1 < scalars.count {
             guard scalars[i] == "{", scalars[i + 1] == "{" else { i += 1; continue }
@@ -48,7 +69,7 @@ public enum Template {
             guard start < end else {
                 throw TimeExpressionError(offset: open, "empty placeholder '{{}}'; expected a parameter, a step result or a time expression inside")
             }
-            result.append(Placeholder(text: String(String.UnicodeScalarView(scalars[start..<end])), offset: start))
+            result.append((Placeholder(text: String(String.UnicodeScalarView(scalars[start..<end])), offset: start), open, j + 2))
             i = j + 2
         }
         return result
