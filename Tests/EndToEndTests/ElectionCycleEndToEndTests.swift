@@ -2,31 +2,6 @@ import ControlProtocol
 import Foundation
 import Testing
 
-/// `huaying plan --json`, as much of it as the election test uses as its oracle.
-private struct PlanOutput: Decodable {
-    struct Instant: Decodable {
-        var instant: String
-        var estimate: Bool
-    }
-    struct People: Decodable {
-        struct Person: Decodable { var user: String }
-        var people: [Person]
-    }
-    struct Escalation: Decodable {
-        var at: Instant
-        var level: Int
-        var to: People
-    }
-    struct Step: Decodable {
-        var id: String
-        var uses: String
-        var due: Instant?
-        var assignees: [People]
-        var escalations: [Escalation]
-    }
-    var steps: [Step]
-}
-
 /// A realistic election cycle (村（居）民委员会换届选举) of 古桥社区 on the simulated clock, from
 /// the first reminder to the handover and archive, driven through the real CLI only.
 @Suite struct ElectionCycleEndToEndTests {

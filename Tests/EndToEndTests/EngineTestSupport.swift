@@ -132,3 +132,45 @@ func simulatedDaemon(_ site: TestSite, at instant: String) throws -> TestDaemon 
 
 /// The events that mean "this step ran": a reminder was sent or a record was written.
 let stepRanEvents: Set<String> = ["reminder.sent", "step.recorded"]
+
+/// `huaying plan --json`, the parts the end-to-end tests use as their oracle.
+struct PlanOutput: Decodable {
+    struct Instant: Decodable {
+        var instant: String
+        var local: String
+        var estimate: Bool
+        var date: Date { isoInstant(instant) }
+    }
+    struct People: Decodable {
+        struct Person: Decodable { var user: String }
+        var people: [Person]
+    }
+    struct Escalation: Decodable {
+        var at: Instant
+        var level: Int
+        var to: People
+    }
+    struct Step: Decodable {
+        var id: String
+        var uses: String
+        var due: Instant?
+        var ackBy: Instant?
+        var deadline: Instant?
+        var assignees: [People]
+        var escalations: [Escalation]
+        var users: Set<String> { Set(assignees.flatMap(\.people).map(\.user)) }
+    }
+    struct Param: Decodable {
+        var name: String
+        var value: String
+    }
+    var params: [Param]
+    var steps: [Step]
+
+    func step(_ id: String) -> Step? { steps.first { $0.id == id } }
+    func param(_ name: String) -> String? { params.first { $0.name == name }?.value }
+    /// Everyone the plan names, as an assignee or at some escalation level.
+    var everyone: Set<String> {
+        Set(steps.flatMap { $0.users.union($0.escalations.flatMap(\.to.people).map(\.user)) })
+    }
+}

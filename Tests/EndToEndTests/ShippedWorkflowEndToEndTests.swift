@@ -10,54 +10,12 @@ import Testing
 // run to `completed` and read the ledger back. Plus the two triggers (12-01 year-end review,
 // quarterly disclosure) and the election → pre-appointment-talk chain.
 
-/// `huaying plan --json`, the parts these tests use as their oracle.
-private struct WorkflowPlan: Decodable {
-    struct Instant: Decodable {
-        var instant: String
-        var local: String
-        var estimate: Bool
-        var date: Date { isoInstant(instant) }
-    }
-    struct People: Decodable {
-        struct Person: Decodable { var user: String }
-        var people: [Person]
-    }
-    struct Escalation: Decodable {
-        var at: Instant
-        var level: Int
-        var to: People
-    }
-    struct Step: Decodable {
-        var id: String
-        var uses: String
-        var due: Instant?
-        var ackBy: Instant?
-        var deadline: Instant?
-        var assignees: [People]
-        var escalations: [Escalation]
-        var users: Set<String> { Set(assignees.flatMap(\.people).map(\.user)) }
-    }
-    struct Param: Decodable {
-        var name: String
-        var value: String
-    }
-    var params: [Param]
-    var steps: [Step]
-
-    func step(_ id: String) -> Step? { steps.first { $0.id == id } }
-    func param(_ name: String) -> String? { params.first { $0.name == name }?.value }
-    /// Everyone the plan names, as an assignee or at some escalation level.
-    var everyone: Set<String> {
-        Set(steps.flatMap { $0.users.union($0.escalations.flatMap(\.to.people).map(\.user)) })
-    }
-}
-
 /// The offline plan of one instance (`start` in the configured zone: `2026-09-24T18:00`).
-private func plan(_ site: TestSite, _ workflow: String, start: String, _ params: [String: String]) throws -> WorkflowPlan {
+private func plan(_ site: TestSite, _ workflow: String, start: String, _ params: [String: String]) throws -> PlanOutput {
     let result = try huaying(["--config", site.configPath, "plan", workflow, "--start", start, "--json"]
                              + params.sorted { $0.key < $1.key }.flatMap { ["--param", "\($0.key)=\($0.value)"] })
     guard result.status == 0 else { throw Failure("plan \(workflow) exited \(result.status): \(result.stderr)") }
-    return try JSONDecoder().decode(WorkflowPlan.self, from: Data(result.stdout.utf8))
+    return try JSONDecoder().decode(PlanOutput.self, from: Data(result.stdout.utf8))
 }
 
 /// `huaying calendar add DATE "N workdays"`: a date the calendar computes, for spot checks.
@@ -92,7 +50,7 @@ private struct Hold {
 private final class WorkflowRun {
     let cli: EngineCLI
     let id: Int
-    let plan: WorkflowPlan
+    let plan: PlanOutput
     let holds: [String: Hold]
     /// Who acknowledges a step (default: the first of its level-0 recipients by name).
     var acknowledger: [String: String] = [:]
@@ -108,7 +66,7 @@ private final class WorkflowRun {
     private var seen: Set<Int> = []
     private var levelSeen: [Int: Int] = [:]
 
-    init(cli: EngineCLI, id: Int, plan: WorkflowPlan, holds: [String: Hold] = [:]) {
+    init(cli: EngineCLI, id: Int, plan: PlanOutput, holds: [String: Hold] = [:]) {
         self.cli = cli
         self.id = id
         self.plan = plan
