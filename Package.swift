@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "WorkflowEngine",
             dependencies: [
-                "EventLoop", "SQLiteStore", "WorkflowModel", "StepPluginAPI",
+                "EventLoop", "SQLiteStore", "WorkflowModel", "StepPluginAPI", "ControlProtocol",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

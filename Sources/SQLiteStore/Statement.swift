@@ -113,6 +113,21 @@ public final class Statement {
         return rows
     }
 
+    /// Binds `arguments` (if any) and hands each row's integer columns to `body` without copying
+    /// the rows: for scans over many rows (the engine's start-up schedule). A NULL reads as nil.
+    ///
+    /// - Throws: ``SQLiteError`` with the statement's SQL, or what `body` throws.
+    /// - Important: Call only on the database's thread.
+    public func scanIntegers(_ arguments: [SQLiteValue] = [], _ body: (_ column: (Int32) -> Int64?) throws -> Void) throws {
+        let handle = try prepareToRun(arguments)
+        defer { sqlite3_reset(handle) }
+        while try step(handle) {
+            try body { index in
+                sqlite3_column_type(handle, index) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, index)
+            }
+        }
+    }
+
     /// Binds `arguments` (if any), reads the first row, and resets.
     ///
     /// - Parameter arguments: One value per parameter; empty to use the values of ``bind(_:)``.

@@ -127,18 +127,18 @@ final class DefinitionRegistry {
     func definition(version: String) throws -> WorkflowDefinition {
         if let cached = byVersion[version] { return cached }
         guard let row = try db.queryOne("SELECT path, source FROM definition WHERE version = ?", [.text(version)]) else {
-            throw EngineError(code: "unknown_version", "definition version \(version.prefix(12)) is not stored")
+            throw EngineError(.unknownVersion, "definition version \(version.prefix(12)) is not stored")
         }
         let file: YAMLFile
         do {
             file = try YAMLFile(path: try row.text("path"), text: try row.text("source"))
         } catch {
-            throw EngineError(code: "broken_version", "stored definition \(version.prefix(12)) no longer parses: \(error)")
+            throw EngineError(.brokenVersion, "stored definition \(version.prefix(12)) no longer parses: \(error)")
         }
         let result = checker.check(file)
         guard let definition = result.definition else {
             let first = result.diagnostics.first.map(\.description) ?? "unknown problem"
-            throw EngineError(code: "broken_version", "stored definition \(version.prefix(12)) no longer validates: \(first)")
+            throw EngineError(.brokenVersion, "stored definition \(version.prefix(12)) no longer validates: \(first)")
         }
         byVersion[version] = definition
         return definition

@@ -1,42 +1,42 @@
+import ControlProtocol
 import Foundation
-import SQLiteStore
 import StepPluginAPI
 import WorkflowModel
 
-/// Moving one instance forward: derive due times, run what is due, in time order.
+/// Moving one instance forward inside a unit of work: derive due times, run what is due, in
+/// time order, all in memory (the unit of work writes the rows that changed).
 extension WorkflowEngine {
     struct AdvanceResult {
         var ran = 0
         var late = 0
         var longestLate: Int64 = 0
-        var next: Int64?
     }
 
-    /// Runs every item of one instance due at `now`, then returns its next due instant.
-    /// - Important: Call inside a transaction.
-    func advance(_ id: Int64, now: Date) throws -> AdvanceResult {
+    /// Runs every item of one instance due at `now`, then notes its next due instant.
+    func advance(_ id: Int64, in work: UnitOfWork, now: Date) throws -> AdvanceResult {
         var result = AdvanceResult()
-        guard var instance = try InstanceState.load(id, db: db, registry: registry), instance.isRunning else { return result }
+        guard var instance = try work.instance(id), instance.isRunning else { return result }
         let nowMillis = Millis.from(now)
         // Each pass runs the earliest due item; a completion may make more steps due at once.
         for _ in 0..<10_000 {
-            let context = try derive(&instance)
-            guard let item = earliestItem(of: instance), item.at <= nowMillis else { break }
+            try derive(&instance, in: work)
+            guard instance.isRunning, let item = earliestItem(of: instance), item.at <= nowMillis else { break }
             let late = nowMillis - item.at
             if late >= 1000 {
                 result.late += 1
                 result.longestLate = max(result.longestLate, late)
             }
             result.ran += 1
+            let context = try work.context(for: instance)
             switch item.kind {
-            case let .step(stepID): try runStep(stepID, of: instance, context: context, now: now)
-            case let .repeatReminder(index): try repeatReminder(index, of: instance, context: context, now: now)
-            case let .escalate(index): try escalateReminder(index, of: instance, context: context, now: now)
+            case let .step(stepID): runStep(stepID, of: &instance, context: context, in: work, now: now)
+            case let .repeatReminder(index): repeatReminder(index, of: &instance, context: context, in: work, now: now)
+            case let .escalate(index): escalateReminder(index, of: &instance, context: context, in: work, now: now)
             }
-            instance = try InstanceState.load(id, db: db, registry: registry) ?? instance
         }
-        try completeIfFinished(&instance, now: now)
-        result.next = instance.isRunning ? instance.nextDue : nil
+        try completeIfFinished(&instance, in: work, now: now)
+        work.put(instance)
+        work.reschedule(instance)
         return result
     }
 
@@ -52,10 +52,10 @@ extension WorkflowEngine {
             guard let at else { return }
             if best == nil || (at, order) < (best!.at, best!.order) { best = (at, order, kind) }
         }
-        for step in instance.steps.values where step.state == "pending" {
+        for step in instance.steps.values where step.state == .pending {
             consider(step.dueAt, step.position, .step(step.id))
         }
-        for (index, reminder) in instance.reminders.enumerated() where reminder.state == "open" {
+        for (index, reminder) in instance.reminders.enumerated() where reminder.state == .open {
             // Escalations before repeats at the same instant: the new level sees the reminder.
             consider(reminder.nextEscalationAt, -2, .escalate(index))
             consider(reminder.nextRepeatAt, -1, .repeatReminder(index))
@@ -64,24 +64,36 @@ extension WorkflowEngine {
     }
 
     /// Derives the due instant of every pending step whose dependencies are done, from its
-    /// formula, and stores any change. A step waiting for others has no due instant yet.
-    /// - Returns: the instance's context (time environment, templates, org chart), for running
-    ///   its items without binding its parameters again; due instants do not affect it.
-    @discardableResult
-    func derive(_ instance: inout InstanceState) throws -> InstanceContext {
-        let context = try InstanceContext(support: support, instance: instance)
+    /// formula. A step waiting for others has no due instant yet. A formula that cannot be
+    /// evaluated fails its step, with the reason in the ledger and in `show`.
+    func derive(_ instance: inout InstanceState, in work: UnitOfWork) throws {
+        guard instance.isRunning else { return }
+        let context: InstanceContext
+        do {
+            context = try work.context(for: instance)
+        } catch {
+            // The parameters no longer bind (the org chart or calendar changed under the
+            // instance): nothing can be derived; every step that could still run fails, saying why.
+            for step in instance.definition.steps where instance.steps[step.id.value]?.state == .pending {
+                fail(step.id.value, of: &instance, reason: "参数无法解析：\(error.message)", in: work, now: clock.now)
+            }
+            return
+        }
         for step in instance.definition.steps {
             let id = step.id.value
-            guard var row = instance.steps[id], row.state == "pending" else { continue }
+            guard var row = instance.steps[id], row.state == .pending else { continue }
             let dependencies = step.dependencies.map(\.value)
             var due: Int64?
             var formula: String?
-            if dependencies.allSatisfy({ instance.steps[$0]?.state == "done" }) {
+            if dependencies.allSatisfy({ instance.steps[$0]?.state == .done }) {
                 let readyAt = dependencies.compactMap { instance.steps[$0]?.doneAt }.max()
                 if let at = step.at {
-                    if let evaluated = try? at.value.evaluate(in: context.environment) {
-                        due = max(Millis.from(evaluated.instant), readyAt ?? Int64.min)
+                    do {
+                        due = max(Millis.from(try at.value.evaluate(in: context.environment).instant), readyAt ?? Int64.min)
                         formula = at.value.description
+                    } catch {
+                        fail(id, of: &instance, reason: "时间公式“\(at.value.description)”无法计算：\(error)", in: work, now: clock.now)
+                        continue
                     }
                 } else if let readyAt {
                     due = readyAt
@@ -98,22 +110,38 @@ extension WorkflowEngine {
                 row.dueAt = due
                 row.dueFormula = formula
                 instance.steps[id] = row
-                try db.execute("UPDATE step SET due_at = ?, due_formula = ? WHERE instance = ? AND step = ?",
-                               [due.map { .integer($0) } ?? .null, formula.map { .text($0) } ?? .null, .integer(instance.id), .text(id)])
             }
         }
-        return context
     }
 
-    private func runStep(_ stepID: String, of instance: InstanceState, context: InstanceContext, now: Date) throws {
+    /// Fails a step that cannot run, recording why.
+    func fail(_ stepID: String, of instance: inout InstanceState, reason: String, in work: UnitOfWork, now: Date) {
+        guard var row = instance.steps[stepID], !row.state.isFinal else { return }
+        row.state = StepStateMachine.next(row.state, on: .fail)
+        row.failure = reason
+        row.doneAt = Millis.from(now)
+        instance.steps[stepID] = row
+        work.record(at: now, instance: instance.id, step: stepID, .stepFailed, "步骤失败：\(reason)", fields: ["reason": reason])
+        logger.warning("step failed", metadata: ["instance.id": "\(instance.id)", "step.id": "\(stepID)", "reason": "\(reason)"])
+    }
+
+    private func runStep(_ stepID: String, of instance: inout InstanceState, context: InstanceContext, in work: UnitOfWork, now: Date) {
         guard let definition = instance.definition.step(stepID), var row = instance.steps[stepID], let dueMillis = row.dueAt else { return }
         let due = Millis.date(dueMillis)
-        let late = max(0, Millis.from(now) - dueMillis)
+        let nowMillis = Millis.from(now)
+        let late = max(0, nowMillis - dueMillis)
         var deadline: Date?
-        if let expression = definition.deadline, let evaluated = try? expression.value.evaluate(in: context.environment) {
-            deadline = evaluated.instant
+        if let expression = definition.deadline {
+            do {
+                deadline = try expression.value.evaluate(in: context.environment).instant
+            } catch {
+                fail(stepID, of: &instance, reason: "期限公式“\(expression.value.description)”无法计算：\(error)", in: work, now: now)
+                return
+            }
         }
         row.attempts += 1
+        row.lateMillis = late
+        row.deadlineAt = deadline.map(Millis.from)
         let outcome: StepOutcome
         if let plugin = plugins[definition.uses.value] {
             outcome = plugin.run(StepContext(
@@ -123,15 +151,22 @@ extension WorkflowEngine {
         } else {
             outcome = .failed(reason: "plugin '\(definition.uses.value)' is not available in this daemon", retryAt: nil)
         }
-        let lateText = late >= 1000 ? "（迟\(Self.duration(late / 1000))）" : ""
-        var lateFields: [String: String] = [:]
-        if late >= 1000 { lateFields["late_by_seconds"] = "\(late / 1000)" }
+        // Late because the daemon was down, or because the instance was started after the date.
+        let startedLate = Millis.from(instance.startedAt) > dueMillis
+        let lateText = late < 1000 ? "" : startedLate ? "（流程启动晚于应办时间\(Self.duration(late / 1000))）" : "（迟\(Self.duration(late / 1000))）"
+        var itemFields = ["due": InstanceContext.local(due, support.timeZone)]
+        if late >= 1000 {
+            itemFields["late_by_seconds"] = "\(late / 1000)"
+            itemFields["late_because"] = startedLate ? "started_after_due" : "daemon_down"
+        }
 
         switch outcome {
         case let .completed(note):
-            try setStep(instance.id, stepID, state: "done", doneAt: now, late: late, attempts: row.attempts, deadline: deadline)
-            try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: stepID, event: "step.recorded",
-                              text: note.text + lateText, fields: note.fields.merging(lateFields) { $1 })
+            row.state = StepStateMachine.next(row.state, on: .complete)
+            row.doneAt = nowMillis
+            instance.steps[stepID] = row
+            work.record(at: now, instance: instance.id, step: stepID, .stepRecorded, note.text + lateText,
+                        fields: note.fields.merging(itemFields) { $1 })
         case let .awaitAcknowledgement(request):
             let ack = definition.ack
             var ackBy = deadline
@@ -139,58 +174,48 @@ extension WorkflowEngine {
                 ackBy = within.added(to: due, calendar: context.calendar, timeZone: support.timeZone)
             }
             let nextRepeat = ack?.repeat.map { Millis.from($0.added(to: due, calendar: context.calendar, timeZone: support.timeZone)) }
-            let nextEscalation = (ack?.escalate != nil) ? ackBy.map(Millis.from) : nil
-            try db.execute("""
-                INSERT INTO reminder (instance, step, message, due_at, deadline_at, level, state, repeat_every, next_repeat_at, next_escalation_at)
-                VALUES (?, ?, ?, ?, ?, 0, 'open', ?, ?, ?)
-                """, [.integer(instance.id), .text(stepID), .text(request.message), .integer(dueMillis),
-                      ackBy.map { .integer(Millis.from($0)) } ?? .null, ack?.repeat.map { .text($0.description) } ?? .null,
-                      nextRepeat.map { .integer($0) } ?? .null, nextEscalation.map { .integer($0) } ?? .null])
-            let reminderID = db.lastInsertRowID
-            for person in request.recipients {
-                try db.execute("INSERT OR IGNORE INTO reminder_recipient (reminder, user, level) VALUES (?, ?, 0)",
-                               [.integer(reminderID), .text(person.user)])
-            }
-            try setStep(instance.id, stepID, state: "waiting", doneAt: nil, late: late, attempts: row.attempts, deadline: deadline)
-            var fields = lateFields
-            fields["reminder"] = "\(reminderID)"
-            fields["to"] = request.recipients.map(\.user).joined(separator: ",")
+            let reminder = InstanceState.Reminder(
+                id: work.allocateReminderID(), step: stepID, message: request.message, dueAt: dueMillis,
+                deadlineAt: ackBy.map(Millis.from), level: 0, state: .open, repeatEvery: ack?.repeat?.description,
+                nextRepeatAt: nextRepeat, nextEscalationAt: ack?.escalate != nil ? ackBy.map(Millis.from) : nil,
+                repeats: 0, ackedBy: nil, ackedAt: nil, note: nil, fields: [:],
+                recipients: Self.unique(request.recipients.map(\.user)).sorted().map { ($0, 0) })
+            instance.reminders.append(reminder)
+            row.state = StepStateMachine.next(row.state, on: .awaitAcknowledgement)
+            instance.steps[stepID] = row
+            var fields = itemFields
+            fields["reminder"] = "\(reminder.id)"
+            fields["to"] = reminder.users.joined(separator: ",")
             if let ackBy { fields["ack_by"] = InstanceContext.local(ackBy, support.timeZone) }
-            try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: stepID, event: "reminder.sent",
-                              text: request.message + lateText, fields: fields)
-        case let .failed(reason, retryAt):
-            if let retryAt {
-                try db.execute("UPDATE step SET due_at = ?, attempts = ? WHERE instance = ? AND step = ?",
-                               [.integer(Millis.from(retryAt)), .integer(Int64(row.attempts)), .integer(instance.id), .text(stepID)])
-                try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: stepID, event: "step.retry",
-                                  text: "第\(row.attempts)次执行失败，将重试：\(reason)", fields: ["retry_at": InstanceContext.local(retryAt, support.timeZone)])
-            } else {
-                try setStep(instance.id, stepID, state: "failed", doneAt: now, late: late, attempts: row.attempts, deadline: deadline)
-                try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: stepID, event: "step.failed",
-                                  text: "步骤失败：\(reason)", fields: lateFields)
-                logger.warning("step failed", metadata: ["instance.id": "\(instance.id)", "step.id": "\(stepID)", "reason": "\(reason)"])
-            }
+            work.record(at: now, instance: instance.id, step: stepID, .reminderSent, request.message + lateText, fields: fields)
+        case let .failed(reason, retryAt?):
+            row.dueAt = Millis.from(retryAt)
+            instance.steps[stepID] = row
+            work.record(at: now, instance: instance.id, step: stepID, .stepRetry, "第\(row.attempts)次执行失败，将重试：\(reason)",
+                        fields: ["retry_at": InstanceContext.local(retryAt, support.timeZone), "reason": reason])
+        case let .failed(reason, nil):
+            instance.steps[stepID] = row
+            fail(stepID, of: &instance, reason: reason, in: work, now: now)
         case .escalated:
-            try setStep(instance.id, stepID, state: "failed", doneAt: now, late: late, attempts: row.attempts, deadline: deadline)
-            try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: stepID, event: "step.failed",
-                              text: "步骤失败：plugin '\(definition.uses.value)' escalates only under ack.escalate", fields: [:])
+            instance.steps[stepID] = row
+            fail(stepID, of: &instance, reason: "plugin '\(definition.uses.value)' escalates only under ack.escalate", in: work, now: now)
         }
     }
 
-    private func setStep(_ instance: Int64, _ step: String, state: String, doneAt: Date?, late: Int64, attempts: Int, deadline: Date?) throws {
-        try db.execute("""
-            UPDATE step SET state = ?, done_at = ?, late_ms = ?, attempts = ?, deadline_at = ? WHERE instance = ? AND step = ?
-            """, [.text(state), doneAt.map { .integer(Millis.from($0)) } ?? .null, .integer(late), .integer(Int64(attempts)),
-                  deadline.map { .integer(Millis.from($0)) } ?? .null, .integer(instance), .text(step)])
-    }
-
     /// Repeats an unacknowledged reminder. Repeats missed while the daemon was down coalesce
-    /// into this one (the ledger row says how many).
-    private func repeatReminder(_ index: Int, of instance: InstanceState, context: InstanceContext, now: Date) throws {
-        let reminder = instance.reminders[index]
-        guard let every = reminder.repeatEvery, let first = reminder.nextRepeatAt,
-              let offset = try? TimeOffset.parse(every) else { return }
+    /// into this one (the ledger row says how many). Repeats end with `ack.max_repeats`, at
+    /// `ack.repeat_until`, or by default once the last escalation level has been reached and
+    /// the acknowledgement deadline has passed (the reminder stays open and overdue).
+    private func repeatReminder(_ index: Int, of instance: inout InstanceState, context: InstanceContext, in work: UnitOfWork, now: Date) {
+        var reminder = instance.reminders[index]
         let nowMillis = Millis.from(now)
+        let policy = instance.definition.step(reminder.step)?.ack
+        guard let every = reminder.repeatEvery, let first = reminder.nextRepeatAt, let offset = try? TimeOffset.parse(every),
+              !repeatsEnded(reminder, policy: policy, context: context, at: nowMillis) else {
+            reminder.nextRepeatAt = nil
+            instance.reminders[index] = reminder
+            return
+        }
         var next = first
         var missed = 0
         while next <= nowMillis && missed < 100_000 {
@@ -199,112 +224,129 @@ extension WorkflowEngine {
             if following <= next { break }  // a zero offset would loop forever
             next = following
         }
-        let repeats = reminder.repeats + 1
-        try db.execute("UPDATE reminder SET repeats = ?, next_repeat_at = ? WHERE id = ? AND state = 'open'",
-                       [.integer(Int64(repeats)), .integer(next), .integer(reminder.id)])
-        var fields = ["reminder": "\(reminder.id)", "repeat": "\(repeats)", "to": reminder.recipients.joined(separator: ",")]
+        reminder.repeats += 1
+        reminder.nextRepeatAt = repeatsEnded(reminder, policy: policy, context: context, at: next) ? nil : next
+        instance.reminders[index] = reminder
+        var fields = ["reminder": "\(reminder.id)", "repeat": "\(reminder.repeats)", "to": reminder.users.joined(separator: ","),
+                      "due": InstanceContext.local(Millis.date(first), support.timeZone)]
         if missed > 1 { fields["coalesced"] = "\(missed)" }
-        try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: reminder.step, event: "reminder.repeated",
-                          text: "再次提醒（第\(repeats)次）：\(reminder.message)" + (missed > 1 ? "（停机期间错过的\(missed)次提醒合并为一次）" : ""),
-                          fields: fields)
+        if reminder.nextRepeatAt == nil { fields["repeats_end"] = "true" }
+        work.record(at: now, instance: instance.id, step: reminder.step, .reminderRepeated,
+                    "再次提醒（第\(reminder.repeats)次）：\(reminder.message)" + (missed <= 1 ? ""
+                        : Millis.from(instance.startedAt) > first ? "（流程启动晚于应办时间，错过的\(missed)次提醒合并为一次）"
+                        : "（停机期间错过的\(missed)次提醒合并为一次）"),
+                    fields: fields)
+    }
+
+    /// Whether a reminder should not repeat at `instant` (ms).
+    private func repeatsEnded(_ reminder: InstanceState.Reminder, policy: AckPolicy?, context: InstanceContext, at instant: Int64) -> Bool {
+        if let max = policy?.maxRepeats, reminder.repeats >= max { return true }
+        if let until = policy?.repeatUntil {
+            if let end = try? until.value.evaluate(in: context.environment).instant { return instant > Millis.from(end) }
+            return true  // lint checks the formula; one that fails at run time stops repeats rather than spamming
+        }
+        let chainDone = reminder.nextEscalationAt == nil
+        guard let deadline = reminder.deadlineAt else { return false }
+        return chainDone && instant > deadline
     }
 
     /// Goes one level up the escalation chain through the step's `ack.escalate` plugin.
-    private func escalateReminder(_ index: Int, of instance: InstanceState, context: InstanceContext, now: Date) throws {
-        let reminder = instance.reminders[index]
-        guard let due = reminder.nextEscalationAt,
-              let policy = instance.definition.step(reminder.step)?.ack?.escalate else {
-            try db.execute("UPDATE reminder SET next_escalation_at = NULL WHERE id = ?", [.integer(reminder.id)])
+    private func escalateReminder(_ index: Int, of instance: inout InstanceState, context: InstanceContext, in work: UnitOfWork, now: Date) {
+        var reminder = instance.reminders[index]
+        guard let due = reminder.nextEscalationAt, let step = instance.definition.step(reminder.step),
+              let policy = step.ack?.escalate else {
+            reminder.nextEscalationAt = nil
+            instance.reminders[index] = reminder
             return
         }
         let outcome: StepOutcome
         if let plugin = plugins[policy.uses.value] {
             outcome = plugin.run(StepContext(
-                instanceID: instance.id, workflowID: instance.workflow, stepID: reminder.step,
-                stepTitle: instance.definition.step(reminder.step)?.title ?? reminder.step, unitID: instance.unit,
-                now: now, due: Millis.date(due), deadline: reminder.deadlineAt.map(Millis.date),
+                instanceID: instance.id, workflowID: instance.workflow, stepID: reminder.step, stepTitle: step.title,
+                unitID: instance.unit, now: now, due: Millis.date(due), deadline: reminder.deadlineAt.map(Millis.date),
                 input: policy.with.map(context.render),
-                reminder: ReminderSnapshot(id: reminder.id, level: reminder.level, message: reminder.message, recipients: reminder.recipients),
+                reminder: ReminderSnapshot(id: reminder.id, level: reminder.level, message: reminder.message, recipients: reminder.users),
                 services: context))
         } else {
             outcome = .failed(reason: "plugin '\(policy.uses.value)' is not available in this daemon", retryAt: nil)
         }
         let late = Millis.from(now) - due
-        var lateFields: [String: String] = [:]
-        if late >= 1000 { lateFields["late_by_seconds"] = "\(late / 1000)" }
+        var itemFields = ["reminder": "\(reminder.id)", "due": InstanceContext.local(Millis.date(due), support.timeZone)]
+        if late >= 1000 { itemFields["late_by_seconds"] = "\(late / 1000)" }
         switch outcome {
         case let .escalated(level, people, note, next):
-            try db.execute("UPDATE reminder SET level = ?, next_escalation_at = ? WHERE id = ? AND state = 'open'",
-                           [.integer(Int64(level)), next.map { .integer(Millis.from($0)) } ?? .null, .integer(reminder.id)])
-            for person in people {
-                try db.execute("INSERT OR IGNORE INTO reminder_recipient (reminder, user, level) VALUES (?, ?, ?)",
-                               [.integer(reminder.id), .text(person.user), .integer(Int64(level))])
+            reminder.level = level
+            reminder.nextEscalationAt = next.map(Millis.from)
+            let known = Set(reminder.users)
+            for user in Self.unique(people.map(\.user)).sorted() where !known.contains(user) {
+                reminder.recipients.append((user, level))
             }
-            var fields = note.fields.merging(lateFields) { $1 }
-            fields["reminder"] = "\(reminder.id)"
+            instance.reminders[index] = reminder
+            var fields = note.fields.merging(itemFields) { $1 }
             if next == nil { fields["chain"] = "exhausted" }
-            try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: reminder.step, event: "reminder.escalated",
-                              text: note.text + (next == nil ? "（升级链已到顶，提醒保持未办结）" : ""), fields: fields)
+            work.record(at: now, instance: instance.id, step: reminder.step, .reminderEscalated,
+                        note.text + (next == nil ? "（升级链已到顶，提醒保持未办结）" : ""), fields: fields)
         case let .failed(reason, retryAt):
-            try db.execute("UPDATE reminder SET next_escalation_at = ? WHERE id = ?",
-                           [retryAt.map { .integer(Millis.from($0)) } ?? .null, .integer(reminder.id)])
-            try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: reminder.step, event: "escalation.failed",
-                              text: "升级失败：\(reason)", fields: ["reminder": "\(reminder.id)"].merging(lateFields) { $1 })
+            reminder.nextEscalationAt = retryAt.map(Millis.from)
+            instance.reminders[index] = reminder
+            work.record(at: now, instance: instance.id, step: reminder.step, .escalationFailed, "升级失败：\(reason)", fields: itemFields)
         case .completed, .awaitAcknowledgement:
-            try db.execute("UPDATE reminder SET next_escalation_at = NULL WHERE id = ?", [.integer(reminder.id)])
-            try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: reminder.step, event: "escalation.failed",
-                              text: "升级失败：plugin '\(policy.uses.value)' did not escalate", fields: ["reminder": "\(reminder.id)"])
+            reminder.nextEscalationAt = nil
+            instance.reminders[index] = reminder
+            work.record(at: now, instance: instance.id, step: reminder.step, .escalationFailed,
+                        "升级失败：plugin '\(policy.uses.value)' did not escalate", fields: itemFields)
         }
     }
 
     /// Marks the instance completed once no step can still run.
-    func completeIfFinished(_ instance: inout InstanceState, now: Date) throws {
-        guard instance.isRunning, !instance.steps.isEmpty,
-              instance.steps.values.allSatisfy({ ["done", "failed", "cancelled"].contains($0.state) }) else { return }
-        let failed = instance.steps.values.filter { $0.state == "failed" }.count
-        try db.execute("UPDATE instance SET state = 'completed', ended_at = ? WHERE id = ? AND state = 'running'",
-                       [.integer(Millis.from(now)), .integer(instance.id)])
-        instance.state = "completed"
-        try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "instance.completed",
-                          text: failed == 0 ? "流程已完成" : "流程已结束，\(failed)个步骤失败",
-                          fields: ["failed_steps": "\(failed)"])
-        try startChained(from: instance, now: now)
+    func completeIfFinished(_ instance: inout InstanceState, in work: UnitOfWork, now: Date) throws {
+        guard instance.isRunning, !instance.steps.isEmpty, instance.steps.values.allSatisfy({ $0.state.isFinal }) else { return }
+        let failed = instance.steps.values.filter { $0.state == .failed }.count
+        instance.status = InstanceStatusMachine.next(instance.status, on: .complete)
+        instance.endedAt = Millis.from(now)
+        work.record(at: now, instance: instance.id, step: nil, .instanceCompleted,
+                    failed == 0 ? "流程已完成" : "流程已结束，\(failed)个步骤失败", fields: ["failed_steps": "\(failed)"])
+        try startChained(from: instance, in: work, now: now)
     }
 
-    /// `then:` — starts the instances a completed one asks for, in the same transaction as its
-    /// completion (so exactly once). A chain that cannot start is recorded, never fatal.
-    private func startChained(from instance: InstanceState, now: Date) throws {
+    /// `then:` — starts the instances a completed one asks for, in the same unit of work as
+    /// its completion (so exactly once). A chain that cannot start is recorded, never fatal.
+    private func startChained(from instance: InstanceState, in work: UnitOfWork, now: Date) throws {
         guard !instance.definition.then.isEmpty else { return }
-        var context = try InstanceContext(support: support, instance: instance)
+        var context = try work.context(for: instance)
         for chain in instance.definition.then {
             let target = chain.workflow.value
             let items: [String?] = chain.forEach.map { ChainDefinition.elements(of: context.render($0)) } ?? [nil]
             if items.isEmpty {
-                try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "chain.skipped",
-                                  text: "未启动\(target)：\(chain.forEach ?? "") 为空", fields: ["workflow": target])
+                work.record(at: now, instance: instance.id, step: nil, .chainSkipped,
+                            "未启动\(target)：\(chain.forEach ?? "") 为空", fields: ["workflow": target])
             }
             for item in items {
                 context.item = item
                 var params: [String: String] = [:]
                 for (name, template) in chain.params { params[name.value] = context.render(template) }
-                guard let loaded = registry.current[target] else {
-                    try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "chain.failed",
-                                      text: "无法启动\(target)：该流程未加载", fields: ["workflow": target, "item": item ?? ""])
+                guard registry.current[target] != nil else {
+                    work.record(at: now, instance: instance.id, step: nil, .chainFailed, "无法启动\(target)：该流程未加载",
+                                fields: ["workflow": target, "item": item ?? ""])
                     continue
                 }
                 do {
-                    try db.transaction {
-                        let started = try createInstance(loaded, params: params, actor: "huayingd (then of #\(instance.id))", now: now)
-                        try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "chain.started",
-                                          text: "已启动\(loaded.definition.title)" + (item.map { "：\($0)" } ?? ""),
-                                          fields: ["workflow": target, "instance": "\(started)", "item": item ?? ""])
-                    }
+                    let started = try startInstance(workflow: target, params: params,
+                                                    actor: "\(Self.daemonActor) (then of #\(instance.id))", in: work, now: now)
+                    work.record(at: now, instance: instance.id, step: nil, .chainStarted,
+                                "已启动\(registry.current[target]?.definition.title ?? target)" + (item.map { "：\($0)" } ?? ""),
+                                fields: ["workflow": target, "instance": "\(started.id)", "item": item ?? ""])
                 } catch let error as EngineError {
-                    try ledger.reloadHead()
-                    try ledger.append(at: now, actor: "huayingd", instance: instance.id, step: nil, event: "chain.failed",
-                                      text: "无法启动\(target)：\(error.message)", fields: ["workflow": target, "item": item ?? ""])
+                    work.record(at: now, instance: instance.id, step: nil, .chainFailed,
+                                "无法启动\(target)：\(error.message)", fields: ["workflow": target, "item": item ?? ""])
                 }
             }
         }
+    }
+
+    /// The names in order, each once.
+    static func unique(_ users: [String]) -> [String] {
+        var seen = Set<String>()
+        return users.filter { seen.insert($0).inserted }
     }
 }

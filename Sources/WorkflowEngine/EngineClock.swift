@@ -30,6 +30,12 @@ public final class SimulatedClock: EngineClock {
     public func set(_ instant: Date) {
         if instant > now { now = instant }
     }
+
+    /// Puts the clock back to where a rolled-back slice of an advance started (the engine's
+    /// one use: what that slice did was never committed).
+    func rewind(to instant: Date) {
+        now = instant
+    }
 }
 
 /// Milliseconds since 1970 UTC: how instants are stored.

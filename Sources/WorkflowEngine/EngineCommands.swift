@@ -1,191 +1,271 @@
+import ControlProtocol
 import Foundation
-import SQLiteStore
+import StepPluginAPI
 import WorkflowModel
 
-/// What people ask the engine to do. Each command is one transaction, including the items it
+/// What a started instance did at once.
+public struct StartReport: Sendable, Equatable {
+    public var id: Int64
+    /// Steps whose due time had already passed when it started (they ran at once, marked late).
+    public var pastDueSteps: Int
+}
+
+/// What people ask the engine to do. Each command is one unit of work, including the items it
 /// makes due at once (a step that starts at `start`, a record that follows an acknowledgement).
 extension WorkflowEngine {
-    /// Starts an instance of the current version of a workflow.
+    /// Starts an instance of the current version of a workflow, at once, in its own
+    /// transaction (the daemon queues starts instead: `enqueueStart`).
     /// - Parameter actor: who asked (recorded in the ledger).
     /// - Throws: `EngineError` naming an unknown workflow (with the known ones) or every bad parameter.
     public func start(workflow: String, params: [String: String], actor: String) throws(EngineError) -> Int64 {
-        guard let loaded = registry.current[workflow] else {
-            let known = registry.current.keys.sorted().joined(separator: ", ")
-            throw EngineError(code: "unknown_workflow", "unknown workflow '\(workflow)'; known workflows: \(known.isEmpty ? "(none loaded)" : known)")
-        }
-        let id: Int64 = try storeCommand { try createInstance(loaded, params: params, actor: actor, now: clock.now) }
-        logger.info("instance started", metadata: ["instance.id": "\(id)", "workflow": "\(workflow)", "actor": "\(actor)"])
-        rearm()
-        return id
+        let report: StartReport = try storeCommand { try perform { work in try startInstance(workflow: workflow, params: params, actor: actor, in: work) } }
+        logger.info("instance started", metadata: ["instance.id": "\(report.id)", "workflow": "\(workflow)", "actor": "\(actor)"])
+        return report.id
     }
 
-    /// Checks the parameters, stores the instance with a row per step, and runs what is due
-    /// at once. The caller's transaction makes it all or nothing.
-    func createInstance(_ loaded: DefinitionRegistry.Loaded, params: [String: String], actor: String, now: Date) throws -> Int64 {
+    /// Checks the parameters, creates the instance with a row per step in `work`, and runs
+    /// what is due at once. Throws before changing `work` when the start is refused.
+    func startInstance(workflow: String, params: [String: String], actor: String, in work: UnitOfWork, now: Date? = nil) throws -> StartReport {
+        guard let loaded = registry.current[workflow] else {
+            let known = registry.current.keys.sorted().joined(separator: ", ")
+            throw EngineError(.unknownWorkflow, "unknown workflow '\(workflow)'; known workflows: \(known.isEmpty ? "(none loaded)" : known)")
+        }
+        let now = now ?? clock.now
         do {
             _ = try support.planner(for: loaded.definition).bind(params, for: loaded.definition, start: now)
         } catch {
-            throw EngineError(code: "bad_params", error.messages.joined(separator: "; "))
+            throw EngineError(.badParams, error.messages.joined(separator: "; "))
         }
-        let workflow = loaded.definition.id.value
-        try db.execute("""
-            INSERT INTO instance (workflow, version, unit, params, state, started_at, started_by)
-            VALUES (?, ?, ?, ?, 'running', ?, ?)
-            """, [.text(workflow), .text(loaded.version), params["unit"].map { .text($0) } ?? .null,
-                  .text(Ledger.json(params)), .integer(Millis.from(now)), .text(actor)])
-        let id = db.lastInsertRowID
+        var steps: [String: InstanceState.Step] = [:]
         for (position, step) in loaded.definition.steps.enumerated() {
-            try db.execute("INSERT INTO step (instance, step, position, state) VALUES (?, ?, ?, 'pending')",
-                           [.integer(id), .text(step.id.value), .integer(Int64(position))])
+            steps[step.id.value] = InstanceState.Step(id: step.id.value, position: position, state: .pending)
         }
+        let instance = InstanceState(
+            id: work.allocateInstanceID(), workflow: loaded.definition.id.value, version: loaded.version, definition: loaded.definition,
+            unit: params["unit"], params: params, status: .running, startedAt: now, startedBy: actor,
+            endedAt: nil, cancelReason: nil, steps: steps, reminders: [])
+        work.create(instance)
         var fields = params
         fields["version"] = String(loaded.version.prefix(12))
-        try ledger.append(at: now, actor: actor, instance: id, step: nil, event: "instance.started",
-                          text: "启动流程：\(loaded.definition.title)", fields: fields)
-        let result = try advance(id, now: now)
-        schedule(id, at: result.next)
-        return id
+        work.record(at: now, actor: actor, instance: instance.id, step: nil, .instanceStarted, "启动流程：\(loaded.definition.title)", fields: fields)
+        let result = try advance(instance.id, in: work, now: now)
+        return StartReport(id: instance.id, pastDueSteps: result.late)
     }
 
-    /// Changes parameters of a running instance; pending due times are derived again from
-    /// their formulas and the change is recorded.
+    /// Changes parameters of a running instance: pending due times are derived again from
+    /// their formulas, and every open reminder is brought in line with the new dates (message,
+    /// acknowledgement deadline, repeats, escalation), each change recorded in the ledger.
     public func update(instance id: Int64, params changes: [String: String], actor: String) throws(EngineError) -> UpdateReport {
-        let report: UpdateReport = try storeCommand {
-            guard var instance = try InstanceState.load(id, db: db, registry: registry) else {
-                throw EngineError(code: "unknown_instance", "no instance \(id)")
+        try storeCommand {
+            try perform { work in
+                guard var instance = try work.instance(id) else {
+                    throw EngineError(.unknownInstance, "no instance \(id)")
+                }
+                guard instance.isRunning else {
+                    throw EngineError(.notRunning, "instance \(id) is \(instance.status.rawValue); only running instances can be updated")
+                }
+                var params = instance.params
+                var changed: [UpdateReport.Change] = []
+                for (name, value) in changes.sorted(by: { $0.key < $1.key }) where params[name] != value {
+                    changed.append(.init(param: name, old: params[name], new: value))
+                    params[name] = value
+                }
+                do {
+                    _ = try support.planner(for: instance.definition).bind(params, for: instance.definition, start: instance.startedAt)
+                } catch let error as PlanError {
+                    throw EngineError(.badParams, error.messages.joined(separator: "; "))
+                }
+                let now = clock.now
+                let before = instance.steps.mapValues(\.dueAt)
+                instance.params = params
+                instance.unit = params["unit"]
+                work.rebind(id)
+                try derive(&instance, in: work)
+                let rederived = instance.definition.steps.map(\.id.value).compactMap { step -> UpdateReport.Rederived? in
+                    let old = before[step] ?? nil, new = instance.steps[step]?.dueAt
+                    return old == new ? nil : .init(step: step, oldDue: old.map(Millis.date), newDue: new.map(Millis.date))
+                }
+                var fields: [String: String] = [:]
+                for change in changed { fields["param.\(change.param)"] = "\(change.old ?? "") → \(change.new)" }
+                for item in rederived {
+                    fields["due.\(item.step)"] = item.newDue.map { InstanceContext.local($0, support.timeZone) } ?? "-"
+                }
+                work.record(at: now, actor: actor, instance: id, step: nil, .instanceUpdated,
+                            "修改参数：" + changed.map { "\($0.param) \($0.old ?? "（无）") → \($0.new)" }.joined(separator: "；"),
+                            fields: fields)
+                let rescheduled = try rescheduleOpenReminders(of: &instance, in: work, actor: actor, now: now)
+                work.put(instance)
+                _ = try advance(id, in: work, now: now)
+                return UpdateReport(id: id, changed: changed, rederived: rederived, reminders: rescheduled)
             }
-            guard instance.isRunning else {
-                throw EngineError(code: "not_running", "instance \(id) is \(instance.state); only running instances can be updated")
-            }
-            var params = instance.params
-            var changed: [UpdateReport.Change] = []
-            for (name, value) in changes.sorted(by: { $0.key < $1.key }) where params[name] != value {
-                changed.append(.init(param: name, old: params[name], new: value))
-                params[name] = value
-            }
-            do {
-                _ = try support.planner(for: instance.definition).bind(params, for: instance.definition, start: instance.startedAt)
-            } catch let error as PlanError {
-                throw EngineError(code: "bad_params", error.messages.joined(separator: "; "))
-            }
-            let before = instance.steps.mapValues(\.dueAt)
-            instance.params = params
-            try db.execute("UPDATE instance SET params = ?, unit = ? WHERE id = ?",
-                           [.text(Ledger.json(params)), params["unit"].map { .text($0) } ?? .null, .integer(id)])
-            try derive(&instance)
-            let rederived = instance.definition.steps.map(\.id.value).compactMap { step -> UpdateReport.Rederived? in
-                let old = before[step] ?? nil, new = instance.steps[step]?.dueAt
-                return old == new ? nil : .init(step: step, oldDue: old.map(Millis.date), newDue: new.map(Millis.date))
-            }
-            var fields: [String: String] = [:]
-            for change in changed { fields["param.\(change.param)"] = "\(change.old ?? "") → \(change.new)" }
-            for item in rederived {
-                fields["due.\(item.step)"] = item.newDue.map { InstanceContext.local($0, support.timeZone) } ?? "-"
-            }
-            try ledger.append(at: clock.now, actor: actor, instance: id, step: nil, event: "instance.updated",
-                              text: "修改参数：" + changed.map { "\($0.param) \($0.old ?? "（无）") → \($0.new)" }.joined(separator: "；"),
-                              fields: fields)
-            let result = try advance(id, now: clock.now)
-            schedule(id, at: result.next)
-            return UpdateReport(id: id, changed: changed, rederived: rederived)
         }
-        rearm()
-        return report
+    }
+
+    /// Re-renders each open reminder of an instance whose parameters changed, and derives its
+    /// acknowledgement deadline, next repeat and next escalation again from the new dates.
+    private func rescheduleOpenReminders(of instance: inout InstanceState, in work: UnitOfWork, actor: String, now: Date) throws -> [UpdateReport.Rescheduled] {
+        var result: [UpdateReport.Rescheduled] = []
+        let context = try work.context(for: instance)
+        let nowMillis = Millis.from(now)
+        for index in instance.reminders.indices where instance.reminders[index].state == .open {
+            var reminder = instance.reminders[index]
+            guard let step = instance.definition.step(reminder.step) else { continue }
+            var due = Millis.date(reminder.dueAt)
+            if let at = step.at, let evaluated = try? at.value.evaluate(in: context.environment) { due = evaluated.instant }
+            var deadline: Date?
+            if let expression = step.deadline { deadline = try? expression.value.evaluate(in: context.environment).instant }
+            var ackBy = deadline
+            if let within = step.ack?.within { ackBy = within.added(to: due, calendar: context.calendar, timeZone: support.timeZone) }
+            var message = reminder.message
+            if let plugin = plugins[step.uses.value], case let .awaitAcknowledgement(request) = plugin.run(StepContext(
+                instanceID: instance.id, workflowID: instance.workflow, stepID: step.id.value, stepTitle: step.title,
+                unitID: instance.unit, now: now, due: due, deadline: deadline, input: step.with.map(context.render), services: context)) {
+                message = request.message
+            }
+            var nextRepeat: Int64?
+            if let every = step.ack?.repeat {
+                var next = due
+                for _ in 0..<100_000 where Millis.from(next) <= nowMillis {
+                    let following = every.added(to: next, calendar: context.calendar, timeZone: support.timeZone)
+                    if following <= next { break }
+                    next = following
+                }
+                nextRepeat = reminder.nextRepeatAt == nil && reminder.repeats > 0 ? nil : Millis.from(next)
+            }
+            var nextEscalation: Int64?
+            if let policy = step.ack?.escalate, let ackBy, reminder.nextEscalationAt != nil || reminder.level == 0 {
+                var at = ackBy
+                if reminder.level > 0, let every = policy.every {
+                    for _ in 0..<reminder.level { at = every.added(to: at, calendar: context.calendar, timeZone: support.timeZone) }
+                }
+                nextEscalation = Millis.from(at)
+            }
+            let newDeadline = ackBy.map(Millis.from)
+            guard message != reminder.message || newDeadline != reminder.deadlineAt || Millis.from(due) != reminder.dueAt
+                || nextEscalation != reminder.nextEscalationAt || nextRepeat != reminder.nextRepeatAt else { continue }
+            let change = UpdateReport.Rescheduled(
+                reminder: reminder.id, step: reminder.step, oldMessage: reminder.message, newMessage: message,
+                oldAckBy: reminder.deadlineAt.map(Millis.date), newAckBy: ackBy)
+            reminder.message = message
+            reminder.dueAt = Millis.from(due)
+            reminder.deadlineAt = newDeadline
+            reminder.nextRepeatAt = nextRepeat
+            reminder.nextEscalationAt = nextEscalation
+            instance.reminders[index] = reminder
+            var fields = ["reminder": "\(reminder.id)", "to": reminder.users.joined(separator: ",")]
+            fields["ack_by"] = ackBy.map { InstanceContext.local($0, support.timeZone) } ?? "-"
+            fields["old_ack_by"] = change.oldAckBy.map { InstanceContext.local($0, support.timeZone) } ?? "-"
+            work.record(at: now, actor: actor, instance: instance.id, step: reminder.step, .reminderRescheduled,
+                        "提醒已按新参数更新：\(message)", fields: fields)
+            result.append(change)
+        }
+        return result
     }
 
     /// Cancels a running instance with its open reminders and pending steps.
     public func cancel(instance id: Int64, reason: String, actor: String) throws(EngineError) -> (reminders: Int, steps: Int) {
-        let counts: (reminders: Int, steps: Int) = try storeCommand {
-            guard let instance = try InstanceState.load(id, db: db, registry: registry) else {
-                throw EngineError(code: "unknown_instance", "no instance \(id)")
+        try storeCommand {
+            try perform { work in
+                guard var instance = try work.instance(id) else {
+                    throw EngineError(.unknownInstance, "no instance \(id)")
+                }
+                guard instance.isRunning else {
+                    throw EngineError(.notRunning, "instance \(id) is already \(instance.status.rawValue)")
+                }
+                let now = clock.now
+                var reminders = 0, steps = 0
+                for index in instance.reminders.indices where instance.reminders[index].state == .open {
+                    instance.reminders[index].state = ReminderStateMachine.next(.open, on: .cancel)
+                    instance.reminders[index].nextRepeatAt = nil
+                    instance.reminders[index].nextEscalationAt = nil
+                    reminders += 1
+                }
+                for (stepID, step) in instance.steps where !step.state.isFinal {
+                    instance.steps[stepID]?.state = StepStateMachine.next(step.state, on: .cancel)
+                    instance.steps[stepID]?.doneAt = Millis.from(now)
+                    steps += 1
+                }
+                instance.status = InstanceStatusMachine.next(instance.status, on: .cancel)
+                instance.endedAt = Millis.from(now)
+                instance.cancelReason = reason
+                work.put(instance)
+                work.record(at: now, actor: actor, instance: id, step: nil, .instanceCancelled, "撤销流程：\(reason)",
+                            fields: ["reminders": "\(reminders)", "steps": "\(steps)"])
+                return (reminders, steps)
             }
-            guard instance.isRunning else {
-                throw EngineError(code: "not_running", "instance \(id) is already \(instance.state)")
-            }
-            let now = Millis.from(clock.now)
-            try db.execute("UPDATE reminder SET state = 'cancelled', next_repeat_at = NULL, next_escalation_at = NULL WHERE instance = ? AND state = 'open'", [.integer(id)])
-            let reminders = db.changes
-            try db.execute("UPDATE step SET state = 'cancelled', done_at = ? WHERE instance = ? AND state IN ('pending', 'due', 'running', 'waiting')",
-                           [.integer(now), .integer(id)])
-            let steps = db.changes
-            try db.execute("UPDATE instance SET state = 'cancelled', ended_at = ?, cancel_reason = ? WHERE id = ?",
-                           [.integer(now), .text(reason), .integer(id)])
-            try ledger.append(at: clock.now, actor: actor, instance: id, step: nil, event: "instance.cancelled",
-                              text: "撤销流程：\(reason)", fields: ["reminders": "\(reminders)", "steps": "\(steps)"])
-            schedule(id, at: nil)
-            return (reminders, steps)
         }
-        rearm()
-        return counts
     }
 
     /// Acknowledges a reminder: closes it, cancels its repeats and escalations, completes its
-    /// step, and runs what that makes due — all in one transaction.
+    /// step, and runs what that makes due — all in one unit of work.
     /// - Parameters:
     ///   - user: whose acknowledgement this is; must be a recipient (at any level).
     ///   - actor: who asked (differs from `user` when an admin acts for someone).
     public func acknowledge(reminder id: Int64, user: String, actor: String, note: String?, fields: [String: String]) throws(EngineError) -> ReminderView {
-        let view: ReminderView = try storeCommand {
-            guard let row = try db.queryOne("SELECT instance, step, state, acked_by, acked_at FROM reminder WHERE id = ?", [.integer(id)]) else {
-                throw EngineError(code: "unknown_reminder", "no reminder \(id)")
-            }
-            let instanceID = try row.int("instance"), step = try row.text("step")
-            if !fields.isEmpty, let instance = try InstanceState.load(instanceID, db: db, registry: registry) {
-                let declared = instance.definition.step(step)?.ack?.fields ?? []
-                let unknown = fields.keys.filter { !declared.contains($0) }.sorted()
-                if !unknown.isEmpty {
-                    throw EngineError(code: "unknown_field", "step '\(step)' takes \(declared.isEmpty ? "no fields" : "the fields \(declared.joined(separator: ", "))") with its acknowledgement; not \(unknown.joined(separator: ", "))")
+        try storeCommand {
+            let instanceID: Int64 = try perform { work in
+                guard let instanceID = try store.instanceOfReminder(id), var instance = try work.instance(instanceID),
+                      let index = instance.reminderIndex(id) else {
+                    throw EngineError(.unknownReminder, "no reminder \(id)")
                 }
+                var reminder = instance.reminders[index]
+                if !fields.isEmpty {
+                    let declared = instance.definition.step(reminder.step)?.ack?.fields ?? []
+                    let unknown = fields.keys.filter { !declared.contains($0) }.sorted()
+                    if !unknown.isEmpty {
+                        throw EngineError(.unknownField, "step '\(reminder.step)' takes \(declared.isEmpty ? "no fields" : "the fields \(declared.joined(separator: ", "))") with its acknowledgement; not \(unknown.joined(separator: ", "))")
+                    }
+                }
+                switch reminder.state {
+                case .acked:
+                    let when = reminder.ackedAt.map { InstanceContext.local(Millis.date($0), support.timeZone) } ?? "?"
+                    throw EngineError(.alreadyAcknowledged, "reminder \(id) was already acknowledged by \(reminder.ackedBy ?? "?") at \(when)")
+                case .cancelled:
+                    throw EngineError(.cancelled, "reminder \(id) was cancelled with its instance")
+                case .open: break
+                }
+                guard reminder.users.contains(user) else {
+                    throw EngineError(.notRecipient, "reminder \(id) is addressed to \(reminder.users.joined(separator: ", ")), not to \(user)")
+                }
+                let now = clock.now
+                reminder.state = ReminderStateMachine.next(reminder.state, on: .acknowledge)
+                reminder.ackedBy = user
+                reminder.ackedAt = Millis.from(now)
+                reminder.note = note
+                reminder.fields = fields
+                reminder.nextRepeatAt = nil
+                reminder.nextEscalationAt = nil
+                instance.reminders[index] = reminder
+                if let step = instance.steps[reminder.step], step.state == .waiting {
+                    instance.steps[reminder.step]?.state = StepStateMachine.next(step.state, on: .acknowledge)
+                    instance.steps[reminder.step]?.doneAt = Millis.from(now)
+                }
+                var ledgerFields = fields
+                ledgerFields["reminder"] = "\(id)"
+                if let note { ledgerFields["note"] = note }
+                if actor != user { ledgerFields["acting_for"] = user }
+                work.put(instance)
+                work.record(at: now, actor: actor == user ? user : "\(actor) as \(user)", instance: instanceID, step: reminder.step,
+                            .reminderAcknowledged, "已确认" + (note.map { "：\($0)" } ?? ""), fields: ledgerFields)
+                _ = try advance(instanceID, in: work, now: now)
+                return instanceID
             }
-            switch try row.text("state") {
-            case "acked":
-                let when = try row.optionalInt("acked_at").map { InstanceContext.local(Millis.date($0), support.timeZone) } ?? "?"
-                throw EngineError(code: "already_acknowledged", "reminder \(id) was already acknowledged by \(try row.optionalText("acked_by") ?? "?") at \(when)")
-            case "cancelled":
-                throw EngineError(code: "cancelled", "reminder \(id) was cancelled with its instance")
-            default: break
-            }
-            let recipients = try db.query("SELECT user FROM reminder_recipient WHERE reminder = ? ORDER BY level, user", [.integer(id)]).map { try $0.text("user") }
-            guard recipients.contains(user) else {
-                throw EngineError(code: "not_recipient", "reminder \(id) is addressed to \(recipients.joined(separator: ", ")), not to \(user)")
-            }
-            let now = clock.now
-            try db.execute("""
-                UPDATE reminder SET state = 'acked', acked_by = ?, acked_at = ?, note = ?, fields = ?,
-                    next_repeat_at = NULL, next_escalation_at = NULL
-                WHERE id = ? AND state = 'open'
-                """, [.text(user), .integer(Millis.from(now)), note.map { .text($0) } ?? .null,
-                      .text(Ledger.json(fields)), .integer(id)])
-            try db.execute("UPDATE step SET state = 'done', done_at = ? WHERE instance = ? AND step = ? AND state = 'waiting'",
-                           [.integer(Millis.from(now)), .integer(instanceID), .text(step)])
-            var ledgerFields = fields
-            ledgerFields["reminder"] = "\(id)"
-            if let note { ledgerFields["note"] = note }
-            if actor != user { ledgerFields["acting_for"] = user }
-            try ledger.append(at: now, actor: actor == user ? user : "\(actor) as \(user)", instance: instanceID, step: step,
-                              event: "reminder.acknowledged", text: "已确认" + (note.map { "：\($0)" } ?? ""), fields: ledgerFields)
-            let result = try advance(instanceID, now: now)
-            schedule(instanceID, at: result.next)
+            _ = instanceID
             return try reminderViews(where: "r.id = ?", [.integer(id)]).first!
         }
-        rearm()
-        return view
     }
 
-    /// Runs a command's body in a transaction, turning store failures into `EngineError` and
-    /// restoring the in-memory schedule when it rolls back.
+    /// Runs a command, turning store failures into `EngineError` (the unit of work was dropped,
+    /// so nothing needs restoring), and re-arms the loop for what it made due.
     func storeCommand<T>(_ body: () throws -> T) throws(EngineError) -> T {
+        defer { rearm() }
         do {
-            return try db.transaction(body)
+            return try body()
         } catch let error as EngineError {
-            try? ledger.reloadHead()
-            try? rebuildSchedule()
             throw error
         } catch {
-            try? ledger.reloadHead()
-            try? rebuildSchedule()
             logger.error("command rolled back", metadata: ["error": "\(error)"])
-            throw EngineError(code: "store_error", "the change was rolled back: \(error)")
+            throw EngineError(.storeError, "the change was rolled back: \(error)")
         }
     }
 }
@@ -202,7 +282,17 @@ public struct UpdateReport: Sendable, Equatable {
         public var oldDue: Date?
         public var newDue: Date?
     }
+    /// An open reminder brought in line with the new parameters.
+    public struct Rescheduled: Sendable, Equatable {
+        public var reminder: Int64
+        public var step: String
+        public var oldMessage: String
+        public var newMessage: String
+        public var oldAckBy: Date?
+        public var newAckBy: Date?
+    }
     public var id: Int64
     public var changed: [Change]
     public var rederived: [Rederived]
+    public var reminders: [Rescheduled] = []
 }

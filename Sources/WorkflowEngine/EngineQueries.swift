@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import SQLiteStore
 
@@ -48,6 +49,8 @@ public struct StepView: Sendable, Equatable {
     public var ackedBy: String?
     public var ackedAt: Date?
     public var note: String?
+    /// Why the step failed, when it did.
+    public var failure: String?
 }
 
 public struct InstanceView: Sendable, Equatable {
@@ -60,24 +63,71 @@ public struct InstanceView: Sendable, Equatable {
 }
 
 extension WorkflowEngine {
-    /// Instances, newest first, optionally filtered.
-    public func instances(workflow: String? = nil, state: String? = nil) throws -> [InstanceSummaryView] {
+    /// Which instances a listing asks for. `units` limits to instances of those units (the
+    /// caller resolves `--unit`/`--under` and a staff member's units through the org chart);
+    /// `orRemindersOf` also lets through instances with a reminder addressed or escalated to
+    /// that user (a staff member sees those too).
+    public struct InstanceFilter: Sendable, Equatable {
+        public var workflow: String?
+        public var state: InstanceStatus?
+        public var units: Set<String>?
+        public var orRemindersOf: String?
+        /// At most this many, newest first, with ids below `before` (paging).
+        public var limit: Int?
+        public var before: Int64?
+        public init(workflow: String? = nil, state: InstanceStatus? = nil, units: Set<String>? = nil, orRemindersOf: String? = nil,
+                    limit: Int? = nil, before: Int64? = nil) {
+            self.workflow = workflow
+            self.state = state
+            self.units = units
+            self.orRemindersOf = orRemindersOf
+            self.limit = limit
+            self.before = before
+        }
+    }
+
+    /// Instances, newest first, filtered with indexed lookups (O(result), not O(all)).
+    public func instances(_ filter: InstanceFilter = .init()) throws -> [InstanceSummaryView] {
         var conditions: [String] = []
         var arguments: [SQLiteValue] = []
-        if let workflow { conditions.append("workflow = ?"); arguments.append(.text(workflow)) }
-        if let state { conditions.append("state = ?"); arguments.append(.text(state)) }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        if let workflow = filter.workflow { conditions.append("workflow = ?"); arguments.append(.text(workflow)) }
+        if let state = filter.state { conditions.append("state = ?"); arguments.append(.text(state.rawValue)) }
+        if let before = filter.before { conditions.append("id < ?"); arguments.append(.integer(before)) }
+        var scope: [String] = []
+        if let units = filter.units {
+            scope.append("unit IN (\(Array(repeating: "?", count: units.count).joined(separator: ",")))")
+            arguments += units.sorted().map { .text($0) }
+        }
+        if let user = filter.orRemindersOf {
+            scope.append("id IN (SELECT r.instance FROM reminder_recipient rr JOIN reminder r ON r.id = rr.reminder WHERE rr.user = ?)")
+            arguments.append(.text(user))
+        }
+        if !scope.isEmpty { conditions.append("(" + scope.joined(separator: " OR ") + ")") }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let limit = filter.limit.map { " LIMIT \(max(0, $0))" } ?? ""
         return try db.query("""
             SELECT id, workflow, version, state, unit, started_at, started_by, ended_at,
                 (SELECT count(*) FROM reminder WHERE instance = instance.id AND state = 'open') AS open_reminders
-            FROM instance \(filter) ORDER BY id DESC
+            FROM instance \(whereClause) ORDER BY id DESC\(limit)
             """, arguments).map(summary)
+    }
+
+    /// Instances, newest first, optionally filtered (every one: prefer `instances(_:)`).
+    public func instances(workflow: String? = nil, state: String? = nil) throws -> [InstanceSummaryView] {
+        try instances(InstanceFilter(workflow: workflow, state: state.flatMap(InstanceStatus.init(rawValue:))))
+    }
+
+    /// Whether a reminder of the instance was ever addressed or escalated to `user` (indexed).
+    public func hasReminder(of instance: Int64, for user: String) throws -> Bool {
+        try db.queryOne("""
+            SELECT 1 AS one FROM reminder_recipient rr JOIN reminder r ON r.id = rr.reminder WHERE rr.user = ? AND r.instance = ? LIMIT 1
+            """, [.text(user), .integer(instance)]) != nil
     }
 
     private func summary(_ row: Row) throws -> InstanceSummaryView {
         let id = try row.int("id")
         let state = try row.text("state")
-        let next = state == "running" ? scheduledDue(id) : nil
+        let next = state == InstanceStatus.running.rawValue ? scheduledDue(id) : nil
         return InstanceSummaryView(
             id: id, workflow: try row.text("workflow"), version: try row.text("version"), state: state,
             unit: try row.optionalText("unit"), startedAt: Millis.date(try row.int("started_at")),
@@ -92,18 +142,18 @@ extension WorkflowEngine {
                 SELECT id, workflow, version, state, unit, started_at, started_by, ended_at, cancel_reason, params,
                     (SELECT count(*) FROM reminder WHERE instance = instance.id AND state = 'open') AS open_reminders
                 FROM instance WHERE id = ?
-                """, [.integer(id)]), let state = try InstanceState.load(id, db: db, registry: registry) else {
-                throw EngineError(code: "unknown_instance", "no instance \(id)")
+                """, [.integer(id)]), let state = try store.loadInstance(id, definition: registry.definition(version:)) else {
+                throw EngineError(.unknownInstance, "no instance \(id)")
             }
             let reminders = try reminderViews(where: "r.instance = ?", [.integer(id)])
             let steps = state.definition.steps.map { definition -> StepView in
                 let row = state.steps[definition.id.value]
                 let acked = state.ackedReminder(of: definition.id.value)
                 return StepView(
-                    id: definition.id.value, title: definition.title, uses: definition.uses.value, state: row?.state ?? "pending",
+                    id: definition.id.value, title: definition.title, uses: definition.uses.value, state: (row?.state ?? .pending).rawValue,
                     due: row?.dueAt.map(Millis.date), dueFormula: row?.dueFormula, deadline: row?.deadlineAt.map(Millis.date),
                     doneAt: row?.doneAt.map(Millis.date), lateBySeconds: (row?.lateMillis ?? 0) / 1000,
-                    ackedBy: acked?.ackedBy, ackedAt: acked?.ackedAt.map(Millis.date), note: acked?.note)
+                    ackedBy: acked?.ackedBy, ackedAt: acked?.ackedAt.map(Millis.date), note: acked?.note, failure: row?.failure)
             }
             // Every parameter the dates depend on, including defaults (a triggered instance is
             // given only its unit).
@@ -116,7 +166,7 @@ extension WorkflowEngine {
         } catch let error as EngineError {
             throw error
         } catch {
-            throw EngineError(code: "store_error", "\(error)")
+            throw EngineError(.storeError, "\(error)")
         }
     }
 
@@ -128,7 +178,7 @@ extension WorkflowEngine {
             conditions.append("r.id IN (SELECT reminder FROM reminder_recipient WHERE user = ?)")
             arguments.append(.text(user))
         }
-        if !all { conditions.append("r.state = 'open'") }
+        if !all { conditions.append("r.state = '\(ReminderState.open.rawValue)'") }
         return try reminderViews(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
     }
 
@@ -155,7 +205,7 @@ extension WorkflowEngine {
                 id: id, instance: try row.int("instance"), workflow: try row.text("workflow"), step: step, title: title,
                 assignees: recipients[id] ?? [], due: Millis.date(try row.int("due_at")), deadline: deadline.map(Millis.date),
                 level: Int(try row.int("level")), message: try row.text("message"), state: state,
-                overdue: state == "open" && (deadline.map { $0 < now } ?? false),
+                overdue: state == ReminderState.open.rawValue && (deadline.map { $0 < now } ?? false),
                 ackedBy: try row.optionalText("acked_by"), ackedAt: try row.optionalInt("acked_at").map(Millis.date),
                 note: try row.optionalText("note"), fields: Ledger.fields(try row.optionalText("fields") ?? "{}"))
         }
@@ -179,20 +229,14 @@ extension WorkflowEngine {
         try ledger.verify()
     }
 
-    /// Counts for `status`.
+    /// Counts for `status`, kept in memory (O(1)).
     public func counts() throws -> [String: Int] {
-        let row = try db.queryOne("""
-            SELECT (SELECT count(*) FROM instance WHERE state = 'running') AS running,
-                   (SELECT count(*) FROM instance) AS instances,
-                   (SELECT count(*) FROM reminder WHERE state = 'open') AS open_reminders,
-                   (SELECT count(*) FROM ledger) AS ledger_rows
-            """)
-        return [
+        [
             "workflows": registry.current.count,
-            "instances": Int(try row?.int("instances") ?? 0),
-            "running_instances": Int(try row?.int("running") ?? 0),
-            "open_reminders": Int(try row?.int("open_reminders") ?? 0),
-            "ledger_rows": Int(try row?.int("ledger_rows") ?? 0),
+            "instances": Int(nextInstanceID - 1),
+            "running_instances": statistics.runningInstances,
+            "open_reminders": statistics.openReminders,
+            "ledger_rows": Int(ledger.head.seq),
             "steps_run": statistics.itemsRun,
             "caught_up_steps": statistics.caughtUp,
             "longest_late_seconds": Int(statistics.longestLateSeconds),

@@ -106,5 +106,25 @@ public enum EngineSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.register("0103-engine-second-cut") { db in
+            try db.execute("""
+                -- Each running instance's next due instant, kept by every write, so start-up
+                -- reads the schedule with one indexed scan (the covering index below).
+                ALTER TABLE instance ADD COLUMN next_due INTEGER;
+                UPDATE instance SET next_due = (SELECT min(t) FROM (
+                    SELECT due_at AS t FROM step WHERE step.instance = instance.id AND state = 'pending' AND due_at IS NOT NULL
+                    UNION ALL SELECT next_repeat_at FROM reminder WHERE reminder.instance = instance.id AND state = 'open'
+                    UNION ALL SELECT next_escalation_at FROM reminder WHERE reminder.instance = instance.id AND state = 'open'
+                )) WHERE state = 'running';
+                DROP INDEX instance_running;
+                CREATE INDEX instance_schedule ON instance(id, next_due) WHERE state = 'running';
+                CREATE INDEX instance_unit ON instance(unit, id);
+                CREATE INDEX instance_workflow ON instance(workflow, id);
+                -- Loading an instance reads all its reminders, open or closed.
+                CREATE INDEX reminder_instance ON reminder(instance);
+                -- Why a step failed (a formula that did not evaluate, a plugin's reason).
+                ALTER TABLE step ADD COLUMN failure TEXT;
+                """)
+        }
     }
 }

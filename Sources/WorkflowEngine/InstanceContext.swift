@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import StepPluginAPI
 import WorkflowModel
@@ -32,20 +33,28 @@ struct InstanceContext: StepServices {
     /// `{{item}}`: the current element of a `then.for_each` list.
     var item: String?
 
-    init(support: EngineSupport, instance: InstanceState) throws(EngineError) {
+    /// A context over an instance whose parameters were bound once (`bind`) for the unit of
+    /// work: only the completions are read from the instance as it is now.
+    init(support: EngineSupport, instance: InstanceState, bound: TimeEnvironment) {
         self.support = support
         self.instance = instance
-        var environment: TimeEnvironment
-        do {
-            environment = try support.planner(for: instance.definition)
-                .bind(instance.params, for: instance.definition, start: instance.startedAt).environment
-        } catch {
-            throw EngineError(code: "bad_params", error.description)
-        }
+        var environment = bound
         for step in instance.steps.values {
-            if step.state == "done", let done = step.doneAt { environment.completions[step.id] = Millis.date(done) }
+            if step.state == .done, let done = step.doneAt { environment.completions[step.id] = Millis.date(done) }
         }
         self.environment = environment
+    }
+
+    /// Binds an instance's parameters into the time environment its formulas evaluate in.
+    /// - Throws: `EngineError` `bad_params` when they no longer bind (the org chart or the
+    ///   calendar changed under a running instance).
+    static func bind(_ instance: InstanceState, support: EngineSupport) throws(EngineError) -> TimeEnvironment {
+        do {
+            return try support.planner(for: instance.definition)
+                .bind(instance.params, for: instance.definition, start: instance.startedAt).environment
+        } catch {
+            throw EngineError(.badParams, error.description)
+        }
     }
 
     var calendar: WorkCalendar { environment.calendar }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ControlProtocol
 import SQLiteStore
 
 /// One ledger row as stored.
@@ -14,6 +15,9 @@ public struct LedgerEntry: Sendable, Equatable {
     public var fields: [String: String]
     public var prevHash: String
     public var hash: String
+    /// The canonical fields JSON and `at` in ms, as hashed (kept so writing needs no re-encoding).
+    var fieldsJSON = ""
+    var atMillis: Int64 = 0
 }
 
 /// The outcome of checking the hash chain.
@@ -24,49 +28,57 @@ public struct LedgerCheck: Sendable, Equatable {
     public var reason: String?
 }
 
+/// The newest row of the ledger: what the next row chains to.
+struct LedgerHead: Equatable, Sendable {
+    var seq: Int64
+    var hash: String
+    /// The `at` of the newest row (ms); no row is ever written earlier than this.
+    var at: Int64
+
+    static let genesis = LedgerHead(seq: 0, hash: Ledger.genesis, at: Int64.min)
+}
+
 /// The append-only, hash-chained ledger: every row's `hash` is
 /// `sha256(prev_hash ‖ canonical row)`, so editing, deleting or reordering any row breaks the
 /// chain from that row on, and `verify()` names the first bad one.
 ///
-/// - Important: Loop thread only; `append` must run inside the caller's transaction.
+/// New rows are made in memory by a unit of work (`chain(after:…)`), written when it commits,
+/// and become the committed `head` only after COMMIT succeeded: a rolled-back batch leaves the
+/// head as it was without any repair.
+///
+/// - Important: Loop thread only.
 final class Ledger {
     static let genesis = String(repeating: "0", count: 64)
     private let db: Database
-    private var head: (seq: Int64, hash: String)
+    /// The newest committed row.
+    private(set) var head: LedgerHead
 
     init(db: Database) throws {
         self.db = db
-        if let row = try db.queryOne("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1") {
-            head = (try row.int("seq"), try row.text("hash"))
-        } else {
-            head = (0, Self.genesis)
-        }
+        head = try Self.readHead(db)
     }
 
-    /// Re-reads the head after a rolled-back transaction (the in-memory head may be ahead).
-    func reloadHead() throws {
-        if let row = try db.queryOne("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1") {
-            head = (try row.int("seq"), try row.text("hash"))
-        } else {
-            head = (0, Self.genesis)
-        }
+    static func readHead(_ db: Database) throws -> LedgerHead {
+        guard let row = try db.queryOne("SELECT seq, hash, at FROM ledger ORDER BY seq DESC LIMIT 1") else { return .genesis }
+        return LedgerHead(seq: try row.int("seq"), hash: try row.text("hash"), at: try row.int("at"))
     }
 
-    @discardableResult
-    func append(at: Date, actor: String, instance: Int64?, step: String?, event: String, text: String,
-                fields: [String: String] = [:]) throws -> Int64 {
+    /// Makes the head of a committed unit of work the ledger's head.
+    func committed(_ newHead: LedgerHead) {
+        head = newHead
+    }
+
+    /// The row that follows `head`, which becomes the new head.
+    static func chain(after head: inout LedgerHead, at: Int64, actor: String, instance: Int64?, step: String?,
+                      event: LedgerEvent, text: String, fields: [String: String]) -> LedgerEntry {
         let seq = head.seq + 1
-        let atMillis = Millis.from(at)
-        let fieldsJSON = Self.json(fields)
-        let hash = Self.hash(prev: head.hash, seq: seq, at: atMillis, actor: actor, instance: instance, step: step,
-                             event: event, text: text, fieldsJSON: fieldsJSON)
-        try db.execute("""
-            INSERT INTO ledger (seq, at, actor, instance, step, event, text, fields, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.integer(seq), .integer(atMillis), .text(actor), instance.map { .integer($0) } ?? .null,
-                  step.map { .text($0) } ?? .null, .text(event), .text(text), .text(fieldsJSON), .text(head.hash), .text(hash)])
-        head = (seq, hash)
-        return seq
+        let fieldsJSON = json(fields)
+        let hash = hash(prev: head.hash, seq: seq, at: at, actor: actor, instance: instance, step: step,
+                        event: event.rawValue, text: text, fieldsJSON: fieldsJSON)
+        let entry = LedgerEntry(seq: seq, at: Millis.date(at), actor: actor, instance: instance, step: step, event: event.rawValue,
+                                text: text, fields: fields, prevHash: head.hash, hash: hash, fieldsJSON: fieldsJSON, atMillis: at)
+        head = LedgerHead(seq: seq, hash: hash, at: max(head.at, at))
+        return entry
     }
 
     /// Recomputes the chain from the first row.
@@ -110,41 +122,10 @@ final class Ledger {
         return hex(digest)
     }
 
-    /// A string map as compact JSON with sorted keys: the canonical form the hash covers.
-    /// Written by hand because it runs for every ledger row (JSONEncoder was a tenth of the
-    /// catch-up time).
-    static func json(_ fields: [String: String]) -> String {
-        var out = "{"
-        for (index, key) in fields.keys.sorted().enumerated() {
-            if index > 0 { out += "," }
-            appendQuoted(key, to: &out)
-            out += ":"
-            appendQuoted(fields[key]!, to: &out)
-        }
-        return out + "}"
-    }
+    /// A string map in the canonical form the hash covers (`FlatJSON.encode`).
+    static func json(_ fields: [String: String]) -> String { FlatJSON.encode(fields) }
 
-    private static func appendQuoted(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
-
-    static func fields(_ json: String) -> [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))) ?? [:]
-    }
+    static func fields(_ json: String) -> [String: String] { FlatJSON.decode(json) }
 }
 
 /// Lower-case hex of a digest. (`String(format: "%02x")` per byte cost a quarter of the

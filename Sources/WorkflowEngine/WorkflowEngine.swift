@@ -1,3 +1,4 @@
+import ControlProtocol
 import EventLoop
 import Foundation
 import HeapModule
@@ -6,21 +7,31 @@ import SQLiteStore
 import StepPluginAPI
 import WorkflowModel
 
-/// Runs workflow instances: keeps every instance's next due instant in a min-heap, wakes with
-/// one libuv timer, and commits everything that fell due in one wake-up in one transaction.
+/// Runs workflow instances: keeps every running instance's next due instant in a min-heap,
+/// wakes with one libuv timer, and drains what is due in bounded slices, each one unit of
+/// work (`UnitOfWork`) committed in one transaction.
 ///
 /// A step's transition and all of its effects (reminder rows, ledger rows) are written in the
 /// same transaction, so after a crash the engine resumes from the last commit: nothing that
-/// fell due is lost and nothing runs twice.
+/// fell due is lost and nothing runs twice. Between two slices the loop serves the control
+/// socket, signals, file events and the watchdog (an idle handle drives the slices).
 ///
 /// - Important: Loop thread only. Not `Sendable`.
 public final class WorkflowEngine {
-    /// What one wake-up did.
+    /// What one slice (or a whole `runDue`) did.
     public struct BatchReport: Sendable, Equatable {
         public var itemsRun = 0
         /// Items that ran more than a second after they fell due (after downtime).
         public var lateItems = 0
         public var longestLateSeconds: Int64 = 0
+        public var slices = 0
+
+        mutating func add(_ other: BatchReport) {
+            itemsRun += other.itemsRun
+            lateItems += other.lateItems
+            longestLateSeconds = max(longestLateSeconds, other.longestLateSeconds)
+            slices += other.slices
+        }
     }
 
     /// Counters for `status`.
@@ -30,9 +41,25 @@ public final class WorkflowEngine {
         public var longestLateSeconds: Int64 = 0
         public var failedBatches = 0
         public var lastError: String?
+        public var runningInstances = 0
+        public var openReminders = 0
     }
 
+    /// How much one slice may do before the loop gets its turn again.
+    public struct SliceBudget: Sendable, Equatable {
+        public var maxItems: Int
+        public var maxMilliseconds: Double
+        public init(maxItems: Int = 2000, maxMilliseconds: Double = 10) {
+            self.maxItems = maxItems
+            self.maxMilliseconds = maxMilliseconds
+        }
+    }
+
+    /// The ledger's actor for what the daemon does by itself.
+    static let daemonActor = "huayingd"
+
     let db: Database
+    let store: any EngineStore
     public let clock: any EngineClock
     public private(set) var support: EngineSupport
     let logger: Logger
@@ -40,23 +67,32 @@ public final class WorkflowEngine {
     let ledger: Ledger
     let plugins: [String: any StepPlugin]
     public private(set) var statistics = Statistics()
+    public var sliceBudget = SliceBudget()
+    /// Called after every successful commit with the new ledger head (seq, hash).
+    public var onCommit: ((_ seq: Int64, _ hash: String) -> Void)?
 
     private var heap = Heap<DueEntry>()
     /// Each scheduled instance's current heap entry: its sequence (older entries are stale)
-    /// and due instant.
+    /// and due instant. Changed only when a unit of work commits.
     private var generation: [Int64: (sequence: UInt64, due: Int64)] = [:]
     private var nextSequence: UInt64 = 0
+    private(set) var nextInstanceID: Int64 = 1
+    private(set) var nextReminderID: Int64 = 1
     private var timer: TimerHandle?
-    /// How long the timer waits before retrying after a failed batch (0 after a success).
+    private var idle: IdleHandle?
+    /// How long the timer waits before retrying after a failed slice (0 after a success).
     public private(set) var retryDelayMilliseconds: Int64 = 0
     /// The next start time of each triggered workflow (see EngineTriggers.swift).
     var triggerNext: [String: Int64] = [:]
-    /// Most items one transaction takes; the rest run in the next turn of the loop.
-    static let batchLimit = 5000
+    /// `start` requests waiting for the next slice, which commits them together.
+    private var pendingStarts: [PendingStart] = []
+    /// A simulated-clock advance in progress (the daemon's `clock` command).
+    private var advance: ClockAdvance?
 
     /// Opens the engine on a migrated database (`EngineSchema`), and schedules every running instance.
     public init(db: Database, clock: any EngineClock, support: EngineSupport, plugins: [any StepPlugin], logger: Logger) throws {
         self.db = db
+        store = SQLiteEngineStore(db: db)
         self.clock = clock
         self.support = support
         self.logger = logger
@@ -64,6 +100,10 @@ public final class WorkflowEngine {
         let validators = StepPluginRegistry.builtIn
         registry = DefinitionRegistry(db: db, checker: WorkflowChecker(calendars: support.calendars, orgChart: support.orgChart, plugins: validators))
         ledger = try Ledger(db: db)
+        (nextInstanceID, nextReminderID) = try store.nextIdentities()
+        let counts = try store.liveCounts()
+        statistics.runningInstances = counts.runningInstances
+        statistics.openReminders = counts.openReminders
         try rebuildSchedule()
     }
 
@@ -74,11 +114,7 @@ public final class WorkflowEngine {
     @discardableResult
     public func loadDefinitions(directory: String) -> ReloadReport {
         let report = registry.reload(directory: directory, at: clock.now)
-        do {
-            try syncTriggers()
-        } catch {
-            logger.error("cannot read trigger schedules", metadata: ["error": "\(error)"])
-        }
+        syncTriggersLogged()
         rearm()
         return report
     }
@@ -93,13 +129,20 @@ public final class WorkflowEngine {
         self.support = support
         registry.checker = WorkflowChecker(calendars: support.calendars, orgChart: support.orgChart, plugins: registry.checker.plugins)
         registry.forgetSeenFiles()
-        try db.transaction {
-            for row in try db.query("SELECT id FROM instance WHERE state = 'running'") {
-                let id = try row.int("id")
-                guard var instance = try InstanceState.load(id, db: db, registry: registry) else { continue }
-                try derive(&instance)
-                schedule(id, at: instance.nextDue)
+        var running: [Int64] = []
+        try store.loadSchedule { id, _ in running.append(id) }
+        // Sliced like any backlog: a county has thousands of running instances.
+        var index = 0
+        while index < running.count {
+            let chunk = running[index..<min(running.count, index + 500)]
+            try perform { work in
+                for id in chunk {
+                    guard var instance = try work.instance(id), instance.isRunning else { continue }
+                    try derive(&instance, in: work)
+                    work.put(instance)
+                }
             }
+            index += chunk.count
         }
         rearm()
     }
@@ -117,7 +160,7 @@ public final class WorkflowEngine {
     @discardableResult
     public func registerDefinition(path: String, text: String) throws(DiagnosticsError) -> String {
         let version = try registry.register(path: path, text: text, at: clock.now).version
-        try? syncTriggers()
+        syncTriggersLogged()
         return version
     }
 
@@ -127,6 +170,50 @@ public final class WorkflowEngine {
             let loaded = registry.current[id]!
             return (id, loaded.version, loaded.definition.title, loaded.definition.file)
         }
+    }
+
+    // MARK: - Units of work
+
+    /// Runs `body` on a fresh unit of work and commits what it changed in one transaction;
+    /// only then does the result replace the engine's state. If `body` throws or the commit
+    /// fails, the unit of work is dropped and the engine is as it was.
+    @discardableResult
+    func perform<T>(_ body: (UnitOfWork) throws -> T) throws -> T {
+        let work = UnitOfWork(engine: self)
+        do {
+            let result = try store.transaction { () throws -> (T, ChangeSet) in
+                let result = try body(work)
+                return (result, work.changes())
+            }
+            adopt(work)
+            return result
+        } catch {
+            discard(work)
+            throw error
+        }
+    }
+
+    /// Makes a committed unit of work the engine's state.
+    private func adopt(_ work: UnitOfWork) {
+        let headChanged = work.head != ledger.head
+        ledger.committed(work.head)
+        nextInstanceID = work.nextInstanceID
+        nextReminderID = work.nextReminderID
+        for (workflow, next) in work.triggerNext { triggerNext[workflow] = next }
+        let counts = work.countChanges()
+        statistics.runningInstances += counts.running
+        statistics.openReminders += counts.openReminders
+        for instance in work.touched { schedule(instance.id, at: instance.nextDue) }
+        // Entries taken for instances this batch did not reschedule are still owed a place.
+        for entry in work.takenFromHeap where generation[entry.instance]?.sequence == entry.sequence {
+            heap.insert(entry)
+        }
+        if headChanged { onCommit?(work.head.seq, work.head.hash) }
+    }
+
+    /// Forgets a dropped unit of work: only the heap entries it took out go back.
+    private func discard(_ work: UnitOfWork) {
+        for entry in work.takenFromHeap { heap.insert(entry) }
     }
 
     // MARK: - Scheduling
@@ -140,16 +227,44 @@ public final class WorkflowEngine {
         }
     }
 
-    /// The instant the next item falls due, if any.
-    public var nextWakeUp: Date? {
-        // Drop superseded entries from the top; the first valid one is the answer.
+    /// The earliest valid heap entry, dropping superseded ones from the top.
+    private func peekDue() -> DueEntry? {
         while let top = heap.min, generation[top.instance]?.sequence != top.sequence { heap.removeMin() }
-        let earliest = [heap.min?.due, triggerNext.values.min()].compactMap { $0 }.min()
-        return earliest.map(Millis.date)
+        return heap.min
     }
 
+    /// The instant the next item falls due (ms), if any.
+    private var nextWakeMillis: Int64? {
+        [peekDue()?.due, triggerNext.values.min()].compactMap { $0 }.min()
+    }
+
+    /// The same, as a unit of work in progress sees it (its own reschedules and triggers).
+    private func nextWakeMillis(in work: UnitOfWork) -> Int64? {
+        var triggers = triggerNext
+        for (workflow, next) in work.triggerNext { triggers[workflow] = next }
+        return [peekDue()?.due, work.peekRescheduled()?.due, triggers.values.min()].compactMap { $0 }.min()
+    }
+
+    /// Takes the earliest instance due at or before `limit` (ms) for a unit of work: from the
+    /// committed heap (the entry is remembered, to be given back if the work is dropped) or from
+    /// the work's own reschedules.
+    private func takeDue(upTo limit: Int64, in work: UnitOfWork) -> Int64? {
+        let committed = peekDue(), local = work.peekRescheduled()
+        if let local, local.due <= limit, committed.map({ local.due <= $0.due }) ?? true {
+            work.takeRescheduled()
+            return local.instance
+        }
+        guard let committed, committed.due <= limit else { return nil }
+        heap.removeMin()
+        work.takenFromHeap.append(committed)
+        return committed.instance
+    }
+
+    /// The instant the next item falls due, if any.
+    public var nextWakeUp: Date? { nextWakeMillis.map(Millis.date) }
+
     /// Puts an instance's next due instant in the heap (replacing the previous one by generation).
-    func schedule(_ instance: Int64, at due: Int64?) {
+    private func schedule(_ instance: Int64, at due: Int64?) {
         nextSequence += 1
         guard let due else {
             generation.removeValue(forKey: instance)
@@ -162,57 +277,184 @@ public final class WorkflowEngine {
     /// When an instance is scheduled to wake next, if it is.
     func scheduledDue(_ instance: Int64) -> Date? { generation[instance].map { Millis.date($0.due) } }
 
-    /// Reads the next due instant of every running instance from the database (start-up, and
-    /// after a rolled-back batch).
+    /// Reads the next due instant of every running instance (start-up): one indexed scan.
     func rebuildSchedule() throws {
-        heap = Heap()
-        generation = [:]
-        let rows = try db.query("""
-            SELECT i.id AS id, (SELECT min(t) FROM (
-                SELECT due_at AS t FROM step WHERE instance = i.id AND state = 'pending' AND due_at IS NOT NULL
-                UNION ALL SELECT next_repeat_at FROM reminder WHERE instance = i.id AND state = 'open'
-                UNION ALL SELECT next_escalation_at FROM reminder WHERE instance = i.id AND state = 'open'
-            )) AS next FROM instance i WHERE i.state = 'running'
-            """)
-        for row in rows {
-            schedule(try row.int("id"), at: try row.optionalInt("next"))
+        var entries: [DueEntry] = []
+        var generations: [Int64: (sequence: UInt64, due: Int64)] = [:]
+        try store.loadSchedule { id, due in
+            guard let due else { return }
+            nextSequence += 1
+            generations[id] = (nextSequence, due)
+            entries.append(DueEntry(due: due, sequence: nextSequence, instance: id))
         }
+        heap = Heap(entries)
+        generation = generations
         try syncTriggers()
     }
 
-    /// Drives the engine from a loop timer: armed for the next due item (at most a minute
-    /// ahead, so a wall-clock step is noticed), re-armed after every batch.
+    /// A snapshot of the in-memory state that must equal what the database says (tests: a
+    /// rolled-back batch leaves memory equal to the database).
+    func consistencySnapshot() throws -> (schedule: [Int64: Int64], head: LedgerHead, nextIDs: [Int64], counts: [Int]) {
+        var schedule: [Int64: Int64] = [:]
+        for (id, entry) in generation { schedule[id] = entry.due }
+        return (schedule, ledger.head, [nextInstanceID, nextReminderID], [statistics.runningInstances, statistics.openReminders])
+    }
+
+    /// The same, read from the database alone.
+    func storedSnapshot() throws -> (schedule: [Int64: Int64], head: LedgerHead, nextIDs: [Int64], counts: [Int]) {
+        var schedule: [Int64: Int64] = [:]
+        try store.loadSchedule { id, due in if let due { schedule[id] = due } }
+        let ids = try store.nextIdentities()
+        let counts = try store.liveCounts()
+        return (schedule, try Ledger.readHead(db), [ids.instance, ids.reminder], [counts.runningInstances, counts.openReminders])
+    }
+
+    // MARK: - Driving from the loop
+
+    /// Drives the engine from the loop: a timer armed for the next due item (at most a minute
+    /// ahead, so a wall-clock step is noticed), and an idle handle that runs one bounded slice
+    /// per loop iteration while work is due.
     public func attach(to loop: EventLoop) throws {
         timer = try TimerHandle(loop: loop)
+        idle = try IdleHandle(loop: loop)
         rearm()
     }
 
-    /// Closes the timer (idempotent).
+    /// Closes the timer and the idle handle (idempotent). A simulated advance in progress is
+    /// answered with `shutting_down`; starts waiting for their slice are refused the same way.
     public func detach() {
         timer?.close()
         timer = nil
+        idle?.close()
+        idle = nil
+        let starts = pendingStarts
+        pendingStarts = []
+        for start in starts { start.completion(.failure(EngineError(.shuttingDown, "the daemon is stopping; the instance was not started"))) }
+        if let advance {
+            self.advance = nil
+            advance.completion(.failure(EngineError(.shuttingDown, "the daemon is stopping; the clock stopped at \(InstanceContext.local(clock.now, support.timeZone)) after \(advance.ran) items")))
+        }
     }
 
-    /// Re-arms the timer for the next due item. A simulated clock moves only when told, so
-    /// its engine never arms a timer.
+    /// Re-arms the loop for what is due next: the idle handle when something is due now (or
+    /// starts wait), else the timer for the next due instant. A simulated clock moves only when
+    /// told, so it never arms the timer.
     public func rearm() {
-        guard let timer, clock is RealClock else { return }
+        guard let timer, let idle else { return }
         timer.stop()
-        guard let next = nextWakeUp else { return }
-        // After a failed batch (disk full, database locked) wait before retrying, doubling up to
-        // a minute, instead of spinning on the same failure.
-        let delay = max(retryDelayMilliseconds, max(0, min(60_000, Millis.from(next) - Millis.from(clock.now))))
-        do {
-            try timer.start(after: UInt64(delay)) { [unowned self] in
-                _ = self.runDueLogged()
+        if retryDelayMilliseconds > 0 {
+            idle.stop()
+            try? timer.start(after: UInt64(retryDelayMilliseconds)) { [unowned self] in
+                self.retryDelayMilliseconds = 0
                 self.rearm()
             }
+            return
+        }
+        let nowMillis = Millis.from(clock.now)
+        let dueNow = clock is RealClock && (nextWakeMillis.map { $0 <= nowMillis } ?? false)
+        if dueNow || !pendingStarts.isEmpty || advance != nil {
+            startIdle()
+            return
+        }
+        idle.stop()
+        guard clock is RealClock, let next = nextWakeMillis else { return }
+        let delay = max(0, min(60_000, next - nowMillis))
+        do {
+            try timer.start(after: UInt64(delay)) { [unowned self] in self.rearm() }
         } catch {
             logger.error("cannot arm the engine timer", metadata: ["error": "\(error)"])
         }
     }
 
-    /// `runDue`, with failures logged and counted instead of thrown (for the timer).
+    private func startIdle() {
+        guard let idle else { return }
+        do {
+            try idle.start { [unowned self] in self.runLoopSlice() }
+        } catch {
+            logger.error("cannot start the engine's slices", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// One turn of the idle handle: commit waiting starts, then one slice of due work (or of a
+    /// simulated advance), then re-arm.
+    private func runLoopSlice() {
+        flushPendingStarts()
+        if advance != nil {
+            continueAdvance()
+        } else if clock is RealClock {
+            do {
+                _ = try runSlice(now: nil)
+                retryDelayMilliseconds = 0
+            } catch {
+                noteFailure(error)
+            }
+        }
+        rearm()
+    }
+
+    private func noteFailure(_ error: any Error) {
+        retryDelayMilliseconds = min(60_000, max(1000, retryDelayMilliseconds * 2))
+        statistics.failedBatches += 1
+        statistics.lastError = "\(error)"
+        logger.error("batch rolled back; retrying in \(retryDelayMilliseconds / 1000) s", metadata: ["error": "\(error)"])
+    }
+
+    // MARK: - Running what is due
+
+    /// Runs one bounded slice of what is due at the clock's now (`now` nil) or at `now`.
+    /// - Returns: what it did, and whether more is due.
+    @discardableResult
+    func runSlice(now fixed: Date?) throws -> (report: BatchReport, more: Bool) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let budgetNanos = UInt64(sliceBudget.maxMilliseconds * 1_000_000)
+        let report: BatchReport = try perform { work in
+            work.report.slices = 1
+            var now = fixed ?? clock.now
+            work.report.itemsRun += try fireTriggers(now: now, in: work)
+            while work.report.itemsRun < sliceBudget.maxItems, DispatchTime.now().uptimeNanoseconds - started < budgetNanos {
+                if fixed == nil { now = clock.now }
+                guard let id = takeDue(upTo: Millis.from(now), in: work) else { break }
+                try runItems(of: id, in: work, now: now)
+            }
+            return work.report
+        }
+        record(report)
+        let more = nextWakeMillis.map { $0 <= Millis.from(fixed ?? clock.now) } ?? false
+        return (report, more)
+    }
+
+    /// Advances one instance in a slice, adding what it did to the slice's report.
+    private func runItems(of id: Int64, in work: UnitOfWork, now: Date) throws {
+        let result = try advance(id, in: work, now: now)
+        work.report.itemsRun += result.ran
+        work.report.lateItems += result.late
+        work.report.longestLateSeconds = max(work.report.longestLateSeconds, result.longestLate / 1000)
+    }
+
+    private func record(_ report: BatchReport) {
+        statistics.itemsRun += report.itemsRun
+        if report.lateItems > 0 {
+            statistics.caughtUp += report.lateItems
+            statistics.longestLateSeconds = max(statistics.longestLateSeconds, report.longestLateSeconds)
+            logger.notice("\(report.lateItems) steps caught up, longest \(Self.duration(report.longestLateSeconds)) late")
+        }
+    }
+
+    /// Runs everything that is due at the clock's now, slice after slice (tests, tools).
+    /// - Throws: the store's error; that slice is rolled back, earlier slices stay committed.
+    @discardableResult
+    public func runDue() throws -> BatchReport {
+        var total = BatchReport()
+        flushPendingStarts()
+        while true {
+            let (report, more) = try runSlice(now: clock is RealClock ? nil : clock.now)
+            total.add(report)
+            if !more { break }
+        }
+        return total
+    }
+
+    /// `runDue`, with failures logged and counted instead of thrown.
     @discardableResult
     public func runDueLogged() -> BatchReport? {
         do {
@@ -220,82 +462,150 @@ public final class WorkflowEngine {
             retryDelayMilliseconds = 0
             return report
         } catch {
-            retryDelayMilliseconds = min(60_000, max(1000, retryDelayMilliseconds * 2))
-            statistics.failedBatches += 1
-            statistics.lastError = "\(error)"
-            logger.error("batch rolled back; retrying in \(retryDelayMilliseconds / 1000) s", metadata: ["error": "\(error)"])
+            noteFailure(error)
             return nil
         }
     }
 
-    /// Runs everything that is due at the clock's now, in one transaction (group commit).
-    /// - Throws: the store's error; the batch is rolled back and the schedule re-read, so the
-    ///   same items run again next time.
-    @discardableResult
-    public func runDue() throws -> BatchReport {
-        let now = clock.now
-        let nowMillis = Millis.from(now)
-        var report = BatchReport()
+    // MARK: - Group commit of starts
+
+    struct PendingStart {
+        var workflow: String
+        var params: [String: String]
+        var actor: String
+        var completion: (Result<StartReport, EngineError>) -> Void
+    }
+
+    /// Queues a `start`: every start queued before the next slice commits in one transaction,
+    /// and `completion` runs only after that COMMIT (or with the refusal).
+    /// - Important: Needs `attach(to:)`; without a loop, call `flushPendingStarts()`.
+    public func enqueueStart(workflow: String, params: [String: String], actor: String,
+                             completion: @escaping (Result<StartReport, EngineError>) -> Void) {
+        pendingStarts.append(PendingStart(workflow: workflow, params: params, actor: actor, completion: completion))
+        if pendingStarts.count == 1 { rearm() }
+    }
+
+    /// Commits every queued start in one unit of work and answers each.
+    public func flushPendingStarts() {
+        guard !pendingStarts.isEmpty else { return }
+        let starts = pendingStarts
+        pendingStarts = []
+        var outcomes: [Result<StartReport, EngineError>] = []
         do {
-            try db.transaction {
-                report.itemsRun += try fireTriggers(now: now)
-                while report.itemsRun < Self.batchLimit, let top = heap.min, top.due <= nowMillis {
-                    heap.removeMin()
-                    guard generation[top.instance]?.sequence == top.sequence else { continue }
-                    generation.removeValue(forKey: top.instance)
-                    let result = try advance(top.instance, now: now)
-                    report.itemsRun += result.ran
-                    report.lateItems += result.late
-                    report.longestLateSeconds = max(report.longestLateSeconds, result.longestLate / 1000)
-                    schedule(top.instance, at: result.next)
+            outcomes = try perform { work in
+                try starts.map { start -> Result<StartReport, EngineError> in
+                    do {
+                        return .success(try startInstance(workflow: start.workflow, params: start.params, actor: start.actor, in: work))
+                    } catch let error as EngineError {
+                        return .failure(error)
+                    }
                 }
             }
         } catch {
-            try? ledger.reloadHead()
-            try? rebuildSchedule()
-            throw error
+            logger.error("starts rolled back", metadata: ["error": "\(error)", "starts": "\(starts.count)"])
+            let refusal = EngineError(.storeError, "the start was rolled back: \(error)")
+            outcomes = Array(repeating: .failure(refusal), count: starts.count)
         }
-        statistics.itemsRun += report.itemsRun
-        if report.lateItems > 0 {
-            statistics.caughtUp += report.lateItems
-            statistics.longestLateSeconds = max(statistics.longestLateSeconds, report.longestLateSeconds)
-            logger.notice("\(report.lateItems) steps caught up, longest \(Self.duration(report.longestLateSeconds)) late")
-        }
-        if report.itemsRun >= Self.batchLimit, let timer {
-            // More is due: continue on the next turn of the loop, letting clients in between.
-            timer.stop()
-            try? timer.start(after: 0) { [unowned self] in
-                _ = self.runDueLogged()
-                self.rearm()
+        for (start, outcome) in zip(starts, outcomes) {
+            if case let .success(report) = outcome {
+                logger.info("instance started", metadata: ["instance.id": "\(report.id)", "workflow": "\(start.workflow)", "actor": "\(start.actor)"])
             }
+            start.completion(outcome)
         }
-        return report
     }
 
-    /// Moves a simulated clock to `target`, running everything due on the way at the instant
-    /// it falls due (so nothing is late), one transaction per instant.
-    /// - Returns: how many items ran.
-    public func advanceSimulatedClock(to target: Date) throws(EngineError) -> Int {
+    // MARK: - The simulated clock
+
+    /// Jumps of the simulated clock longer than this need `confirm` (a typo of a year).
+    public static let largeClockJumpSeconds: TimeInterval = 366 * 86_400
+
+    struct ClockAdvance {
+        var target: Date
+        var ran = 0
+        var completion: (Result<Int, EngineError>) -> Void
+    }
+
+    private func checkAdvance(to target: Date, confirmed: Bool) throws(EngineError) -> SimulatedClock {
         guard let simulated = clock as? SimulatedClock else {
-            throw EngineError(code: "real_clock", "the daemon runs on the real clock; start it with --simulated-clock to move time")
+            throw EngineError(.realClock, "the daemon runs on the real clock; start it with --simulated-clock to move time")
         }
         guard target >= simulated.now else {
-            throw EngineError(code: "clock_backwards", "the simulated clock only moves forward (now \(InstanceContext.local(simulated.now, support.timeZone)))")
+            throw EngineError(.clockBackwards, "the simulated clock only moves forward (now \(InstanceContext.local(simulated.now, support.timeZone)))")
         }
-        var ran = 0
+        guard confirmed || target.timeIntervalSince(simulated.now) <= Self.largeClockJumpSeconds else {
+            let days = Int(target.timeIntervalSince(simulated.now) / 86_400)
+            throw EngineError(.clockJumpTooLarge, "moving the clock \(days) days ahead (to \(InstanceContext.local(target, support.timeZone))) runs everything due on the way; repeat with --yes if that is meant")
+        }
+        guard advance == nil else {
+            throw EngineError(.clockBusy, "the clock is already moving to \(InstanceContext.local(advance!.target, support.timeZone)); wait for that to finish")
+        }
+        return simulated
+    }
+
+    /// Moves a simulated clock to `target` in slices on the loop, running everything due on
+    /// the way at the instant it falls due (so nothing is late); other requests are served
+    /// between slices. `completion` gets the number of items run, or where it stopped.
+    public func advanceSimulatedClock(to target: Date, confirmed: Bool = false,
+                                      completion: @escaping (Result<Int, EngineError>) -> Void) throws(EngineError) {
+        _ = try checkAdvance(to: target, confirmed: confirmed)
+        advance = ClockAdvance(target: target, completion: completion)
+        rearm()
+    }
+
+    /// The same, all at once (tests and tools without a loop).
+    public func advanceSimulatedClock(to target: Date, confirmed: Bool = false) throws(EngineError) -> Int {
+        _ = try checkAdvance(to: target, confirmed: confirmed)
+        var result: Result<Int, EngineError>?
+        advance = ClockAdvance(target: target) { result = $0 }
+        flushPendingStarts()
+        while result == nil { continueAdvance() }
+        return try result!.get()
+    }
+
+    /// One slice of a simulated advance: items due at successive instants up to the target,
+    /// each run at its own instant, all committed together.
+    private func continueAdvance() {
+        guard var state = advance, let simulated = clock as? SimulatedClock else { return }
+        let startedAt = simulated.now
+        let started = DispatchTime.now().uptimeNanoseconds
+        let budgetNanos = UInt64(sliceBudget.maxMilliseconds * 1_000_000)
+        var finished = false
         do {
-            while let next = nextWakeUp, next <= target {
-                simulated.set(next)
-                ran += try runDue().itemsRun
+            let report: BatchReport = try perform { work in
+                work.report.slices = 1
+                while work.report.itemsRun < sliceBudget.maxItems, DispatchTime.now().uptimeNanoseconds - started < budgetNanos {
+                    let target = Millis.from(state.target)
+                    guard let next = nextWakeMillis(in: work), next <= target else {
+                        simulated.set(state.target)
+                        finished = true
+                        break
+                    }
+                    simulated.set(Millis.date(next))
+                    let now = simulated.now
+                    work.report.itemsRun += try fireTriggers(now: now, in: work)
+                    while work.report.itemsRun < sliceBudget.maxItems, let id = takeDue(upTo: next, in: work) {
+                        try runItems(of: id, in: work, now: now)
+                    }
+                }
+                return work.report
             }
-            simulated.set(target)
-            ran += try runDue().itemsRun
-        } catch let error as EngineError {
-            throw error
+            record(report)
+            state.ran += report.itemsRun
+            if finished {
+                advance = nil
+                state.completion(.success(state.ran))
+            } else {
+                advance = state
+            }
         } catch {
-            throw EngineError(code: "store_error", "\(error)")
+            simulated.rewind(to: startedAt)
+            statistics.failedBatches += 1
+            statistics.lastError = "\(error)"
+            logger.error("clock advance stopped: a batch rolled back", metadata: ["error": "\(error)", "clock": "\(InstanceContext.local(startedAt, support.timeZone))"])
+            advance = nil
+            let refusal = error as? EngineError ?? EngineError(.storeError, "\(error)")
+            state.completion(.failure(EngineError(refusal.code, "the clock stopped at \(InstanceContext.local(startedAt, support.timeZone)) after \(state.ran) items (everything up to then is committed): \(refusal.message)")))
         }
-        return ran
     }
 
     static func duration(_ seconds: Int64) -> String {

@@ -80,7 +80,7 @@ struct EngineCommandHandlers {
         } catch let error as ControlError {
             throw error
         } catch let error as EngineError {
-            throw ControlError(code: error.code, message: error.message)
+            throw ControlError(error.code, error.message)
         } catch {
             throw ControlError(code: "internal_error", message: "\(request.command) failed: \(error)")
         }

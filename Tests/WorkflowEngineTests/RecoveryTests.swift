@@ -64,7 +64,7 @@ import Testing
         do {
             _ = try harness.engine.start(workflow: "notice", params: ["unit": "nowhere"], actor: "admin")
         } catch {
-            #expect(error.code == "bad_params")
+            #expect(error.code == .badParams)
             #expect(error.message.contains("unknown unit 'nowhere'"))
             #expect(error.message.contains("missing parameter 'meeting_day'"))
         }

@@ -90,7 +90,7 @@ import WorkflowEngine
         try harness.advance(to: "2026-11-10T09:30")
         let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
         _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: [:])
-        #expect(throws: EngineError(code: "already_acknowledged", "reminder \(reminder.id) was already acknowledged by zhaomin at 2026-11-10 09:30")) {
+        #expect(throws: EngineError(.alreadyAcknowledged, "reminder \(reminder.id) was already acknowledged by zhaomin at 2026-11-10 09:30")) {
             _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: [:])
         }
     }
@@ -99,7 +99,7 @@ import WorkflowEngine
         let (harness, id) = try started()
         try harness.advance(to: "2026-11-10T09:30")
         let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
-        #expect(throws: EngineError(code: "not_recipient", "reminder \(reminder.id) is addressed to zhaomin, not to wanghong")) {
+        #expect(throws: EngineError(.notRecipient, "reminder \(reminder.id) is addressed to zhaomin, not to wanghong")) {
             _ = try harness.engine.acknowledge(reminder: reminder.id, user: "wanghong", actor: "wanghong", note: nil, fields: [:])
         }
         #expect(try harness.stepState(id, "notify") == "waiting")

@@ -105,7 +105,7 @@ import WorkflowEngine
         let harness = try EngineHarness(workflows: ["election.yaml": Self.election, "talk.yaml": Self.talk])
         _ = try harness.engine.start(workflow: "mini-election", params: ["unit": "guqiao-shequ"], actor: "admin")
         let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
-        #expect(throws: EngineError(code: "unknown_field", "step 'results' takes the fields heads with its acknowledgement; not head")) {
+        #expect(throws: EngineError(.unknownField, "step 'results' takes the fields heads with its acknowledgement; not head")) {
             _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: ["head": "张三"])
         }
     }

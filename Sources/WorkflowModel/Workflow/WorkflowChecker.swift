@@ -336,6 +336,10 @@ private struct Run {
             var policy = AckPolicy(location: file.location(of: ackReader.node))
             if let text = ackReader.string("within"), let n = ackReader.value("within") { policy.within = duration(text, node: n, key: "ack.within") }
             if let text = ackReader.string("repeat"), let n = ackReader.value("repeat") { policy.repeat = duration(text, node: n, key: "ack.repeat") }
+            policy.maxRepeats = ackReader.integer("max_repeats", in: 0...10_000)
+            if let text = ackReader.string("repeat_until"), let n = ackReader.value("repeat_until") {
+                policy.repeatUntil = timeExpression(text, node: n).map { Located($0, at: file.location(of: n)) }
+            }
             if let node = ackReader.value("fields") {
                 for item in (node.sequence.map(Array.init) ?? [node]) {
                     if let name = item.scalar?.string, RoleReference.isIdentifier(name) {

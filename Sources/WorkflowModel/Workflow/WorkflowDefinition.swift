@@ -97,6 +97,11 @@ public struct AckPolicy: Hashable, Sendable {
     public var fields: [String] = []
     /// Remind again this often until acknowledged.
     public var `repeat`: TimeOffset?
+    /// `ack.max_repeats:` — at most this many repeats.
+    public var maxRepeats: Int?
+    /// `ack.repeat_until:` — no repeat after this instant. Without either, repeats end once the
+    /// last escalation level has been reached and the acknowledgement deadline has passed.
+    public var repeatUntil: Located<TimeExpression>?
     public var escalate: EscalationPolicy?
     public var location: SourceLocation
 }

@@ -1,0 +1,104 @@
+/// The words the engine, the daemon and the CLI share: states, ledger events and refusal
+/// codes. Each is defined here once; the JSON output and the ledger use the raw values, which
+/// are stable (`docs/cli.md`, `docs/engine.md`). The transitions between the states are the
+/// engine's (`WorkflowEngine/StateMachine.swift`).
+
+/// Where one step of an instance is.
+public enum StepState: String, Codable, Sendable, CaseIterable {
+    /// Not yet due (its due instant may not be derivable yet: it waits for other steps).
+    case pending
+    /// Due, handed to an external plugin's outbox but not started (external plugins only).
+    case due
+    /// An external plugin is working on it.
+    case running
+    /// A reminder is open; the step completes when it is acknowledged.
+    case waiting
+    case done
+    case failed
+    case cancelled
+
+    /// Whether nothing will happen to the step any more.
+    public var isFinal: Bool { self == .done || self == .failed || self == .cancelled }
+}
+
+/// Where one reminder is.
+public enum ReminderState: String, Codable, Sendable, CaseIterable {
+    case open
+    case acked
+    case cancelled
+}
+
+/// Where one workflow instance is.
+public enum InstanceStatus: String, Codable, Sendable, CaseIterable {
+    case running
+    case completed
+    case cancelled
+}
+
+/// The `event` of a ledger row.
+public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
+    case instanceStarted = "instance.started"
+    case instanceUpdated = "instance.updated"
+    case instanceCancelled = "instance.cancelled"
+    case instanceCompleted = "instance.completed"
+    case stepRecorded = "step.recorded"
+    case stepRetry = "step.retry"
+    case stepFailed = "step.failed"
+    case reminderSent = "reminder.sent"
+    case reminderRepeated = "reminder.repeated"
+    case reminderRescheduled = "reminder.rescheduled"
+    case reminderEscalated = "reminder.escalated"
+    case reminderAcknowledged = "reminder.acknowledged"
+    case escalationFailed = "escalation.failed"
+    case chainStarted = "chain.started"
+    case chainSkipped = "chain.skipped"
+    case chainFailed = "chain.failed"
+    case triggerFailed = "trigger.failed"
+}
+
+/// Why a request was refused: stable for scripts (`docs/cli.md` lists each with its meaning).
+public enum RefusalCode: String, Codable, Sendable, CaseIterable {
+    // The request itself
+    case malformedRequest = "malformed_request"
+    case unsupportedVersion = "unsupported_version"
+    case requestTooLarge = "request_too_large"
+    case unknownCommand = "unknown_command"
+    case badArguments = "bad_arguments"
+    case busy
+    // Who asks
+    case notAdmin = "not_admin"
+    case notVisible = "not_visible"
+    case unknownUser = "unknown_user"
+    case notRecipient = "not_recipient"
+    // What it names
+    case unknownWorkflow = "unknown_workflow"
+    case unknownVersion = "unknown_version"
+    case brokenVersion = "broken_version"
+    case unknownInstance = "unknown_instance"
+    case unknownReminder = "unknown_reminder"
+    case unknownField = "unknown_field"
+    case badParams = "bad_params"
+    // The state it finds
+    case notRunning = "not_running"
+    case alreadyAcknowledged = "already_acknowledged"
+    case cancelled
+    // The clock
+    case realClock = "real_clock"
+    case clockBackwards = "clock_backwards"
+    case clockJumpTooLarge = "clock_jump_too_large"
+    case clockBusy = "clock_busy"
+    // The daemon
+    case storeError = "store_error"
+    case shuttingDown = "shutting_down"
+    case internalError = "internal_error"
+}
+
+extension ControlError {
+    /// A refusal with one of the defined codes.
+    public init(_ code: RefusalCode, _ message: String) {
+        self.init(code: code.rawValue, message: message)
+    }
+
+    /// The code as one of the defined ones (nil for a code this CLI does not know: a newer daemon).
+    public var refusal: RefusalCode? { RefusalCode(rawValue: code) }
+}
