@@ -1,3 +1,4 @@
+import EventLoop
 import ControlProtocol
 import Foundation
 import SQLiteStore
@@ -72,12 +73,15 @@ extension WorkflowEngine {
         public var state: InstanceStatus?
         public var units: Set<String>?
         public var orRemindersOf: String?
+        /// And only instances of these units (`--unit`, `--under`).
+        public var onlyUnits: Set<String>?
         /// At most this many, newest first, with ids below `before` (paging).
         public var limit: Int?
         public var before: Int64?
         public init(workflow: String? = nil, state: InstanceStatus? = nil, units: Set<String>? = nil, orRemindersOf: String? = nil,
-                    limit: Int? = nil, before: Int64? = nil) {
+                    onlyUnits: Set<String>? = nil, limit: Int? = nil, before: Int64? = nil) {
             self.workflow = workflow
+            self.onlyUnits = onlyUnits
             self.state = state
             self.units = units
             self.orRemindersOf = orRemindersOf
@@ -103,6 +107,10 @@ extension WorkflowEngine {
             arguments.append(.text(user))
         }
         if !scope.isEmpty { conditions.append("(" + scope.joined(separator: " OR ") + ")") }
+        if let only = filter.onlyUnits {
+            conditions.append("unit IN (\(Array(repeating: "?", count: only.count).joined(separator: ",")))")
+            arguments += only.sorted().map { .text($0) }
+        }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = filter.limit.map { " LIMIT \(max(0, $0))" } ?? ""
         return try db.query("""
@@ -242,5 +250,27 @@ extension WorkflowEngine {
             "longest_late_seconds": Int(statistics.longestLateSeconds),
             "failed_batches": statistics.failedBatches,
         ]
+    }
+}
+
+extension WorkflowEngine {
+    /// Recomputes the whole hash chain off the loop thread, on a read-only connection of its
+    /// own, and calls `completion` on the loop thread: the loop keeps serving while a county's
+    /// year of ledger rows is checked.
+    public func verifyLedger(on loop: EventLoop, completion: @escaping (Result<LedgerCheck, EngineError>) -> Void) {
+        let path = db.path
+        do {
+            try WorkRequest.queue(on: loop, { () -> Result<LedgerCheck, EngineError> in
+                do {
+                    let reader = try Database(path: path, options: DatabaseOptions(readOnly: true))
+                    defer { try? reader.close() }
+                    return .success(try Ledger.verify(reader))
+                } catch {
+                    return .failure(EngineError(.storeError, "cannot verify the ledger: \(error)"))
+                }
+            }, completion: completion)
+        } catch {
+            completion(.failure(EngineError(.shuttingDown, "cannot verify the ledger now: \(error)")))
+        }
     }
 }

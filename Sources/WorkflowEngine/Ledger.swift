@@ -83,30 +83,38 @@ final class Ledger {
 
     /// Recomputes the chain from the first row.
     func verify() throws -> LedgerCheck {
+        try Self.verify(db)
+    }
+
+    /// Recomputes the chain of the ledger in `db`, reading rows one at a time (memory stays
+    /// flat however long the ledger is). Used on the loop's connection by tests, and on a
+    /// read-only connection of its own off the loop thread by `audit --verify`.
+    static func verify(_ db: Database) throws -> LedgerCheck {
         var previous = Self.genesis
         var expectedSeq: Int64 = 1
         var checked = 0
-        for row in try db.query("SELECT seq, at, actor, instance, step, event, text, fields, prev_hash, hash FROM ledger ORDER BY seq") {
-            let seq = try row.int("seq")
-            func bad(_ reason: String) -> LedgerCheck {
-                LedgerCheck(ok: false, rowsChecked: checked, firstBadSeq: seq, reason: reason)
+        var failure: LedgerCheck?
+        struct Stop: Error {}
+        do {
+            try db.prepare("SELECT seq, at, actor, instance, step, event, text, fields, prev_hash, hash FROM ledger ORDER BY seq").forEachRow { row in
+                let seq = try row.int("seq")
+                func bad(_ reason: String) throws -> Never {
+                    failure = LedgerCheck(ok: false, rowsChecked: checked, firstBadSeq: seq, reason: reason)
+                    throw Stop()
+                }
+                if seq != expectedSeq { try bad("row \(expectedSeq) is missing (the next row is \(seq))") }
+                let stored = try row.text("hash")
+                if try row.text("prev_hash") != previous { try bad("prev_hash does not match the hash of row \(seq - 1)") }
+                let computed = Self.hash(prev: previous, seq: seq, at: try row.int("at"), actor: try row.text("actor"),
+                                         instance: try row.optionalInt("instance"), step: try row.optionalText("step"),
+                                         event: try row.text("event"), text: try row.text("text"), fieldsJSON: try row.text("fields"))
+                if computed != stored { try bad("content does not match its hash (the row was edited)") }
+                previous = stored
+                expectedSeq += 1
+                checked += 1
             }
-            if seq != expectedSeq {
-                return bad("row \(expectedSeq) is missing (the next row is \(seq))")
-            }
-            let stored = try row.text("hash")
-            if try row.text("prev_hash") != previous {
-                return bad("prev_hash does not match the hash of row \(seq - 1)")
-            }
-            let computed = Self.hash(prev: previous, seq: seq, at: try row.int("at"), actor: try row.text("actor"),
-                                     instance: try row.optionalInt("instance"), step: try row.optionalText("step"),
-                                     event: try row.text("event"), text: try row.text("text"), fieldsJSON: try row.text("fields"))
-            if computed != stored {
-                return bad("content does not match its hash (the row was edited)")
-            }
-            previous = stored
-            expectedSeq += 1
-            checked += 1
+        } catch is Stop {
+            return failure!
         }
         return LedgerCheck(ok: true, rowsChecked: checked, firstBadSeq: nil, reason: nil)
     }

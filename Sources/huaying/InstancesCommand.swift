@@ -2,7 +2,8 @@ import ArgumentParser
 import ControlProtocol
 import Foundation
 
-/// `huaying instances [--workflow W] [--state S]`: the instances the caller may see.
+/// `huaying instances [--workflow W] [--state S] [--unit U | --under U] [--limit N]`: the
+/// instances the caller may see, newest first.
 struct Instances: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List workflow instances with what falls due next.",
@@ -22,7 +23,20 @@ struct Instances: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only instances in this state: running, completed or cancelled.", valueName: "state"))
     var state: String?
 
+    @Option(name: .long, help: ArgumentHelp("Only instances of this unit (an org-chart unit id).", valueName: "unit"))
+    var unit: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only instances of this unit and the units below it.", valueName: "unit"))
+    var under: String?
+
+    @Option(name: .long, help: ArgumentHelp("At most this many, newest first (default: all).", valueName: "n"))
+    var limit: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Only instances with an id below this one (the next page after --limit).", valueName: "id"))
+    var before: Int?
+
     func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let state, !Self.states.contains(state) {
             throw ValidationError("--state '\(state)' is not a state; expected one of: \(Self.states.joined(separator: ", "))")
         }
@@ -32,6 +46,10 @@ struct Instances: ParsableCommand {
         var arguments: [String: JSONValue] = [:]
         if let workflow { arguments["workflow"] = .string(workflow) }
         if let state { arguments["state"] = .string(state) }
+        if let unit { arguments["unit"] = .string(unit) }
+        if let under { arguments["under"] = .string(under) }
+        if let limit { arguments["limit"] = .number(Double(limit)) }
+        if let before { arguments["before"] = .number(Double(before)) }
         let instances = try EngineOutput.call("instances", arguments: arguments, globals: globals, as: [InstanceSummary].self)
         if json {
             try printJSON(instances)

@@ -26,9 +26,7 @@ struct EngineCommandHandlers {
                 let id = try engine.start(workflow: try arguments.string("workflow"), params: try arguments.stringMap("params"), actor: actor)
                 return try encode(StartResult(id: Int(id)))
             case "instances":
-                let all = try engine.instances(workflow: arguments.optionalString("workflow"), state: arguments.optionalString("state"))
-                let mine = try instancesWithRemindersOf(grant)
-                return try encode(all.filter { visible($0.id, unit: $0.unit, grant, mine: mine) }.map(summary))
+                return try encode(try engine.instances(try instanceFilter(arguments, grant)).map(summary))
             case "show":
                 let view = try engine.instance(try arguments.int("id"))
                 try requireVisible(view.summary.id, unit: view.summary.unit, grant)
@@ -57,7 +55,7 @@ struct EngineCommandHandlers {
                 let instance = try arguments.optionalInt("instance")
                 if grant.units != nil {
                     guard let instance else {
-                        throw ControlError(code: "not_visible", message: "the whole ledger is for admins; give --instance ID of an instance you can see")
+                        throw ControlError(.notVisible, "the whole ledger is for admins; give --instance ID of an instance you can see")
                     }
                     try requireVisible(instance, unit: try engine.instance(instance).summary.unit, grant)
                 }
@@ -87,23 +85,54 @@ struct EngineCommandHandlers {
     }
 
     /// Whether a staff member may see an instance: one of their units or below, or a reminder
-    /// of it was addressed or escalated to them. Admins see everything.
-    private func visible(_ instance: Int64, unit: String?, _ grant: Authorization.Grant, mine: Set<Int64>) -> Bool {
+    /// of it was addressed or escalated to them (an indexed lookup). Admins see everything.
+    private func visible(_ instance: Int64, unit: String?, _ grant: Authorization.Grant) throws -> Bool {
         guard let units = grant.units else { return true }
         if let unit, let chart = engine.support.orgChart, units.contains(where: { chart.isUnit(unit, within: $0) }) { return true }
-        return mine.contains(instance)
-    }
-
-    /// The instances with a reminder addressed or escalated to a staff member (read once per request).
-    private func instancesWithRemindersOf(_ grant: Authorization.Grant) throws -> Set<Int64> {
-        guard grant.units != nil else { return [] }
-        return Set(try engine.inbox(user: grant.user, all: true).map(\.instance))
+        return try engine.hasReminder(of: instance, for: grant.user)
     }
 
     private func requireVisible(_ instance: Int64, unit: String?, _ grant: Authorization.Grant) throws {
-        guard visible(instance, unit: unit, grant, mine: try instancesWithRemindersOf(grant)) else {
-            throw ControlError(code: "not_visible", message: "instance \(instance) belongs to a unit you do not oversee, and none of its reminders is yours")
+        guard try visible(instance, unit: unit, grant) else {
+            throw ControlError(.notVisible, "instance \(instance) belongs to a unit you do not oversee, and none of its reminders is yours")
         }
+    }
+
+    /// Every unit at or below one of `roots` in the org chart.
+    private func units(atOrBelow roots: Set<String>) -> Set<String> {
+        guard let chart = engine.support.orgChart else { return roots }
+        return Set(chart.unitOrder.filter { unit in roots.contains { chart.isUnit(unit, within: $0) } })
+    }
+
+    /// The `instances` arguments (`workflow`, `state`, `unit`, `under`, `limit`, `before`) and
+    /// what the caller may see, as one indexed query.
+    private func instanceFilter(_ arguments: Arguments, _ grant: Authorization.Grant) throws -> WorkflowEngine.InstanceFilter {
+        var filter = WorkflowEngine.InstanceFilter(workflow: arguments.optionalString("workflow"))
+        if let state = arguments.optionalString("state") {
+            guard let parsed = InstanceStatus(rawValue: state) else {
+                throw ControlError(.badArguments, "instances: state '\(state)' is not one of \(InstanceStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.state = parsed
+        }
+        if let units = grant.units {
+            filter.units = self.units(atOrBelow: units)
+            filter.orRemindersOf = grant.user
+        }
+        let chart = engine.support.orgChart
+        for key in ["unit", "under"] {
+            guard let unit = arguments.optionalString(key) else { continue }
+            guard chart?.units[unit] != nil else {
+                throw ControlError(.badArguments, "instances: --\(key) '\(unit)' is not a unit of the org chart")
+            }
+            let scope: Set<String> = key == "unit" ? [unit] : units(atOrBelow: [unit])
+            filter.onlyUnits = filter.onlyUnits.map { $0.intersection(scope) } ?? scope
+        }
+        if let limit = try arguments.optionalInt("limit") {
+            guard limit > 0 else { throw ControlError(.badArguments, "instances: limit must be at least 1") }
+            filter.limit = Int(limit)
+        }
+        filter.before = try arguments.optionalInt("before")
+        return filter
     }
 
     private func clock(_ arguments: Arguments) throws -> ClockResult {
