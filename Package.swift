@@ -1,7 +1,6 @@
 // swift-tools-version:6.1
 // Huaying: a workflow automation daemon for community governance (城乡社区治理).
-// Module layering (lowest first; imports only point down) is in ../shared/DESIGN.md §2
-// and README.md.
+// Module layering (lowest first; imports only point down) is in docs/architecture.md.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [

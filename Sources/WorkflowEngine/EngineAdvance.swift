@@ -66,8 +66,12 @@ extension WorkflowEngine {
     /// Derives the due instant of every pending step whose dependencies are done, from its
     /// formula. A step waiting for others has no due instant yet. A formula that cannot be
     /// evaluated fails its step, with the reason in the ledger and in `show`.
-    func derive(_ instance: inout InstanceState, in work: UnitOfWork) throws {
+    /// - Parameter force: derive again steps that already have a due instant (their inputs
+    ///   changed: parameters, the calendar, the org chart); otherwise a derived instant stands,
+    ///   since it depends only on parameters and on dependencies that are already done.
+    func derive(_ instance: inout InstanceState, in work: UnitOfWork, force: Bool = false) throws {
         guard instance.isRunning else { return }
+        if !force, !instance.steps.values.contains(where: { $0.state == .pending && $0.dueAt == nil }) { return }
         let context: InstanceContext
         do {
             context = try work.context(for: instance)
@@ -81,7 +85,7 @@ extension WorkflowEngine {
         }
         for step in instance.definition.steps {
             let id = step.id.value
-            guard var row = instance.steps[id], row.state == .pending else { continue }
+            guard var row = instance.steps[id], row.state == .pending, force || row.dueAt == nil else { continue }
             let dependencies = step.dependencies.map(\.value)
             var due: Int64?
             var formula: String?

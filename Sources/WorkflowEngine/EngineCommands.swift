@@ -80,7 +80,7 @@ extension WorkflowEngine {
                 instance.params = params
                 instance.unit = params["unit"]
                 work.rebind(id)
-                try derive(&instance, in: work)
+                try derive(&instance, in: work, force: true)
                 let rederived = instance.definition.steps.map(\.id.value).compactMap { step -> UpdateReport.Rederived? in
                     let old = before[step] ?? nil, new = instance.steps[step]?.dueAt
                     return old == new ? nil : .init(step: step, oldDue: old.map(Millis.date), newDue: new.map(Millis.date))

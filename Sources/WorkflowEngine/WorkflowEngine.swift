@@ -138,7 +138,7 @@ public final class WorkflowEngine {
             try perform { work in
                 for id in chunk {
                     guard var instance = try work.instance(id), instance.isRunning else { continue }
-                    try derive(&instance, in: work)
+                    try derive(&instance, in: work, force: true)
                     work.put(instance)
                 }
             }
