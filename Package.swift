@@ -61,6 +61,7 @@ let package = Package(
                 "StepPluginAPI", "Record", "Remind", "Escalate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -94,7 +95,8 @@ let package = Package(
         .testTarget(name: "OfflineCLITests", dependencies: ["huaying", "HuayingTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "HuayingTestSupport"],
+            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "HuayingTestSupport", "EventLoop",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]
