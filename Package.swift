@@ -93,6 +93,8 @@ let package = Package(
         // Running the real binaries from tests: posix_spawn + waitpid (see ChildProcess.swift for why).
         .target(name: "HuayingTestSupport", path: "Tests/HuayingTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "OfflineCLITests", dependencies: ["huaying", "HuayingTestSupport"], swiftSettings: swiftSettings),
+        // The CLI's text helpers (tables, CJK width, CSV, terminal safety), compiled into the huaying executable.
+        .testTarget(name: "CLITextTests", dependencies: ["huaying", "ControlProtocol", "WorkflowModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "HuayingTestSupport", "EventLoop",
