@@ -60,6 +60,7 @@ let package = Package(
                 "StepPluginAPI", "Record", "Remind", "Escalate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -91,9 +92,12 @@ let package = Package(
         // Running the real binaries from tests: posix_spawn + waitpid (see ChildProcess.swift for why).
         .target(name: "HuayingTestSupport", path: "Tests/HuayingTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "OfflineCLITests", dependencies: ["huaying", "HuayingTestSupport"], swiftSettings: swiftSettings),
+        // The CLI's text helpers (tables, CJK width, CSV, terminal safety), compiled into the huaying executable.
+        .testTarget(name: "CLITextTests", dependencies: ["huaying", "ControlProtocol", "WorkflowModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "HuayingTestSupport"],
+            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "HuayingTestSupport", "EventLoop",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -62,6 +62,14 @@ public final class ControlClient {
 
     deinit { if fd >= 0 { close(fd) } }
 
+    /// Gives up waiting for an answer after this many seconds (`SO_RCVTIMEO`): ``readLine()``
+    /// then throws a `ConnectionError` with `EAGAIN`. Nil (the default) waits for ever.
+    public func setReceiveTimeout(seconds: Double?) {
+        let whole = seconds.map { Int($0) } ?? 0
+        var value = timeval(tv_sec: whole, tv_usec: seconds.map { Int(($0 - Double(whole)) * 1_000_000) } ?? 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// Sends raw bytes (tests use this to send garbage).
     public func send(raw bytes: [UInt8]) throws {
         var offset = 0
@@ -88,17 +96,31 @@ public final class ControlClient {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ConnectionError(socketPath: socketPath, operation: "read", errno: errno)
+                let code = errno
+                throw ConnectionError(socketPath: socketPath, operation: code == EAGAIN ? "read (no answer in time)" : "read", errno: code)
             }
+
             if count == 0 { return nil }
             pending.append(contentsOf: chunk[..<count])
         }
     }
 
     /// Sends a request and waits for its response.
+    ///
+    /// A daemon that refuses the connection (`busy`: too many clients) answers at once and
+    /// closes; when sending then fails, the answer already waiting is returned rather than a
+    /// misleading write error.
     public func call(_ request: ControlRequest) throws -> ControlResponse {
-        try send(raw: ControlCoding.encodeLine(request))
+        do {
+            try send(raw: ControlCoding.encodeLine(request))
+        } catch let error as ConnectionError where error.errno == EPIPE || error.errno == ECONNRESET {
+            guard let line = try? readLine(), let response = try? ControlCoding.decode(ControlResponse.self, from: line) else {
+                throw error
+            }
+            return response
+        }
         guard let line = try readLine() else {
+
             throw ConnectionError(socketPath: socketPath, operation: "read (daemon closed the connection)", errno: ECONNRESET)
         }
         return try ControlCoding.decode(ControlResponse.self, from: line)

@@ -109,10 +109,15 @@ public struct StatusResult: Codable, Equatable, Sendable {
     public var lastReload: ReloadResult?
     /// The last error the daemon logged about its own work (a rolled-back batch), if any.
     public var lastError: String?
+    /// Set when the daemon can no longer record anything (its database was deleted or replaced
+    /// while it ran): what happened and what to do. Absent while the state is sound.
+    public var stateError: String?
 
     public init(daemonVersion: String, protocolVersion: Int = ControlProtocol.version, pid: Int32, startedAt: String,
                 uptimeSeconds: Double, clockMode: String, now: String, timeZone: String, statePath: String,
-                socketPath: String, configPath: String, counts: [String: Int], lastReload: ReloadResult? = nil, lastError: String? = nil) {
+                socketPath: String, configPath: String, counts: [String: Int], lastReload: ReloadResult? = nil, lastError: String? = nil,
+                stateError: String? = nil) {
+        self.stateError = stateError
         self.daemonVersion = daemonVersion
         self.protocolVersion = protocolVersion
         self.pid = pid
@@ -144,7 +149,9 @@ public struct StatusResult: Codable, Equatable, Sendable {
         case counts
         case lastReload = "last_reload"
         case lastError = "last_error"
+        case stateError = "state_error"
     }
+
 }
 
 /// Encoding and decoding of protocol lines, shared by daemon and clients so both agree.

@@ -351,21 +351,6 @@ public struct AuditResult: Codable, Equatable, Sendable {
         self.rows = rows
         self.verification = verification
     }
-
-    /// The columns of `huaying audit --export csv`, in order.
-    public static let csvHeader = ["seq", "at", "actor", "instance", "step", "event", "text", "hash"]
-
-    /// The rows as RFC 4180 CSV: a header line, then one record per row, CRLF line ends, fields
-    /// quoted when they contain a comma, a quote or a line break. An absent instance or step is
-    /// an empty field; `fields` are not exported (they are in `--json`).
-    public func csv() -> String {
-        var records = [Self.csvHeader]
-        for row in rows {
-            records.append([String(row.seq), row.at, row.actor, row.instance.map(String.init) ?? "", row.step ?? "",
-                            row.event, row.text, row.hash])
-        }
-        return TextFormatting.csv(records)
-    }
 }
 
 /// The result of `clock`.

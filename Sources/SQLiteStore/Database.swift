@@ -389,6 +389,18 @@ public final class Database {
     /// Whether ``close()`` has succeeded.
     public var isClosed: Bool { connection == nil }
 
+    /// Whether the main database can only be read (`sqlite3_db_readonly`): opened read-only, or
+    /// opened read-write on a file SQLite could not open for writing (a read-only file or file
+    /// system), which SQLite does silently; the first write then fails with `SQLITE_READONLY`.
+    ///
+    /// Closed connections answer `true`.
+    ///
+    /// See <https://www.sqlite.org/c3ref/db_readonly.html>.
+    public var isReadOnly: Bool {
+        guard let connection else { return true }
+        return sqlite3_db_readonly(connection, "main") == 1
+    }
+
     // MARK: Helpers
 
     private func liveConnection() throws -> OpaquePointer {

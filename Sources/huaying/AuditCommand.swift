@@ -53,7 +53,8 @@ struct Audit: ParsableCommand {
         if json {
             try printJSON(result)
         } else if export == .csv {
-            print(result.csv(), terminator: "")
+            // Swift.print: the cells are already made safe, and CR LF must stay.
+            Swift.print(result.csv(), terminator: "")
             if let verification { printError(Self.verdict(verification)) }
         } else if let verification {
             print(Self.verdict(verification))
@@ -85,5 +86,23 @@ struct Audit: ParsableCommand {
             ])
         }
         return TextFormatting.table(table)
+    }
+}
+
+extension AuditResult {
+    /// The columns of `huaying audit --export csv`, in order.
+    static let csvHeader = ["seq", "at", "actor", "instance", "step", "event", "text", "hash"]
+
+    /// The rows as RFC 4180 CSV: a header line, then one record per row, CRLF line ends, fields
+    /// quoted when they contain a comma, a quote or a line break, formula-like fields defused
+    /// (``TextFormatting/csvField(_:)``). An absent instance or step is an empty field; `fields`
+    /// are not exported (they are in `--json`).
+    func csv() -> String {
+        var records = [Self.csvHeader]
+        for row in rows {
+            records.append([String(row.seq), row.at, row.actor, row.instance.map(String.init) ?? "", row.step ?? "",
+                            row.event, row.text, row.hash])
+        }
+        return TextFormatting.csv(records)
     }
 }

@@ -29,5 +29,6 @@ func callDaemon(_ command: String, arguments: [String: JSONValue] = [:], globals
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    // Swift.print, not the terminal-safe one: JSON escapes control characters itself.
+    Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -46,7 +46,8 @@ enum ExitStatus {
     static let refused: Int32 = 4
 }
 
-/// Writes one line to standard error.
+/// Writes one line to standard error, control characters as visible escapes (the line may
+/// quote what the daemon or a file said).
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((TextFormatting.terminalSafe(line) + "\n").utf8))
 }

@@ -58,7 +58,15 @@ struct Authorization {
                 """))
         case .admin:
             let user = request.actAs ?? caller.userName
+            // Acting as someone the org chart does not know would show an empty inbox, not an error.
+            if let other = request.actAs, other != caller.userName, chart?.member(user: other) == nil {
+                return .failure(ControlError(code: "unknown_user", message: """
+                    --as \(other): no staff member with `user: \(other)` in \(staffFile); check the spelling \
+                    (`huaying inbox --as USER` takes the Unix user name), or add them and `huaying reload`
+                    """))
+            }
             return .success(Grant(user: user, actor: caller.userName, units: nil))
+
         case let .staff(member):
             if let other = request.actAs, other != caller.userName {
                 return .failure(ControlError(code: "not_admin", message: "only an admin may act as another user (--as \(other)); you are \(caller.userName)"))

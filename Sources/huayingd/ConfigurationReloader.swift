@@ -1,4 +1,5 @@
 import ControlProtocol
+import Crypto
 import EventLoop
 import Foundation
 import Logging
@@ -125,16 +126,23 @@ final class ConfigurationReloader {
         return WorkflowsResult(workflows: infos.sorted { $0.id < $1.id }, loadErrors: errors)
     }
 
-    /// A cheap summary of the org chart and calendar files' contents.
-    private static func fingerprint(_ config: HuayingConfig) -> String {
+    /// The org chart and calendar files' names and the sha256 of each one's whole content (as
+    /// for workflow versions): any edit changes it, even one that keeps the size. A file that
+    /// cannot be read counts as empty (its loader reports why).
+    static func fingerprint(_ config: HuayingConfig) -> String {
         var paths = [config.staffFile]
         let calendars = (try? FileManager.default.contentsOfDirectory(atPath: config.calendarsDirectory)) ?? []
         paths += calendars.sorted().map { (config.calendarsDirectory as NSString).appendingPathComponent($0) }
         return paths.map { path in
             let data = FileManager.default.contents(atPath: path) ?? Data()
-            return "\(path):\(data.count):\(data.hashValue)"
+            let digest = SHA256.hash(data: data).map { byte in
+                let hex = String(byte, radix: 16)
+                return byte < 16 ? "0" + hex : hex
+            }.joined()
+            return "\(path):\(digest)"
         }.joined(separator: "|")
     }
+
 }
 
 @available(*, unavailable)

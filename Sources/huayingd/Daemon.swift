@@ -32,21 +32,42 @@ final class Daemon {
     private let engineCommands: EngineCommandHandlers
     private let reloader: ConfigurationReloader
     private let authorization: Authorization
+    private var stateWatch: StateFileWatch
+    private var stateTimer: TimerHandle?
+    /// Set once `state.db` or its WAL was deleted or replaced: writes are refused from then on.
+    private var stateLost: String?
+
+    /// Commands that change the state database; refused once the state is lost.
+    static let writeCommands: Set<String> = ["start", "update", "cancel", "ack", "clock", "reload"]
+    /// How often the state files are checked for deletion or replacement.
+    static let stateCheckMilliseconds: UInt64 = 1000
 
     /// Opens everything; on failure, releases what was opened and throws.
-    init(config: HuayingConfig, clock: any EngineClock, logger: Logger) throws {
+    /// - Parameters:
+    ///   - initState: create a new, empty database even where a previous run left traces.
+    ///   - limits: what one control client may hold.
+    init(config: HuayingConfig, clock: any EngineClock, logger: Logger, initState: Bool = false,
+         limits: ControlServer.Limits = ControlServer.Limits()) throws {
         self.config = config
         self.logger = logger
         notifier = SystemdNotifier(logger: logger)
         authorization = Authorization(adminGroup: config.adminGroup, staffFile: config.staffFile)
-        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o750])
+        try StateFiles.prepareDirectory(config)
+        let traces = StateFiles.traces(config)
         lock = try StateDirectoryLock(path: config.lockPath)
+        if let notice = try StateFiles.checkDatabaseBeforeOpening(config, traces: traces, initState: initState) {
+            logger.notice("\(notice)")
+        }
 
         var options = DatabaseOptions()
         options.synchronous = DatabaseOptions.Synchronous(rawValue: config.sqliteSynchronous.rawValue.uppercased()) ?? .full
-        database = try Database(path: config.databasePath, options: options)
-        let applied = try StateSchema.migrator().migrate(database)
+        database = try StateFiles.openDatabase(config, options: options)
+        let applied: [String]
+        do {
+            applied = try StateSchema.migrator().migrate(database)
+        } catch let error as SQLiteError {
+            throw StateFiles.Refusal(description: StateFiles.explain(error, path: config.databasePath))
+        }
         for name in applied { logger.info("schema migration applied", metadata: ["migration": "\(name)"]) }
         let crashed = try database.queryOne("SELECT count(*) AS n FROM daemon_run WHERE outcome IS NULL")?.int("n") ?? 0
         if crashed > 0 {
@@ -59,6 +80,7 @@ final class Daemon {
         reloader.reload(trigger: "start")
         logger.info("workflows loaded", metadata: ["workflows": "\(engine.definitions.map(\.id).joined(separator: ","))"])
         engineCommands = EngineCommandHandlers(engine: engine, timeZone: config.timeZone)
+        stateWatch = StateFileWatch(databasePath: config.databasePath)
 
         loop = try EventLoop()
         do {
@@ -68,14 +90,29 @@ final class Daemon {
             if try ControlSocketPath.prepare(config.socketPath) {
                 logger.notice("removed stale control socket", metadata: ["socket": "\(config.socketPath)"])
             }
-            server = try ControlServer(loop: loop, path: config.socketPath, logger: logger) { [unowned self] request, caller in
-                self.handle(request, from: caller)
-            }
+            let authorization = authorization
+            server = try ControlServer(
+                loop: loop, path: config.socketPath, limits: limits, logger: logger,
+                isAdmin: { caller in
+                    if case .admin = authorization.access(of: caller, chart: nil) { return true }
+                    return false
+                },
+                handler: { [unowned self] request, caller, reply in
+                    // Every command is answered at once today; the server allows later answers.
+                    reply(self.handle(request, from: caller))
+                })
             try ControlSocketPath.setGroup(config.socketPath, group: config.socketGroup)
+            let timer = try TimerHandle(loop: loop)
+            stateTimer = timer
+            try timer.start(after: Self.stateCheckMilliseconds, repeating: Self.stateCheckMilliseconds) { [unowned self] in
+                self.checkStateFiles()
+            }
+            timer.unref()
             // Recorded last, so a start that fails above leaves no run behind to be mistaken for a crash.
             try database.execute("INSERT INTO daemon_run (started_at, pid, version) VALUES (?, ?, ?)",
                                  [.text(DaemonTime.iso8601(startedAt)), .integer(Int64(getpid())), .text(HuayingVersion.current)])
             runID = database.lastInsertRowID
+            try StateFiles.recordRun(config, startedAt: DaemonTime.iso8601(startedAt))
         } catch {
             closeHandles()
             try? loop.close()
@@ -105,7 +142,12 @@ final class Daemon {
     private func received(signal: Int32) {
         switch signal {
         case SIGHUP:
+            if let stateLost {
+                logger.critical("SIGHUP ignored: the state database is lost (\(stateLost)); restore it (docs/operations.md)")
+                return
+            }
             notifier.reloading(status: "reloading (SIGHUP)")
+
             logger.notice("SIGHUP received; reloading workflows, org chart and calendars")
             let result = reloader.reload(trigger: "SIGHUP")
             notifier.ready(status: "running; reloaded: \(result.loaded.count) loaded, \(result.failed.count) failed, \(result.removed.count) removed")
@@ -129,6 +171,8 @@ final class Daemon {
     private func closeHandles() {
         server?.close()
         server = nil
+        stateTimer?.close()
+        stateTimer = nil
         for handle in signals { handle.close() }
         signals.removeAll()
         notifier.close()
@@ -147,8 +191,10 @@ final class Daemon {
             status = 1
         }
         do {
-            try database.execute("UPDATE daemon_run SET stopped_at = ?, outcome = 'stopped' WHERE id = ?",
-                                 [.text(DaemonTime.iso8601(Date())), .integer(runID)])
+            if stateLost == nil {
+                try database.execute("UPDATE daemon_run SET stopped_at = ?, outcome = 'stopped' WHERE id = ?",
+                                     [.text(DaemonTime.iso8601(Date())), .integer(runID)])
+            }
             try database.close()
         } catch {
             logger.error("closing the state database failed", metadata: ["error": "\(error)"])
@@ -173,6 +219,16 @@ final class Daemon {
         case let .failure(error):
             logger.notice("control request refused", metadata: ["client.user": "\(caller)", "command": "\(request.command)", "reason": "\(error.code)"])
             return .failure(error)
+        }
+        if Self.writeCommands.contains(request.command) {
+            checkStateFiles()
+            if let stateLost {
+                logger.notice("control request refused", metadata: ["client.user": "\(caller)", "command": "\(request.command)", "reason": "state_lost"])
+                return .failure(ControlError(code: "state_lost", message: """
+                    \(request.command) refused: the state database is lost (\(stateLost)); nothing can be recorded. \
+                    An admin must stop huayingd and restore state.db from a backup (docs/operations.md)
+                    """))
+            }
         }
         do {
             switch request.command {
@@ -211,16 +267,34 @@ final class Daemon {
             statePath: config.databasePath,
             socketPath: config.socketPath,
             configPath: config.file,
-            counts: [
-                "requests_served": server?.requestsServed ?? 0,
-                "requests_refused": server?.requestsRefused ?? 0,
-                "open_connections": server?.openConnections ?? 0,
+            counts: (server?.counts ?? [:]).merging([
                 "daemon_runs": Int(runs),
                 "crashed_runs": Int(unclean),
-            ].merging(try engine.counts()) { $1 },
+                "state_lost": stateLost == nil ? 0 : 1,
+            ]) { $1 }.merging(try engine.counts()) { $1 },
             lastReload: reloader.last,
-            lastError: engine.statistics.lastError)
+            lastError: stateLost.map { "state database lost: \($0)" } ?? engine.statistics.lastError,
+            stateError: stateLost.map {
+                "state database lost: \($0); writes are refused; stop huayingd and restore state.db from a backup (docs/operations.md)"
+            })
     }
+
+    // MARK: - State files
+
+    /// Checks that `state.db` and its WAL are still the files opened; the first time they are
+    /// not, stops all writing (engine timer, reloads, write commands) and says so loudly.
+    private func checkStateFiles() {
+        guard stateLost == nil, let problem = stateWatch.check() else { return }
+        stateLost = problem
+        logger.critical("""
+            state database lost: \(problem); huayingd stops recording (no steps run, every write command \
+            is refused with state_lost). Stop huayingd, restore state.db from a backup (docs/operations.md), then start it again
+            """, metadata: ["state": "\(config.databasePath)"])
+        engine.detach()
+        reloader.close()
+        notifier.status("STATE LOST: \(problem); writes refused")
+    }
+
 
 }
 

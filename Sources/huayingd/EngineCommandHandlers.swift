@@ -11,6 +11,9 @@ struct EngineCommandHandlers {
     let timeZone: TimeZone
 
     static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock"]
+    /// The longest `ack --note` accepted, in characters.
+    static let maxNoteCharacters = 2000
+
 
     /// Handles one engine command for an authorized request.
     /// - Parameter grant: whose request this is (`user`: the caller, or whom an admin acts as;
@@ -48,8 +51,15 @@ struct EngineCommandHandlers {
             case "inbox":
                 return try encode(try engine.inbox(user: user, all: arguments.bool("all")).map(reminder))
             case "ack":
+                let note = arguments.optionalString("note")
+                if let note, note.count > Self.maxNoteCharacters {
+                    throw ControlError(code: "note_too_long", message: """
+                        the note has \(note.count) characters; at most \(Self.maxNoteCharacters) are kept in the ledger. \
+                        Shorten it (put long text in a document and name it in the note)
+                        """)
+                }
                 let view = try engine.acknowledge(reminder: try arguments.int("id"), user: user, actor: caller,
-                                                  note: arguments.optionalString("note"), fields: try arguments.optionalStringMap("fields") ?? [:])
+                                                  note: note, fields: try arguments.optionalStringMap("fields") ?? [:])
                 return try encode(reminder(view))
             case "audit":
                 let instance = try arguments.optionalInt("instance")

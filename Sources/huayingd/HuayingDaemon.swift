@@ -36,7 +36,53 @@ struct HuayingDaemon: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run on a simulated clock starting at this instant (e.g. 2026-11-01T09:00+08:00); it moves only with `huaying clock`.", valueName: "instant"))
     var simulatedClock: String?
 
+    @Flag(name: .long, help: "Create a new, empty state database even though this state directory was used before (its state.db is missing or empty). Without it huayingd refuses, so that a lost database is restored rather than silently replaced.")
+    var initState = false
+
+    @Option(name: .long, help: ArgumentHelp("Close a control connection that sends no complete request for this long (default 60).", valueName: "seconds"))
+    var idleTimeout: Double = 60
+
+    @Option(name: .long, help: ArgumentHelp("Control connections open at once, all users together (default 256).", valueName: "n"))
+    var maxConnections = 256
+
+    @Option(name: .long, help: ArgumentHelp("Control connections one user may hold open at once (default 32).", valueName: "n"))
+    var maxConnectionsPerUser = 32
+
+    @Option(name: .long, help: ArgumentHelp("Of --max-connections, how many only admins may use (default 16).", valueName: "n"))
+    var adminConnectionReserve = 16
+
+    @Option(name: .long, help: ArgumentHelp("Stop reading a control client's requests while this many bytes of its answers are unsent (default 4194304).", valueName: "bytes"))
+    var maxUnsentOutput = 4 << 20
+
+    @Option(name: .long, help: ArgumentHelp("Disconnect a control client whose answers stay unsent over the bound this long (default 30).", valueName: "seconds"))
+    var stalledOutputTimeout: Double = 30
+
+    func validate() throws {
+        guard idleTimeout > 0, stalledOutputTimeout > 0 else {
+            throw ValidationError("--idle-timeout and --stalled-output-timeout must be positive numbers of seconds")
+        }
+        guard maxConnections > 0, maxConnectionsPerUser > 0, adminConnectionReserve >= 0, adminConnectionReserve < maxConnections,
+              maxUnsentOutput > 0 else {
+            throw ValidationError("--max-connections and --max-connections-per-user must be positive, --admin-connection-reserve below --max-connections, --max-unsent-output positive")
+        }
+    }
+
+    /// The control socket's limits from the command line.
+    var limits: ControlServer.Limits {
+        var limits = ControlServer.Limits()
+        limits.idleTimeoutMilliseconds = UInt64((idleTimeout * 1000).rounded())
+        limits.maxConnections = maxConnections
+        limits.maxConnectionsPerUser = maxConnectionsPerUser
+        limits.adminReserve = adminConnectionReserve
+        limits.maxUnsentOutputBytes = maxUnsentOutput
+        limits.stalledOutputTimeoutMilliseconds = UInt64((stalledOutputTimeout * 1000).rounded())
+        return limits
+    }
+
     func run() throws {
+        // State files are for the daemon's user and group only, whatever umask it was started
+        // with (systemd's UMask= or a shell's 022): the database, its WAL, the lock, the run log.
+        umask(0o027)
         let path = config ?? HuayingConfig.defaultPath()
         var settings: HuayingConfig
         do {
@@ -69,10 +115,16 @@ struct HuayingDaemon: ParsableCommand {
             // Staff, calendars and workflows: the same checks as `huaying lint`.
             let report = Linter.lint(paths: [settings.workflowsDirectory], config: settings)
             for finding in report.diagnostics { printError("huayingd: \(finding)") }
+            // The daemon would refuse to start without it (it gives the socket this group).
+            var groupMissing = false
+            if let group = settings.socketGroup, getgrnam(group) == nil {
+                printError("huayingd: \(Self.location(of: "socket_group", in: settings.file)): access.socket_group '\(group)' is not a group on this machine; create it (`groupadd \(group)`) or change the setting")
+                groupMissing = true
+            }
             if report.errorCount > 0 {
                 printError("huayingd: \(report.errorCount) error(s) in staff, calendars or workflows")
-                throw ExitCode(2)
             }
+            if report.errorCount > 0 || groupMissing { throw ExitCode(2) }
             return
         }
 
@@ -93,7 +145,8 @@ struct HuayingDaemon: ParsableCommand {
 
         let daemon: Daemon
         do {
-            daemon = try Daemon(config: settings, clock: clock, logger: logger)
+            daemon = try Daemon(config: settings, clock: clock, logger: logger, initState: initState, limits: limits)
+
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
@@ -103,6 +156,21 @@ struct HuayingDaemon: ParsableCommand {
     }
 }
 
+extension HuayingDaemon {
+    /// `file:line:col` of the first `key:` in a YAML file, or the file alone when not found.
+    static func location(of key: String, in file: String) -> String {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return file }
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.drop { $0 == " " }
+            if trimmed.hasPrefix(key + ":") {
+                return "\(file):\(index + 1):\(line.count - trimmed.count + 1)"
+            }
+        }
+        return file
+    }
+}
+
 func printError(_ line: String) {
+
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -121,23 +121,6 @@ import ControlProtocol
         #expect(try ControlCoding.convert(value, to: CancelResult.self) == CancelResult(id: 7, cancelledReminders: 0, cancelledSteps: 4))
     }
 
-    @Test func auditExportsRFC4180CSV() {
-        let rows = [
-            LedgerRow(seq: 1, at: "2026-11-01T09:00:00+08:00", actor: "admin", instance: 7, event: "start", text: "started, \"now\"", hash: "aa"),
-            LedgerRow(seq: 2, at: "2026-11-01T09:00:00+08:00", actor: "huayingd", instance: 7, step: "kickoff", event: "record",
-                      text: "成立选举委员会\n第二行", fields: ["members": "5"], hash: "bb"),
-            LedgerRow(seq: 3, at: "2026-11-02T09:00:00+08:00", actor: "huayingd", event: "clock", text: "plain", hash: "cc"),
-        ]
-        let expected = [
-            "seq,at,actor,instance,step,event,text,hash",
-            #"1,2026-11-01T09:00:00+08:00,admin,7,,start,"started, ""now""",aa"#,
-            "2,2026-11-01T09:00:00+08:00,huayingd,7,kickoff,record,\"成立选举委员会\n第二行\",bb",
-            "3,2026-11-02T09:00:00+08:00,huayingd,,,clock,plain,cc",
-        ].map { $0 + "\r\n" }.joined()
-        #expect(AuditResult(rows: rows).csv() == expected)
-        #expect(AuditResult(rows: []).csv() == "seq,at,actor,instance,step,event,text,hash\r\n")
-    }
-
     @Test func clockDurationsAcceptUnitsWrittenTogether() {
         #expect(ClockDuration.seconds(in: "3d") == 3 * 86_400)
         #expect(ClockDuration.seconds(in: "2h") == 7200)

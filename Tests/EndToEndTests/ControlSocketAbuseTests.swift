@@ -31,6 +31,10 @@ import Testing
             ("{\"version\":99,\"command\":\"status\"}\n", "unsupported_version", "protocol version 99"),
             ("{\"version\":1,\"command\":\"frobnicate\"}\n", "unknown_command", "unknown command 'frobnicate'"),
             ("\u{00}\u{ff}\u{fe}\n", "malformed_request", "not valid JSON"),
+            // JSONDecoder would silently keep one of two equal keys.
+            ("{\"version\":1,\"command\":\"status\",\"command\":\"cancel\"}\n", "malformed_request", "duplicate key 'command'"),
+            ("{\"version\":1,\"command\":\"ack\",\"arguments\":{\"id\":1,\"note\":\"a\",\"note\":\"b\"}}\n",
+             "malformed_request", "duplicate key 'arguments.note'"),
         ]
         for (raw, code, fragment) in cases {
             let answer = try response(to: raw, on: client)
@@ -85,7 +89,8 @@ import Testing
     @Test func manyClientsAtOnceAllGetAnswers() throws {
         let site = try TestSite()
         defer { site.remove() }
-        let daemon = try TestDaemon(site: site)
+        // All 50 are this test's user: lift the per-user cap (32 by default) above them.
+        let daemon = try TestDaemon(site: site, extraArguments: ["--max-connections-per-user", "64"])
         let clients = try (0..<50).map { _ in try ControlClient(socketPath: site.socketPath) }
         for client in clients { try client.send(raw: ControlCoding.encodeLine(ControlRequest(command: "status"))) }
         for client in clients {

@@ -91,13 +91,20 @@ final class TestDaemon {
     let socketPath: String
 
     /// Starts the daemon and waits until it answers `status` (or exits, which fails the test).
-    /// `environment` is added to (and overrides) the test runner's environment.
+    /// `environment` is added to (and overrides) the test runner's environment; `umask`, when
+    /// given, is set by a shell that then execs the daemon (same pid).
     init(site: TestSite, extraArguments: [String] = [], socketPath: String? = nil,
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], umask: mode_t? = nil) throws {
         self.socketPath = socketPath ?? site.socketPath
         stderrFile = site.root.appendingPathComponent("huayingd-\(UUID().uuidString.prefix(6)).log")
+        var executable = Binaries.path("huayingd")
+        var arguments = ["--config", site.configPath] + extraArguments
+        if let umask {
+            arguments = ["-c", "umask \(String(umask, radix: 8)); exec \"$0\" \"$@\"", executable] + arguments
+            executable = "/bin/sh"
+        }
         process = try ChildProcess(
-            executable: Binaries.path("huayingd"), arguments: ["--config", site.configPath] + extraArguments,
+            executable: executable, arguments: arguments,
             environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
             stderrPath: stderrFile.path)
         try waitUntilAnswering()

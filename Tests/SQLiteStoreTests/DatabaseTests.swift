@@ -73,6 +73,18 @@ import Testing
         }
     }
 
+    @Test func isReadOnlyTellsAWritableConnectionFromAReadOnlyOne() throws {
+        try withTemporaryDatabasePath { path in
+            let writer = try Database(path: path)
+            try writer.execute("CREATE TABLE t (x INTEGER)")
+            #expect(writer.isReadOnly == false)
+            let reader = try Database(path: path, options: .init(readOnly: true))
+            #expect(reader.isReadOnly)
+            try reader.close()
+            #expect(reader.isReadOnly, "a closed connection cannot write either")
+        }
+    }
+
     @Test func readOnlyConnectionRefusesAFileNotInWALMode() throws {
         try withTemporaryDatabasePath { path in
             let db = try Database(path: path)

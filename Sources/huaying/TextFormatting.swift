@@ -1,15 +1,52 @@
+import ControlProtocol
 import Foundation
+import WorkflowModel
 
-/// Pure text helpers for the CLI's human output and exports: terminal display width, tables
-/// padded by display width, RFC 4180 CSV, instants and durations for people. They live here,
-/// not in the CLI target, so they can be unit-tested.
-public enum TextFormatting {
+/// Pure text helpers for the CLI's human output and exports: terminal-safe text, display
+/// width, tables padded by display width, RFC 4180 CSV, instants and durations for people.
+/// (Unit-tested by `CLITextTests`.)
+enum TextFormatting {
+    // MARK: Terminal safety
+
+    /// Text from the daemon (a staff member's note, a workflow's title, an error naming a
+    /// value) made safe to show on a terminal: control characters become visible escapes, so a
+    /// note cannot clear the screen, set the window title, ring the bell or hide what follows.
+    ///
+    /// C0 controls except line feed and tab, DEL, and the C1 controls become `\x1B`-style
+    /// escapes; C1 and the bidirectional overrides and isolates (which reorder what follows)
+    /// become `\u{202E}`-style escapes. Everything else, CJK included, is unchanged. Applying it
+    /// twice changes nothing more.
+    static func terminalSafe(_ text: String) -> String {
+        escapingControls(text, keeping: ["\n", "\t"])
+    }
+
+    /// `text` with control characters as visible escapes, except the scalars in `keep`.
+    static func escapingControls(_ text: String, keeping keep: Set<Unicode.Scalar>) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) && !keep.contains($0) }) else { return text }
+        var result = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            guard isControl(scalar), !keep.contains(scalar) else {
+                result.append(scalar)
+                continue
+            }
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            let escape = scalar.value < 0x80 ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u{" + hex + "}"
+            result.append(contentsOf: escape.unicodeScalars)
+        }
+        return String(result)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+    }
+
     // MARK: Display width
 
     /// Terminal columns of a string: East Asian wide and full-width characters (CJK ideographs,
     /// kana, hangul, full-width punctuation such as `，` and `（`, most emoji) take two columns,
     /// combining marks and zero-width characters none, everything else one.
-    public static func displayWidth(_ text: String) -> Int {
+    static func displayWidth(_ text: String) -> Int {
         text.unicodeScalars.reduce(0) { $0 + displayWidth(of: $1) }
     }
 
@@ -29,9 +66,10 @@ public enum TextFormatting {
         return wide ? 2 : 1
     }
 
-    /// `text` cut to at most `width` display columns, ending in `…` when cut. Line breaks become spaces.
-    public static func truncate(_ text: String, toWidth width: Int) -> String {
-        let flat = text.replacingLineBreaks()
+    /// `text` cut to at most `width` display columns, ending in `…` when cut. Line breaks become
+    /// spaces, other control characters visible escapes (``terminalSafe(_:)``).
+    static func truncate(_ text: String, toWidth width: Int) -> String {
+        let flat = terminalSafe(text.replacingLineBreaks())
         guard displayWidth(flat) > width else { return flat }
         var result = ""
         var used = 0
@@ -45,10 +83,10 @@ public enum TextFormatting {
     }
 
     /// Rows laid out in columns padded to the widest cell by display width, `gap` spaces apart,
-    /// without trailing spaces; one line per row (line breaks in a cell become spaces). The first
-    /// row is usually the header.
-    public static func table(_ rows: [[String]], gap: Int = 2) -> String {
-        let rows = rows.map { $0.map { $0.replacingLineBreaks() } }
+    /// without trailing spaces; one line per row (line breaks and tabs in a cell become spaces,
+    /// other control characters visible escapes). The first row is usually the header.
+    static func table(_ rows: [[String]], gap: Int = 2) -> String {
+        let rows = rows.map { $0.map { terminalSafe($0.replacingLineBreaks().replacingOccurrences(of: "\t", with: " ")) } }
         let columns = rows.map(\.count).max() ?? 0
         var widths = Array(repeating: 0, count: columns)
         for row in rows {
@@ -71,14 +109,22 @@ public enum TextFormatting {
 
     /// One CSV field (RFC 4180): quoted, with quotes doubled, when it contains a comma, a double
     /// quote, a carriage return or a line feed; otherwise as is.
-    public static func csvField(_ field: String) -> String {
+    ///
+    /// A field a spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, a tab or
+    /// a carriage return) gets a leading `'`, so opening the export never runs it; control
+    /// characters other than tab, CR and LF become visible escapes (``terminalSafe(_:)``).
+    static func csvField(_ field: String) -> String {
+        var field = escapingControls(field, keeping: ["\t", "\r", "\n"])
+        if let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) {
+            field = "'" + field
+        }
         let needsQuotes = field.unicodeScalars.contains { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }
         guard needsQuotes else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Records as RFC 4180 CSV: fields joined by commas, every record (the last too) ended by CRLF.
-    public static func csv(_ records: [[String]]) -> String {
+    static func csv(_ records: [[String]]) -> String {
         records.map { $0.map(csvField).joined(separator: ",") + "\r\n" }.joined()
     }
 
@@ -87,7 +133,7 @@ public enum TextFormatting {
     /// An ISO 8601 instant from the daemon (`2026-11-25T09:00:00+08:00`) for people:
     /// `2026-11-25 周三 09:00`, in the offset the daemon wrote (the configured zone); seconds
     /// only when not zero. Text that is not such an instant comes back unchanged.
-    public static func instant(_ text: String) -> String {
+    static func instant(_ text: String) -> String {
         let scalars = Array(text.unicodeScalars)
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= scalars.count else { return nil }
@@ -102,32 +148,19 @@ public enum TextFormatting {
               scalars[13] == ":",
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60
+              hour < 24, minute < 60, let civil = CivilDate(year: year, month: month, day: day)
         else { return text }
         var seconds = 0
         if scalars.count >= 19, scalars[16] == ":", let value = number(17..<19) { seconds = value }
         let date = String(text.unicodeScalars.prefix(10))
         var time = format2(hour) + ":" + format2(minute)
         if seconds != 0 { time += ":" + format2(seconds) }
-        return "\(date) \(chineseWeekday(year: year, month: month, day: day)) \(time)"
-    }
-
-    /// `周一` … `周日` for a date of the proleptic Gregorian calendar.
-    public static func chineseWeekday(year: Int, month: Int, day: Int) -> String {
-        // Days since 1970-01-01 (a Thursday), after Howard Hinnant's days_from_civil.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        let mondayBased = ((days + 3) % 7 + 7) % 7 // 0 = Monday
-        return ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][mondayBased]
+        return "\(date) \(civil.weekday.chineseName) \(time)"
     }
 
     /// A length of time for people, largest units first, down to minutes: `3h12m`, `2d4h`,
     /// `1d0h5m` is written `1d5m`; under a minute in seconds (`45s`); zero is `0s`.
-    public static func duration(seconds: Int) -> String {
+    static func duration(seconds: Int) -> String {
         let total = abs(seconds)
         let sign = seconds < 0 ? "-" : ""
         if total < 60 { return "\(sign)\(total)s" }

@@ -1,0 +1,163 @@
+import ControlProtocol
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The state database never vanishes silently: not replaced by an empty one at start, not
+/// lost unnoticed while running, not readable by everyone, and a database that cannot be used
+/// is named with what to do.
+@Suite struct StateSafetyTests {
+    private func startFails(_ site: TestSite, _ arguments: [String] = []) throws -> ProgramResult {
+        let result = try runProgram(Binaries.path("huayingd"), ["--config", site.configPath] + arguments, timeout: 60)
+        #expect(result.status == 1, "huayingd should refuse to start: \(result.stderr)")
+        return result
+    }
+
+    private func removeDatabase(_ site: TestSite) {
+        for suffix in ["", "-wal", "-shm"] { unlink(site.databasePath + suffix) }
+    }
+
+    @Test func aMissingOrEmptyDatabaseInAUsedStateDirectoryIsRefusedUnlessInitState() throws {
+        let site = try TestSite()
+        defer { site.remove() }
+        #expect(try TestDaemon(site: site).stop() == 0)
+        #expect(FileManager.default.fileExists(atPath: site.stateDirectory + "/state.runs"))
+
+        removeDatabase(site)
+        let missing = try startFails(site)
+        #expect(missing.stderr.contains("state database \(site.databasePath) is missing, but this state directory was used before"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("huayingd --init-state") && missing.stderr.contains("docs/operations.md"))
+        #expect(!FileManager.default.fileExists(atPath: site.databasePath), "no empty database was created")
+
+        FileManager.default.createFile(atPath: site.databasePath, contents: Data())
+        let empty = try startFails(site)
+        #expect(empty.stderr.contains("is empty (0 bytes)"), "\(empty.stderr)")
+
+        let fresh = try TestDaemon(site: site, extraArguments: ["--init-state"])
+        #expect(fresh.log.contains("creating a new, empty state database as asked (--init-state)"))
+        #expect(fresh.stop() == 0)
+        // From then on an ordinary start is fine again.
+        #expect(try TestDaemon(site: site).stop() == 0)
+    }
+
+    @Test func aFirstStartInAnUnusedStateDirectoryNeedsNoFlag() throws {
+        let site = try TestSite()
+        defer { site.remove() }
+        let daemon = try TestDaemon(site: site)
+        #expect(!daemon.log.contains("--init-state"))
+        #expect(daemon.stop() == 0)
+    }
+
+    private func status(_ site: TestSite) throws -> (ProgramResult, StatusResult?) {
+        let result = try huaying(["--socket", site.socketPath, "status", "--json"])
+        return (result, try? JSONDecoder().decode(StatusResult.self, from: Data(result.stdout.utf8)))
+    }
+
+    private func expectStateLost(_ site: TestSite, _ daemon: TestDaemon, naming fragment: String) throws {
+        // Checked before each write command, so no clock or timer is involved.
+        let start = try huaying(["--socket", site.socketPath, "start", "drill", "--param", "unit=guqiao-shequ", "--param", "day=2026-11-10"])
+        #expect(start.status == 4)
+        #expect(start.stderr.contains("[state_lost]") && start.stderr.contains(fragment), "\(start.stderr)")
+        let reload = try huaying(["--socket", site.socketPath, "reload"])
+        #expect(reload.stderr.contains("[state_lost]"), "\(reload.stderr)")
+        // Reading still works, and status says what happened (exit 1).
+        #expect(try huaying(["--socket", site.socketPath, "instances"]).status == 0)
+        let (result, status) = try status(site)
+        #expect(result.status == 1)
+        #expect(status?.stateError?.contains(fragment) == true, "\(result.stdout)")
+        #expect(status?.counts["state_lost"] == 1)
+        let human = try huaying(["--socket", site.socketPath, "status"])
+        #expect(human.stdout.hasPrefix("CRITICAL  state database lost"), "\(human.stdout)")
+        #expect(daemon.log.contains("CRITICAL state database lost: "), "\(daemon.log)")
+        #expect(daemon.log.contains(fragment))
+    }
+
+    @Test func deletingTheDatabaseWhileRunningStopsEveryWriteLoudly() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
+        #expect(try huaying(["--socket", site.socketPath, "start", "drill", "--param", "unit=guqiao-shequ", "--param", "day=2026-11-10"]).status == 0)
+        #expect(unlink(site.databasePath) == 0)
+        try expectStateLost(site, daemon, naming: "\(site.databasePath) was deleted")
+        #expect(daemon.stop() == 0)
+        // And the next start refuses to begin an empty history in its place.
+        let next = try startFails(site)
+        #expect(next.stderr.contains("is missing, but this state directory was used before"))
+    }
+
+    @Test func deletingTheWALWhileRunningIsCaughtToo() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
+        #expect(FileManager.default.fileExists(atPath: site.databasePath + "-wal"))
+        #expect(unlink(site.databasePath + "-wal") == 0)
+        try expectStateLost(site, daemon, naming: "\(site.databasePath)-wal was deleted")
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func replacingTheDatabaseWhileRunningIsCaught() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
+        let copy = site.databasePath + ".copy"
+        try FileManager.default.copyItem(atPath: site.databasePath, toPath: copy)
+        #expect(rename(copy, site.databasePath) == 0)
+        try expectStateLost(site, daemon, naming: "was replaced by another file")
+        #expect(daemon.stop() == 0)
+    }
+
+    private func mode(_ path: String) -> mode_t {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0o7777 }
+        return info.st_mode & 0o777
+    }
+
+    @Test func stateFilesAreNotWorldReadableWhateverTheUmask() throws {
+        let site = try TestSite()
+        defer { site.remove() }
+        let daemon = try TestDaemon(site: site, umask: 0)
+        #expect(mode(site.stateDirectory) == 0o750)
+        for name in ["state.db", "state.db-wal", "state.db-shm", "huayingd.lock", "state.runs"] {
+            let path = site.stateDirectory + "/" + name
+            #expect(mode(path) == 0o640, "\(name) is \(String(mode(path), radix: 8))")
+        }
+        #expect(mode(site.socketPath) == 0o660)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func aCorruptDatabaseIsNamedWithWhatToDo() throws {
+        let site = try TestSite()
+        defer { site.remove() }
+        #expect(try TestDaemon(site: site).stop() == 0)
+        removeDatabase(site)
+        try Data(repeating: UInt8(ascii: "x"), count: 8192).write(to: URL(fileURLWithPath: site.databasePath))
+        let result = try startFails(site)
+        #expect(result.stderr.contains("state database \(site.databasePath) is damaged or is not a Huaying database"), "\(result.stderr)")
+        #expect(result.stderr.contains("restore") && result.stderr.contains("docs/operations.md"))
+    }
+
+    @Test func aReadOnlyDatabaseLeadsWithTheRealCauseAndTheRemedy() throws {
+        try AuthorizationTests.ensureUsers()
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        #expect(try TestDaemon(site: site).stop() == 0)
+        // The daemon's user may use the directory, but state.db belongs to root (mode 0644).
+        let user = AuthorizationTests.stranger
+        guard let entry = getpwnam(user) else { throw Failure("no user \(user)") }
+        let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
+        chmod(site.root.path, 0o755)
+        for path in [site.stateDirectory, site.stateDirectory + "/huayingd.lock", site.stateDirectory + "/state.runs",
+                     site.root.appendingPathComponent("run").path] {
+            chown(path, uid, gid)
+        }
+        chmod(site.databasePath, 0o644)
+        let result = try runProgram("/usr/bin/setpriv", ["--reuid", user, "--regid", "\(gid)", "--clear-groups",
+                                                         Binaries.path("huayingd"), "--config", site.configPath], timeout: 60)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("state database \(site.databasePath) is read-only for huayingd"), "\(result.stderr)")
+        #expect(result.stderr.contains("chmod 0640"))
+        #expect(!result.stderr.contains("workflow file not loaded"), "the real cause comes first, alone")
+    }
+}
