@@ -13,8 +13,24 @@ import Foundation
 /// The result of `start`: the new instance's id.
 public struct StartResult: Codable, Equatable, Sendable {
     public var id: Int
+    /// Steps whose due time had already passed at the start (they ran at once, marked late).
+    public var pastDueSteps: Int
 
-    public init(id: Int) { self.id = id }
+    public init(id: Int, pastDueSteps: Int = 0) {
+        self.id = id
+        self.pastDueSteps = pastDueSteps
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int.self, forKey: .id)
+        pastDueSteps = try container.decodeIfPresent(Int.self, forKey: .pastDueSteps) ?? 0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case pastDueSteps = "past_due_steps"
+    }
 }
 
 /// One line of `instances`.
@@ -83,10 +99,13 @@ public struct StepDetail: Codable, Equatable, Sendable {
     @NullEncoded public var ackedAt: String?
     /// The note given with the acknowledgement.
     @NullEncoded public var note: String?
+    /// Why the step failed (a formula that did not evaluate, a plugin's reason), when it did.
+    @NullEncoded public var failure: String?
 
     public init(id: String, title: String, uses: String, state: String, due: String? = nil, dueFormula: String? = nil,
                 deadline: String? = nil, doneAt: String? = nil, lateBySeconds: Int = 0, ackedBy: String? = nil,
-                ackedAt: String? = nil, note: String? = nil) {
+                ackedAt: String? = nil, note: String? = nil, failure: String? = nil) {
+        self.failure = failure
         self.id = id
         self.title = title
         self.uses = uses
@@ -109,7 +128,7 @@ public struct StepDetail: Codable, Equatable, Sendable {
         case lateBySeconds = "late_by_seconds"
         case ackedBy = "acked_by"
         case ackedAt = "acked_at"
-        case note
+        case note, failure
     }
 }
 
@@ -256,14 +275,56 @@ public struct UpdateResult: Codable, Equatable, Sendable {
         }
     }
 
+    /// One open reminder brought in line with the new params (text, acknowledgement deadline,
+    /// repeats, escalation).
+    public struct Rescheduled: Codable, Equatable, Sendable {
+        public var reminder: Int
+        public var step: String
+        public var oldMessage: String
+        public var newMessage: String
+        @NullEncoded public var oldAckBy: String?
+        @NullEncoded public var newAckBy: String?
+
+        public init(reminder: Int, step: String, oldMessage: String, newMessage: String, oldAckBy: String?, newAckBy: String?) {
+            self.reminder = reminder
+            self.step = step
+            self.oldMessage = oldMessage
+            self.newMessage = newMessage
+            self.oldAckBy = oldAckBy
+            self.newAckBy = newAckBy
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case reminder, step
+            case oldMessage = "old_message"
+            case newMessage = "new_message"
+            case oldAckBy = "old_ack_by"
+            case newAckBy = "new_ack_by"
+        }
+    }
+
     public var id: Int
     public var changed: [ParamChange]
     public var rederived: [Rederived]
+    public var reminders: [Rescheduled]
 
-    public init(id: Int, changed: [ParamChange], rederived: [Rederived]) {
+    public init(id: Int, changed: [ParamChange], rederived: [Rederived], reminders: [Rescheduled] = []) {
         self.id = id
         self.changed = changed
         self.rederived = rederived
+        self.reminders = reminders
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(Int.self, forKey: .id)
+        changed = try container.decode([ParamChange].self, forKey: .changed)
+        rederived = try container.decode([Rederived].self, forKey: .rederived)
+        reminders = try container.decodeIfPresent([Rescheduled].self, forKey: .reminders) ?? []
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, changed, rederived, reminders
     }
 }
 
@@ -342,7 +403,8 @@ public struct LedgerVerification: Codable, Equatable, Sendable {
 
 /// The result of `audit`.
 public struct AuditResult: Codable, Equatable, Sendable {
-    /// In ledger order (by `seq`).
+    /// In ledger order (by `seq`): a page of at most `limit` rows after `after_seq` (a
+    /// verification returns no rows unless `rows` is asked).
     public var rows: [LedgerRow]
     /// The chain check; null unless `verify` was asked.
     @NullEncoded public var verification: LedgerVerification?

@@ -219,12 +219,18 @@ extension WorkflowEngine {
         }
     }
 
-    /// Ledger rows, oldest first, optionally of one instance.
-    public func audit(instance: Int64? = nil) throws -> [LedgerEntry] {
-        let filter = instance == nil ? "" : "WHERE instance = ?"
+    /// Ledger rows, oldest first, optionally of one instance: at most `limit` with `seq` above `after`.
+    public func audit(instance: Int64? = nil, after: Int64 = 0, limit: Int = Int.max) throws -> [LedgerEntry] {
+        var arguments: [SQLiteValue] = [.integer(after)]
+        var filter = "WHERE seq > ?"
+        if let instance {
+            filter += " AND instance = ?"
+            arguments.append(.integer(instance))
+        }
+        let page = limit == Int.max ? "" : " LIMIT \(limit)"
         return try db.query("""
-            SELECT seq, at, actor, instance, step, event, text, fields, prev_hash, hash FROM ledger \(filter) ORDER BY seq
-            """, instance.map { [.integer($0)] } ?? []).map { row in
+            SELECT seq, at, actor, instance, step, event, text, fields, prev_hash, hash FROM ledger \(filter) ORDER BY seq\(page)
+            """, arguments).map { row in
             LedgerEntry(seq: try row.int("seq"), at: Millis.date(try row.int("at")), actor: try row.text("actor"),
                         instance: try row.optionalInt("instance"), step: try row.optionalText("step"),
                         event: try row.text("event"), text: try row.text("text"), fields: Ledger.fields(try row.text("fields")),
@@ -249,6 +255,7 @@ extension WorkflowEngine {
             "caught_up_steps": statistics.caughtUp,
             "longest_late_seconds": Int(statistics.longestLateSeconds),
             "failed_batches": statistics.failedBatches,
+            "longest_slice_ms": Int(statistics.longestSliceMilliseconds.rounded(.up)),
         ]
     }
 }

@@ -43,6 +43,8 @@ public final class WorkflowEngine {
         public var lastError: String?
         public var runningInstances = 0
         public var openReminders = 0
+        /// The longest slice so far, writing and COMMIT included (the loop's longest stall).
+        public var longestSliceMilliseconds = 0.0
     }
 
     /// How much one slice may do before the loop gets its turn again.
@@ -406,8 +408,10 @@ public final class WorkflowEngine {
     @discardableResult
     func runSlice(now fixed: Date?) throws -> (report: BatchReport, more: Bool) {
         let started = DispatchTime.now().uptimeNanoseconds
-        let budgetNanos = UInt64(sliceBudget.maxMilliseconds * 1_000_000)
+        let budgetNanos = processingBudgetNanos
+        var processed: UInt64 = 0
         let report: BatchReport = try perform { work in
+            defer { processed = DispatchTime.now().uptimeNanoseconds }
             work.report.slices = 1
             var now = fixed ?? clock.now
             work.report.itemsRun += try fireTriggers(now: now, in: work)
@@ -418,6 +422,7 @@ public final class WorkflowEngine {
             }
             return work.report
         }
+        measureSlice(started: started, processed: processed)
         record(report)
         let more = nextWakeMillis.map { $0 <= Millis.from(fixed ?? clock.now) } ?? false
         return (report, more)
@@ -429,6 +434,21 @@ public final class WorkflowEngine {
         work.report.itemsRun += result.ran
         work.report.lateItems += result.late
         work.report.longestLateSeconds = max(work.report.longestLateSeconds, result.longestLate / 1000)
+    }
+
+    /// The share of a slice spent before writing (the rest is writing and COMMIT), measured on
+    /// the last slice, so the whole slice, writing included, stays within `sliceBudget`.
+    private var processingShare = 0.5
+
+    private var processingBudgetNanos: UInt64 {
+        UInt64(sliceBudget.maxMilliseconds * processingShare * 1_000_000)
+    }
+
+    private func measureSlice(started: UInt64, processed: UInt64) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let total = Double(now - started), before = Double(max(started, processed) - started)
+        if total > 0 { processingShare = min(1, max(0.05, before / total)) }
+        statistics.longestSliceMilliseconds = max(statistics.longestSliceMilliseconds, total / 1_000_000)
     }
 
     private func record(_ report: BatchReport) {
@@ -568,10 +588,12 @@ public final class WorkflowEngine {
         guard var state = advance, let simulated = clock as? SimulatedClock else { return }
         let startedAt = simulated.now
         let started = DispatchTime.now().uptimeNanoseconds
-        let budgetNanos = UInt64(sliceBudget.maxMilliseconds * 1_000_000)
+        let budgetNanos = processingBudgetNanos
+        var processed: UInt64 = 0
         var finished = false
         do {
             let report: BatchReport = try perform { work in
+                defer { processed = DispatchTime.now().uptimeNanoseconds }
                 work.report.slices = 1
                 while work.report.itemsRun < sliceBudget.maxItems, DispatchTime.now().uptimeNanoseconds - started < budgetNanos {
                     let target = Millis.from(state.target)
@@ -589,6 +611,7 @@ public final class WorkflowEngine {
                 }
                 return work.report
             }
+            measureSlice(started: started, processed: processed)
             record(report)
             state.ran += report.itemsRun
             if finished {

@@ -39,9 +39,7 @@ struct Audit: ParsableCommand {
     }
 
     func run() throws {
-        var arguments: [String: JSONValue] = ["verify": .bool(verify)]
-        if let instance { arguments["instance"] = .number(Double(instance)) }
-        let result = try EngineOutput.call("audit", arguments: arguments, globals: globals, as: AuditResult.self)
+        let result = try fetch()
         var verification: LedgerVerification?
         if verify {
             guard let found = result.verification else {
@@ -65,6 +63,31 @@ struct Audit: ParsableCommand {
         }
         if let verification, !verification.ok { throw ExitCode(ExitStatus.failed) }
     }
+
+    /// The rows page by page (the daemon answers at most a few thousand per request), and the
+    /// verification when asked; a plain `--verify` fetches no rows.
+    private func fetch() throws -> AuditResult {
+        let wantRows = !verify || json || export != nil
+        var rows: [LedgerRow] = []
+        var verification: LedgerVerification?
+        var after = 0
+        repeat {
+            var arguments: [String: JSONValue] = ["verify": .bool(verify && verification == nil), "rows": .bool(wantRows),
+                                                  "after_seq": .number(Double(after))]
+            if let instance { arguments["instance"] = .number(Double(instance)) }
+            let page = try EngineOutput.call("audit", arguments: arguments, globals: globals, as: AuditResult.self)
+            if verify && verification == nil { verification = page.verification }
+            rows += page.rows
+            guard wantRows, let last = page.rows.last, page.rows.count >= Self.pageSize else { break }
+            after = last.seq
+        } while true
+        var result = AuditResult(rows: rows, verification: verification)
+        if verify, verification == nil { result.verification = nil }
+        return result
+    }
+
+    /// The daemon's page size (`EngineCommandHandlers.auditPageLimit`): a shorter page is the last.
+    static let pageSize = 5000
 
     /// `ledger verified: N rows` or `ledger verification FAILED at row SEQ: reason`.
     static func verdict(_ verification: LedgerVerification) -> String {

@@ -58,6 +58,9 @@ extension ClockCommand {
         @Argument(help: ArgumentHelp("How far to move, e.g. 3d or 1d12h.", valueName: "duration"))
         var duration: String
 
+        @Flag(name: .long, help: "Confirm a move of more than a year (everything due on the way runs).")
+        var yes = false
+
         func validate() throws {
             guard ClockDuration.seconds(in: duration) != nil else {
                 throw ValidationError("'\(duration)' is not a duration; expected whole numbers with units w, d, h or m written together, e.g. 3d, 90m, 1d12h")
@@ -65,7 +68,7 @@ extension ClockCommand {
         }
 
         func run() throws {
-            try ClockCommand.move(arguments: ["advance": .string(duration)], globals: globals, json: output.json)
+            try ClockCommand.move(arguments: ["advance": .string(duration), "yes": .bool(yes)], globals: globals, json: output.json)
         }
     }
 
@@ -82,6 +85,9 @@ extension ClockCommand {
         @Argument(help: ArgumentHelp("The time to move to, e.g. 2026-11-25T09:00.", valueName: "time"))
         var time: String
 
+        @Flag(name: .long, help: "Confirm a move of more than a year (everything due on the way runs).")
+        var yes = false
+
         func validate() throws {
             guard TextFormatting.instant(time) != time else {
                 throw ValidationError("'\(time)' is not a time; expected YYYY-MM-DDTHH:MM (in the configured zone) or an ISO 8601 instant such as 2026-11-25T09:00:00+08:00")
@@ -89,7 +95,7 @@ extension ClockCommand {
         }
 
         func run() throws {
-            try ClockCommand.move(arguments: ["set": .string(time)], globals: globals, json: output.json)
+            try ClockCommand.move(arguments: ["set": .string(time), "yes": .bool(yes)], globals: globals, json: output.json)
         }
     }
 }

@@ -15,7 +15,7 @@ struct Start: ParsableCommand {
 
     @OptionGroup var globals: GlobalOptions
 
-    @Flag(name: .long, help: "Print {\"id\": N} for scripts.")
+    @Flag(name: .long, help: "Print {\"id\": N, \"past_due_steps\": N} for scripts.")
     var json = false
 
     @Argument(help: ArgumentHelp("The workflow id.", valueName: "workflow"))
@@ -41,6 +41,9 @@ struct Start: ParsableCommand {
             try printJSON(result)
         } else {
             print("started instance \(result.id) of \(workflow)")
+            if result.pastDueSteps > 0 {
+                print("\(result.pastDueSteps) step\(result.pastDueSteps == 1 ? " was" : "s were") already past due and ran at once (marked as started after its due time); see `huaying show \(result.id)`")
+            }
         }
     }
 }

@@ -61,6 +61,13 @@ struct Update: ParsableCommand {
             }
             lines.append(TextFormatting.table(rows))
         }
+        if !result.reminders.isEmpty {
+            lines.append("open reminders brought in line with the new dates (their recipients see the new text)")
+            for item in result.reminders {
+                lines.append("  reminder \(item.reminder) (\(item.step)): acknowledge by \(EngineOutput.time(item.oldAckBy)) → \(EngineOutput.time(item.newAckBy))")
+                if item.oldMessage != item.newMessage { lines.append("    \(item.newMessage)") }
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }

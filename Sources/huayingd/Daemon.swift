@@ -79,10 +79,10 @@ final class Daemon {
         reloader = ConfigurationReloader(config: config, engine: engine, logger: logger)
         reloader.reload(trigger: "start")
         logger.info("workflows loaded", metadata: ["workflows": "\(engine.definitions.map(\.id).joined(separator: ","))"])
-        engineCommands = EngineCommandHandlers(engine: engine, timeZone: config.timeZone)
         stateWatch = StateFileWatch(databasePath: config.databasePath)
 
         loop = try EventLoop()
+        engineCommands = EngineCommandHandlers(engine: engine, timeZone: config.timeZone, loop: loop)
         do {
             try engine.attach(to: loop)
             try reloader.start(on: loop)
@@ -98,8 +98,7 @@ final class Daemon {
                     return false
                 },
                 handler: { [unowned self] request, caller, reply in
-                    // Every command is answered at once today; the server allows later answers.
-                    reply(self.handle(request, from: caller))
+                    self.handle(request, from: caller, reply: reply)
                 })
             try ControlSocketPath.setGroup(config.socketPath, group: config.socketGroup)
             let timer = try TimerHandle(loop: loop)
@@ -212,7 +211,24 @@ final class Daemon {
 
     /// The single entry point for every control request: who is asking (from the socket's
     /// peer credentials), whether they may, then dispatch. Every refusal is logged.
-    private func handle(_ request: ControlRequest, from caller: Caller) -> ControlResponse {
+    private func handle(_ request: ControlRequest, from caller: Caller, reply: @escaping (ControlResponse) -> Void) {
+        let logger = logger
+        let answer: ControlResponse? = handle(request, from: caller) { grant in
+            // Commands answered after a commit, a sliced advance or a pool-thread check.
+            engineCommands.handleLater(request, grant: grant) { result in
+                switch result {
+                case let .success(value): reply(.success(value))
+                case let .failure(error):
+                    logger.notice("control request refused", metadata: ["client.user": "\(caller)", "command": "\(request.command)", "reason": "\(error.code)"])
+                    reply(.failure(error))
+                }
+            }
+        }
+        if let answer { reply(answer) }
+    }
+
+    /// - Returns: the answer, or nil when `later` took the request (it answers through its reply).
+    private func handle(_ request: ControlRequest, from caller: Caller, later: (Authorization.Grant) -> Void) -> ControlResponse? {
         let grant: Authorization.Grant
         switch authorization.authorize(request, caller: caller, chart: engine.support.orgChart) {
         case let .success(granted): grant = granted
@@ -238,6 +254,9 @@ final class Daemon {
                 return .success(try ControlCoding.value(reloader.workflows()))
             case "reload":
                 return .success(try ControlCoding.value(reloader.reload(trigger: "request")))
+            case _ where EngineCommandHandlers.deferred.contains(request.command):
+                later(grant)
+                return nil
             case _ where EngineCommandHandlers.commands.contains(request.command):
                 return .success(try engineCommands.handle(request, grant: grant))
             default:

@@ -1,4 +1,5 @@
 import ControlProtocol
+import EventLoop
 import Foundation
 import WorkflowEngine
 
@@ -9,6 +10,12 @@ import WorkflowEngine
 struct EngineCommandHandlers {
     let engine: WorkflowEngine
     let timeZone: TimeZone
+    let loop: EventLoop
+
+    /// Commands answered later, through `handleLater`: `start` after the commit its slice
+    /// shares with other starts, `clock` after a sliced advance, `audit --verify` after the
+    /// check on a pool thread.
+    static let deferred: Set<String> = ["start", "clock", "audit"]
 
     static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock"]
     /// The longest `ack --note` accepted, in characters.
@@ -25,9 +32,6 @@ struct EngineCommandHandlers {
         let actor = caller == user ? user : "\(caller) as \(user)"
         do {
             switch request.command {
-            case "start":
-                let id = try engine.start(workflow: try arguments.string("workflow"), params: try arguments.stringMap("params"), actor: actor)
-                return try encode(StartResult(id: Int(id)))
             case "instances":
                 return try encode(try engine.instances(try instanceFilter(arguments, grant)).map(summary))
             case "show":
@@ -39,11 +43,15 @@ struct EngineCommandHandlers {
                 return try encode(UpdateResult(
                     id: Int(report.id),
                     changed: report.changed.map { .init(param: $0.param, old: $0.old, new: $0.new) },
-                    rederived: report.rederived.map { .init(step: $0.step, oldDue: $0.oldDue.map(time), newDue: $0.newDue.map(time)) }))
+                    rederived: report.rederived.map { .init(step: $0.step, oldDue: $0.oldDue.map(time), newDue: $0.newDue.map(time)) },
+                    reminders: report.reminders.map {
+                        .init(reminder: Int($0.reminder), step: $0.step, oldMessage: $0.oldMessage, newMessage: $0.newMessage,
+                              oldAckBy: $0.oldAckBy.map(time), newAckBy: $0.newAckBy.map(time))
+                    }))
             case "cancel":
                 let reason = try arguments.string("reason")
                 guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    throw ControlError(code: "bad_arguments", message: "cancel needs a non-empty reason")
+                    throw ControlError(.badArguments, "cancel needs a non-empty reason")
                 }
                 let id = try arguments.int("id")
                 let counts = try engine.cancel(instance: id, reason: reason, actor: actor)
@@ -61,27 +69,6 @@ struct EngineCommandHandlers {
                 let view = try engine.acknowledge(reminder: try arguments.int("id"), user: user, actor: caller,
                                                   note: note, fields: try arguments.optionalStringMap("fields") ?? [:])
                 return try encode(reminder(view))
-            case "audit":
-                let instance = try arguments.optionalInt("instance")
-                if grant.units != nil {
-                    guard let instance else {
-                        throw ControlError(.notVisible, "the whole ledger is for admins; give --instance ID of an instance you can see")
-                    }
-                    try requireVisible(instance, unit: try engine.instance(instance).summary.unit, grant)
-                }
-                let rows = try engine.audit(instance: instance).map { entry in
-                    LedgerRow(seq: Int(entry.seq), at: time(entry.at), actor: entry.actor, instance: entry.instance.map(Int.init),
-                              step: entry.step, event: entry.event, text: entry.text, fields: entry.fields, hash: entry.hash)
-                }
-                var verification: LedgerVerification?
-                if arguments.bool("verify") {
-                    let check = try engine.verifyLedger()
-                    verification = LedgerVerification(ok: check.ok, rowsChecked: check.rowsChecked,
-                                                      firstBadSeq: check.firstBadSeq.map(Int.init), reason: check.reason)
-                }
-                return try encode(AuditResult(rows: rows, verification: verification))
-            case "clock":
-                return try encode(try clock(arguments))
             default:
                 throw ControlError.unknownCommand(request.command, known: Self.commands)
             }
@@ -90,7 +77,7 @@ struct EngineCommandHandlers {
         } catch let error as EngineError {
             throw ControlError(error.code, error.message)
         } catch {
-            throw ControlError(code: "internal_error", message: "\(request.command) failed: \(error)")
+            throw ControlError(.internalError, "\(request.command) failed: \(error)")
         }
     }
 
@@ -145,20 +132,108 @@ struct EngineCommandHandlers {
         return filter
     }
 
-    private func clock(_ arguments: Arguments) throws -> ClockResult {
-        var ran = 0
-        if let advance = arguments.optionalString("advance") {
-            guard let seconds = ClockDuration.seconds(in: advance), seconds > 0 else {
-                throw ControlError(code: "bad_arguments", message: "cannot read duration '\(advance)'; expected e.g. 3d, 12h, 90m, 1w, 1d12h")
+    /// Handles a command of `deferred`, answering through `reply` (now for a refusal, later
+    /// for the result).
+    func handleLater(_ request: ControlRequest, grant: Authorization.Grant, reply: @escaping (Result<JSONValue, ControlError>) -> Void) {
+        let arguments = Arguments(values: request.arguments, command: request.command)
+        let actor = grant.actor == grant.user ? grant.user : "\(grant.actor) as \(grant.user)"
+        func answer<T: Encodable>(_ result: Result<T, EngineError>) {
+            switch result {
+            case let .success(value):
+                do { reply(.success(try ControlCoding.value(value))) } catch {
+                    reply(.failure(ControlError(.internalError, "\(request.command) failed: \(error)")))
+                }
+            case let .failure(error):
+                reply(.failure(ControlError(error.code, error.message)))
             }
-            ran = try engine.advanceSimulatedClock(to: engine.clock.now.addingTimeInterval(TimeInterval(seconds)))
-        } else if let set = arguments.optionalString("set") {
-            guard let target = DaemonTime.parse(set, zone: timeZone) else {
-                throw ControlError(code: "bad_arguments", message: "cannot read instant '\(set)'; expected 2026-11-01T09:00 (local) or 2026-11-01T09:00+08:00")
-            }
-            ran = try engine.advanceSimulatedClock(to: target)
         }
-        return ClockResult(mode: engine.clock.mode, now: time(engine.clock.now), stepsRun: ran)
+        do {
+            switch request.command {
+            case "start":
+                engine.enqueueStart(workflow: try arguments.string("workflow"), params: try arguments.stringMap("params"), actor: actor) { result in
+                    answer(result.map { StartResult(id: Int($0.id), pastDueSteps: $0.pastDueSteps) })
+                }
+            case "clock":
+                try clock(arguments) { result in answer(result) }
+            case "audit":
+                try audit(arguments, grant: grant, reply: reply)
+            default:
+                throw ControlError.unknownCommand(request.command, known: Self.commands)
+            }
+        } catch let error as ControlError {
+            reply(.failure(error))
+        } catch let error as EngineError {
+            reply(.failure(ControlError(error.code, error.message)))
+        } catch {
+            reply(.failure(ControlError(.internalError, "\(request.command) failed: \(error)")))
+        }
+    }
+
+    /// The most ledger rows one `audit` answer carries; the CLI pages with `after_seq`.
+    static let auditPageLimit = 5000
+
+    /// `audit`: a page of rows (`after_seq`, `limit`), and with `verify` the chain check,
+    /// which runs on a pool thread so the loop keeps serving (rows only with `rows: true`).
+    private func audit(_ arguments: Arguments, grant: Authorization.Grant, reply: @escaping (Result<JSONValue, ControlError>) -> Void) throws {
+        let instance = try arguments.optionalInt("instance")
+        if grant.units != nil {
+            guard let instance else {
+                throw ControlError(.notVisible, "the whole ledger is for admins; give --instance ID of an instance you can see")
+            }
+            try requireVisible(instance, unit: try engine.instance(instance).summary.unit, grant)
+        }
+        let verify = arguments.bool("verify")
+        let limit = min(Int(try arguments.optionalInt("limit") ?? Int64(Self.auditPageLimit)), Self.auditPageLimit)
+        var rows: [LedgerRow] = []
+        if !verify || arguments.bool("rows") {
+            rows = try engine.audit(instance: instance, after: try arguments.optionalInt("after_seq") ?? 0, limit: max(1, limit)).map { entry in
+                LedgerRow(seq: Int(entry.seq), at: time(entry.at), actor: entry.actor, instance: entry.instance.map(Int.init),
+                          step: entry.step, event: entry.event, text: entry.text, fields: entry.fields, hash: entry.hash)
+            }
+        }
+        guard verify else {
+            reply(.success(try ControlCoding.value(AuditResult(rows: rows))))
+            return
+        }
+        engine.verifyLedger(on: loop) { result in
+            switch result {
+            case let .success(check):
+                let verification = LedgerVerification(ok: check.ok, rowsChecked: check.rowsChecked,
+                                                      firstBadSeq: check.firstBadSeq.map(Int.init), reason: check.reason)
+                do { reply(.success(try ControlCoding.value(AuditResult(rows: rows, verification: verification)))) } catch {
+                    reply(.failure(ControlError(.internalError, "audit failed: \(error)")))
+                }
+            case let .failure(error):
+                reply(.failure(ControlError(error.code, error.message)))
+            }
+        }
+    }
+
+    /// `clock`: without arguments the current instant; `advance` or `set` (not both) move a
+    /// simulated clock in slices and answer when the move is done.
+    private func clock(_ arguments: Arguments, completion: @escaping (Result<ClockResult, EngineError>) -> Void) throws {
+        let advance = arguments.optionalString("advance"), set = arguments.optionalString("set")
+        let target: Date
+        switch (advance, set) {
+        case (nil, nil):
+            completion(.success(ClockResult(mode: engine.clock.mode, now: time(engine.clock.now))))
+            return
+        case (_?, _?):
+            throw ControlError(.badArguments, "clock: give either advance or set, not both")
+        case let (advance?, nil):
+            guard let seconds = ClockDuration.seconds(in: advance), seconds > 0 else {
+                throw ControlError(.badArguments, "cannot read duration '\(advance)'; expected e.g. 3d, 12h, 90m, 1w, 1d12h")
+            }
+            target = engine.clock.now.addingTimeInterval(TimeInterval(seconds))
+        case let (nil, set?):
+            guard let parsed = DaemonTime.parse(set, zone: timeZone) else {
+                throw ControlError(.badArguments, "cannot read instant '\(set)'; expected 2026-11-01T09:00 (local) or 2026-11-01T09:00+08:00")
+            }
+            target = parsed
+        }
+        try engine.advanceSimulatedClock(to: target, confirmed: arguments.bool("yes")) { [engine, timeZone] result in
+            completion(result.map { ClockResult(mode: engine.clock.mode, now: DaemonTime.iso8601(engine.clock.now, zone: timeZone), stepsRun: $0) })
+        }
     }
 
     // MARK: - Mapping to wire types
@@ -188,7 +263,8 @@ struct EngineCommandHandlers {
             steps: view.steps.map { step in
                 StepDetail(id: step.id, title: step.title, uses: step.uses, state: step.state, due: step.due.map(time),
                            dueFormula: step.dueFormula, deadline: step.deadline.map(time), doneAt: step.doneAt.map(time),
-                           lateBySeconds: Int(step.lateBySeconds), ackedBy: step.ackedBy, ackedAt: step.ackedAt.map(time), note: step.note)
+                           lateBySeconds: Int(step.lateBySeconds), ackedBy: step.ackedBy, ackedAt: step.ackedAt.map(time), note: step.note,
+                           failure: step.failure)
             },
             reminders: view.reminders.map(reminder))
     }

@@ -28,9 +28,10 @@ import ControlProtocol
         id: 12, instance: 7, workflow: "election-cycle", step: "notice", title: "发布选举公告", assignees: ["li.ming", "wang.fang"],
         due: "2026-11-25T09:00:00+08:00", level: 1, message: "请张贴公告", state: "open", overdue: true)
 
-    @Test func startResultIsJustTheID() throws {
-        try check(StartResult(id: 7), keys: ["id"])
-        #expect(String(decoding: try ControlCoding.encodeLine(StartResult(id: 7)), as: UTF8.self) == "{\"id\":7}\n")
+    @Test func startResultIsTheIDAndThePastDueSteps() throws {
+        try check(StartResult(id: 7, pastDueSteps: 2), keys: ["id", "past_due_steps"])
+        #expect(String(decoding: try ControlCoding.encodeLine(StartResult(id: 7)), as: UTF8.self) == "{\"id\":7,\"past_due_steps\":0}\n")
+        #expect(try ControlCoding.decode(StartResult.self, from: Array("{\"id\":7}".utf8)) == StartResult(id: 7), "an older daemon's answer still reads")
     }
 
     @Test func instanceSummaryWritesAbsentValuesAsNull() throws {
@@ -65,8 +66,8 @@ import ControlProtocol
         let step = StepDetail(id: "kickoff", title: "成立选举委员会", uses: "record", state: "done", due: "2026-11-01T09:00:00+08:00",
                               doneAt: "2026-11-01T12:12:00+08:00", lateBySeconds: 11_520)
         try check(step, keys: ["id", "title", "uses", "state", "due", "due_formula", "deadline", "done_at", "late_by_seconds",
-                               "acked_by", "acked_at", "note"],
-                  nulls: ["due_formula", "deadline", "acked_by", "acked_at", "note"])
+                               "acked_by", "acked_at", "note", "failure"],
+                  nulls: ["due_formula", "deadline", "acked_by", "acked_at", "note", "failure"])
         let detail = InstanceDetail(id: 7, workflow: "election-cycle", title: "换届选举", version: "abc", state: "running",
                                     params: ["election_day": "2026-12-20"], startedAt: "2026-11-01T09:00:00+08:00", startedBy: "admin",
                                     steps: [step], reminders: [Self.reminder])
@@ -86,7 +87,11 @@ import ControlProtocol
         try check(change, keys: ["param", "old", "new"], nulls: ["old"])
         let rederived = UpdateResult.Rederived(step: "vote", oldDue: "2026-12-20T08:00:00+08:00", newDue: nil)
         try check(rederived, keys: ["step", "old_due", "new_due"], nulls: ["new_due"])
-        try check(UpdateResult(id: 7, changed: [change], rederived: [rederived]), keys: ["id", "changed", "rederived"])
+        let moved = UpdateResult.Rescheduled(reminder: 3, step: "publish", oldMessage: "旧", newMessage: "新",
+                                             oldAckBy: "2026-11-30T09:00:00+08:00", newAckBy: nil)
+        try check(moved, keys: ["reminder", "step", "old_message", "new_message", "old_ack_by", "new_ack_by"], nulls: ["new_ack_by"])
+        try check(UpdateResult(id: 7, changed: [change], rederived: [rederived], reminders: [moved]),
+                  keys: ["id", "changed", "rederived", "reminders"])
     }
 
     @Test func cancelResultCountsWhatStopped() throws {
