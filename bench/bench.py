@@ -462,7 +462,7 @@ def count_recorded(daemon, after_seq):
         db.close()
 
 
-def wait_recorded(daemon, after_seq, expected, stop_at_rows=None, timeout=None, stall=30.0):
+def wait_recorded(daemon, after_seq, expected, stop_at_rows=None, timeout=None, stall=120.0):
     """Polls the ledger until `expected` step.recorded rows follow `after_seq` (or, with
     stop_at_rows, until the ledger has that many rows after it). Bounded by `timeout` and by
     `stall` seconds without a new row. Returns (recorded, seconds waited, reason)."""
@@ -676,7 +676,7 @@ def run_crash(n):
         at_kill = count_recorded(daemon, head)
         restarted = Daemon(home, config, name="restart")
         startup = restarted.start()
-        recorded, waited, end = wait_recorded(restarted, head, 3 * n, stall=10.0)
+        recorded, waited, end = wait_recorded(restarted, head, 3 * n)
         pairs = recorded_pairs(restarted, head)
         seen = {(row[0], row[1]): row[2] for row in pairs}
         lost = sum(1 for instance in ids for step in ("s1", "s2", "s3") if (instance, step) not in seen)
