@@ -24,7 +24,7 @@ CONFDIR := /etc/huaying
 BUILT_BINARIES ?= .build/release
 SERVICE_USER := huaying
 
-.PHONY: run test build release deps test-deps install uninstall clean demo
+.PHONY: run test build release deps test-deps install uninstall clean demo bench
 
 ## Run the daemon in the foreground with the development config (state under ./var/).
 run: build
@@ -116,3 +116,9 @@ clean:
 ## An election for 古桥社区 and its year-end review on the simulated clock, told as a story.
 demo: build
 	python3 scripts/demo.py
+
+## The W1 "durable reminders" and W2 "county year" benchmarks on a release build, one JSON
+## line per run on stdout (bench/README.md). `make bench BENCH_QUICK=1` is a smoke run.
+bench: deps
+	$(SWIFT) build -c release
+	python3 bench/bench.py
