@@ -437,7 +437,7 @@ private struct Run {
     mutating func checkCovered(_ date: CivilDate, at location: SourceLocation) {
         guard let calendar, !calendar.covers(year: date.year) else { return }
         let covered = calendar.coveredYears.map(String.init).joined(separator: ", ")
-        warning(location, "\(date) lies in \(date.year), which calendar '\(calendar.id)' does not cover (it covers \(covered)); workdays there are counted from weekends only and marked provisional")
+        warning(location, "\(date) lies in \(date.year), which calendar '\(calendar.id)' does not cover (it covers \(covered)); workdays there are counted from \(calendar.provisionalBasis(year: date.year)) and marked provisional")
     }
 
     mutating func checkTemplate(_ value: YAMLValue) {
