@@ -1,7 +1,8 @@
 /// Text with `{{…}}` placeholders: `"{{unit.name}}：选民名单须在{{election_day - 20 days}}前公布"`.
 ///
 /// A placeholder holds one of:
-/// - a parameter, or a unit parameter's `name` / `id` / `kind` (`{{unit.name}}`);
+/// - a parameter, or a unit parameter's `name` / `id` / `kind` (`{{unit.name}}`), or its parent
+///   unit's `parent.name` / `parent.id` (`{{unit.parent.name}}`: the township of a village);
 /// - a step's result: `{{steps.<id>.done}}`, `acked_by`, `acked_at`, `note`, or a value its
 ///   acknowledgement carried: `{{steps.<id>.fields.<name>}}`;
 /// - `start`, `workflow.id`, `workflow.title`, `instance.id`;
@@ -25,7 +26,8 @@ public enum Template {
     public static let stepFields = ["done", "acked_by", "acked_at", "note"]
     /// `item` is the current element of a `then.for_each` list (empty elsewhere).
     public static let builtIns = ["start", "workflow.id", "workflow.title", "instance.id", "item"]
-    public static let unitAttributes = ["name", "id", "kind"]
+    /// What `{{unit.<attribute>}}` may name; `OrgChart.value(ofAttribute:for:)` gives the text.
+    public static let unitAttributes = ["name", "id", "kind", "parent.name", "parent.id"]
 
     /// The placeholders of a template.
     /// - Throws: `TimeExpressionError` (offset of the `{{`) for an unclosed or empty placeholder.
@@ -96,6 +98,10 @@ public enum Template {
             }
             if parts.count <= 2, TimeExpressionParser.isParameterName(parts[0]) {
                 return .param(parts[0], attribute: parts.count == 2 ? parts[1] : nil)
+            }
+            // unit.parent.name, unit.parent.id: the unit above (the checker rejects other names).
+            if parts.count == 3, parts[1] == "parent", TimeExpressionParser.isParameterName(parts[0]) {
+                return .param(parts[0], attribute: "parent." + parts[2])
             }
         }
         return .time(try TimeExpression.parse(text))
