@@ -147,7 +147,7 @@ enum HuayingBinary {
 
 @Suite struct PlanCommandTests {
     @Test func electionPlanShowsVoterListAndHandover() throws {
-        let result = try HuayingBinary.run(["plan", "election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=2026-12-20", "--start", "2026-10-15", "--json"])
+        let result = try HuayingBinary.run(["plan", "community-election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=2026-12-20", "--start", "2026-10-15", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let steps = try #require(object["steps"] as? [[String: Any]])

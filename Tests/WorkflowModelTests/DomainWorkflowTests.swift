@@ -310,3 +310,39 @@ private func messages(_ definition: WorkflowDefinition) -> [(step: String, text:
         }
     }
 }
+
+@Suite struct StepTimePlaceholderTests {
+    /// Item 4 (model side): {{deadline}} and {{ack_by}} are checked against the step they are in.
+    @Test func deadlineAndAckByNeedTheStepToHaveThem() throws {
+        let text = """
+            workflow: w
+            title: 测试
+            params:
+              unit: { type: unit, title: 村 }
+              day: { type: date, title: 日 }
+            steps:
+              - id: good
+                title: 有期限
+                deadline: day at 18:00 previous-workday
+                uses: remind
+                with: { to: director@unit, message: "最迟于{{deadline}}，确认期限{{ack_by}}" }
+                ack: { within: 1 workday }
+              - id: bad
+                title: 无期限
+                uses: remind
+                with: { to: director@unit, message: "最迟于{{deadline}}，{{ack_by}}" }
+            then:
+              - start: w
+                params: { unit: "{{unit.id}}", day: "{{deadline}}" }
+            """
+        let chart = try Shipped.chart()
+        let checker = WorkflowChecker(calendars: CalendarLibrary([try Shipped.calendar()]), orgChart: chart)
+        let result = checker.check(try YAMLFile(path: "w.yaml", text: text))
+        let errors = result.diagnostics.filter { $0.severity == .error }.map(\.description)
+        #expect(errors == [
+            "w.yaml:16:47: error: '{{deadline}}' is used but this step has no 'deadline:'; add one or write the date as a time expression",
+            "w.yaml:16:60: error: '{{ack_by}}' is used but this step has no 'ack:'; expected an acknowledged step",
+            "w.yaml:19:44: error: '{{deadline}}' is the time of the step it is written in; it is known only in a step's 'with:'",
+        ], "\(result.diagnostics)")
+    }
+}

@@ -6,6 +6,9 @@
 /// - a step's result: `{{steps.<id>.done}}`, `acked_by`, `acked_at`, `note`, or a value its
 ///   acknowledgement carried: `{{steps.<id>.fields.<name>}}`;
 /// - `start`, `workflow.id`, `workflow.title`, `instance.id`;
+/// - in a step's `with:`, that step's own computed `deadline` and `ack_by` (`{{deadline}}`,
+///   `{{ack_by}}`), rendered by `latestDayText(_:)` so a message cannot disagree with the date
+///   the engine enforces;
 /// - a time expression (`{{election_day - 20 days}}`), shown as a date.
 public enum Template {
     public struct Placeholder: Hashable, Sendable {
@@ -25,7 +28,19 @@ public enum Template {
 
     public static let stepFields = ["done", "acked_by", "acked_at", "note"]
     /// `item` is the current element of a `then.for_each` list (empty elsewhere).
-    public static let builtIns = ["start", "workflow.id", "workflow.title", "instance.id", "item"]
+    public static let builtIns = ["start", "workflow.id", "workflow.title", "instance.id", "item"] + stepBuiltIns
+    /// The step's own computed times: `{{deadline}}` (its `deadline:`) and `{{ack_by}}` (when
+    /// escalation starts). Only in a step's `with:`; the checker refuses them elsewhere.
+    public static let stepBuiltIns = ["deadline", "ack_by"]
+
+    /// How `{{deadline}}` and `{{ack_by}}` are written in a message: "2026-09-30（周三，含当日）",
+    /// with " 18:00" before the bracket when the time is not the end of the day, so that
+    /// "最迟于{{deadline}}" reads 最迟于2026-09-30 18:00（周三，含当日）. "X前" is ambiguous in
+    /// Chinese (is X included?); this form is not.
+    public static func latestDayText(_ time: LocalDateTime) -> String {
+        let clock = time.time == .endOfDay ? "" : " \(time.time)"
+        return "\(time.date)\(clock)（\(time.date.weekday.chineseName)，含当日）"
+    }
     /// What `{{unit.<attribute>}}` may name; `OrgChart.value(ofAttribute:for:)` gives the text.
     public static let unitAttributes = ["name", "id", "kind", "parent.name", "parent.id"]
 
