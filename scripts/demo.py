@@ -59,7 +59,7 @@ def day(instant):
 
 def run(socket):
     print("华蓥模式 · 演示：古桥社区换届选举与年底述职评议（模拟时钟，从 2026-11-01 09:00 起）\n")
-    election = cli(socket, "start", "election-cycle", "--param", f"unit={UNIT}",
+    election = cli(socket, "start", "community-election-cycle", "--param", f"unit={UNIT}",
                    "--param", "election_day=2026-12-20")["id"]
     print(f"▶ 启动换届选举流程 #{election}：古桥社区，选举日 2026-12-20\n")
     acked = set()
@@ -67,7 +67,7 @@ def run(socket):
     for _ in range(75):
         now = cli(socket, "clock", "advance", "1d")["now"]
         if review is None:
-            review = next((i["id"] for i in cli(socket, "instances", "--workflow", "year-end-review")
+            review = next((i["id"] for i in cli(socket, "instances", "--workflow", "community-year-end-review")
                            if i["unit"] == UNIT), None)
         tracked = [election] + ([review] if review else []) + [
             i["id"] for i in cli(socket, "instances", "--workflow", "pre-appointment-talk")]
@@ -89,7 +89,7 @@ def run(socket):
             break
     print(f"■ 模拟时钟停在 {day(now)}\n")
 
-    print(f"（12-01 述职评议已为全部 {len(cli(socket, 'instances', '--workflow', 'year-end-review'))} 个村、社区自动启动；下面只讲古桥社区）\n")
+    print(f"（12-01 述职评议已为全部 {len(cli(socket, 'instances', '--workflow', 'year-end-review')) + len(cli(socket, 'instances', '--workflow', 'community-year-end-review'))} 个村、社区自动启动；下面只讲古桥社区）\n")
     for instance in sorted(tracked):
         detail = cli(socket, "show", str(instance))
         print(f"── #{instance} {detail['title']}（{detail['state']}）")

@@ -10,8 +10,9 @@ struct CalendarCommand: ParsableCommand {
         abstract: "Date arithmetic on the working-day calendar (offline).",
         discussion: """
             The calendars come from the configured calendars folder (paths.calendars). Years \
-            a calendar does not list are counted from weekends only; answers about them say \
-            so on standard error ("provisional").
+            a calendar does not list are counted from the statutory days off of \
+            全国年节及纪念日放假办法 (or weekends only, outside the rule's years) without make-up \
+            workdays; answers about them say so on standard error ("provisional").
             """,
         subcommands: [Add.self, IsWorkday.self, List.self]
     )
@@ -50,7 +51,9 @@ struct CalendarOptions: ParsableArguments {
         let years = Set(dates.map(\.year)).filter { !calendar.covers(year: $0) }.sorted()
         guard !years.isEmpty else { return }
         let covered = calendar.coveredYears.map(String.init).joined(separator: ", ")
-        printError("warning: calendar '\(calendar.id)' does not cover \(years.map(String.init).joined(separator: ", ")) (it covers \(covered)); the answer counts weekends only and is provisional")
+        for year in years {
+            printError("warning: calendar '\(calendar.id)' does not cover \(year) (it covers \(covered)); the answer counts \(calendar.provisionalBasis(year: year)) and is provisional")
+        }
     }
 }
 
@@ -122,7 +125,11 @@ extension CalendarCommand {
         static let configuration = CommandConfiguration(
             commandName: "is-workday",
             abstract: "Say whether a date is a workday, and why.",
-            discussion: "Exits 0 for a workday (including a make-up workday) and 1 for a day off (weekend or holiday)."
+            discussion: """
+                Exits 0 for a workday (including a make-up workday), 1 for a day off (weekend or \
+                holiday), and 3 for any answer in a year the calendar does not cover \
+                (provisional: the statutory days off are known, the make-up workdays are not).
+                """
         )
 
         @OptionGroup var globals: GlobalOptions
@@ -158,6 +165,7 @@ extension CalendarCommand {
                 let verdict = info.kind.isWorkday ? "a workday" : "not a workday"
                 print("\(OfflineOutput.day(day)) is \(verdict): \(info.kind.explanation)\(info.provisional ? " (provisional)" : "")")
             }
+            if info.provisional { throw ExitCode(ExitStatus.provisional) }
             if !info.kind.isWorkday { throw ExitCode(ExitStatus.failed) }
         }
     }
@@ -212,24 +220,25 @@ extension CalendarCommand {
             let data = calendar.years[year]
             let workdays = days.filter { $0.kind.isWorkday }.count
             if data == nil {
-                printError("warning: calendar '\(calendar.id)' does not cover \(year) (it covers \(calendar.coveredYears.map(String.init).joined(separator: ", "))); only weekends are days off, provisionally")
+                printError("warning: calendar '\(calendar.id)' does not cover \(year) (it covers \(calendar.coveredYears.map(String.init).joined(separator: ", "))); the days off are \(calendar.provisionalBasis(year: year)), provisionally")
             }
             if options.json {
                 try printJSON(Output(
                     calendar: calendar.id, year: year, covered: data != nil, source: data?.source,
                     workdays: workdays, daysOff: days.count - workdays,
-                    holidays: (data?.holidays ?? []).map { .init(name: $0.name, off: $0.daysOff.map(\.description), workdays: $0.makeUpWorkdays.map(\.description)) },
+                    holidays: calendar.holidays(ofYear: year).map { .init(name: $0.name, off: $0.daysOff.map(\.description), workdays: $0.makeUpWorkdays.map(\.description)) },
                     days: all ? days.map { .init(date: $0.date.description, weekday: $0.date.weekday.rawValue, kind: $0.kind.code, holiday: $0.kind.holidayName) } : nil
                 ))
                 return
             }
             print("\(calendar.id) \(year): \(calendar.title)")
-            print("source: \(data?.source ?? "none — weekends only (provisional)")")
+            print("source: \(data?.source ?? "none — \(calendar.provisionalBasis(year: year)) (provisional)")")
             print("\(workdays) workdays, \(days.count - workdays) days off")
-            if let data {
+            let holidays = calendar.holidays(ofYear: year)
+            if !holidays.isEmpty {
                 print("")
-                var rows = [["HOLIDAY", "DAYS OFF", "", "MAKE-UP WORKDAYS (调休上班)"]]
-                for holiday in data.holidays {
+                var rows = [["HOLIDAY", "DAYS OFF", "", data == nil ? "MAKE-UP WORKDAYS (unknown: provisional)" : "MAKE-UP WORKDAYS (调休上班)"]]
+                for holiday in holidays {
                     let first = holiday.daysOff.first, last = holiday.daysOff.last
                     let range = first.map { first in first == last ? OfflineOutput.day(first) : "\(OfflineOutput.day(first)) – \(OfflineOutput.day(last!))" } ?? ""
                     rows.append([holiday.name, range, "\(holiday.daysOff.count) day\(holiday.daysOff.count == 1 ? "" : "s")",

@@ -42,6 +42,9 @@ enum ExitStatus {
     static let usage: Int32 = 2
     /// The daemon could not be reached.
     static let unavailable: Int32 = 3
+    /// `calendar is-workday`: the answer is provisional (the year has no official schedule in
+    /// the calendar file; computed from the statutory days off, make-up workdays unknown).
+    static let provisional: Int32 = 3
     /// The daemon refused the request.
     static let refused: Int32 = 4
 }

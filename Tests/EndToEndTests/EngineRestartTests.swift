@@ -93,11 +93,11 @@ import Glibc
 /// Requests the daemon refuses, through the CLI: exit 4, a message naming what is wrong.
 @Suite struct EngineRefusalTests {
     @Test func refusalsNameWhoAndWhat() throws {
-        let site = try TestSite(checkoutWorkflows: ["election-cycle.yaml"])
+        let site = try TestSite(checkoutWorkflows: ["community-election-cycle.yaml"])
         defer { site.remove() }
         let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
         let cli = EngineCLI(socket: site.socketPath)
-        let id = try cli.start("election-cycle", ["unit": "guqiao-shequ", "election_day": "2026-12-20"])
+        let id = try cli.start("community-election-cycle", ["unit": "guqiao-shequ", "election_day": "2026-12-20"])
         try cli.setClock("2026-11-10T09:00")
         let reminder = try #require(try cli.inbox("zhaomin").first)
         #expect(reminder.step == "form-election-committee")
@@ -119,20 +119,20 @@ import Glibc
         #expect(unknown.status == 4 && unknown.stderr.contains("no reminder 9999"), "stderr: \(unknown.stderr)")
 
         // Bad starts: each names the parameter or workflow.
-        let missing = try cli.run(["start", "election-cycle", "--param", "unit=guqiao-shequ"])
+        let missing = try cli.run(["start", "community-election-cycle", "--param", "unit=guqiao-shequ"])
         #expect(missing.status == 4)
         #expect(missing.stderr.contains("election_day"), "stderr: \(missing.stderr)")
-        let extra = try cli.run(["start", "election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=2026-12-20",
+        let extra = try cli.run(["start", "community-election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=2026-12-20",
                                  "--param", "bogus=1"])
         #expect(extra.status == 4)
         #expect(extra.stderr.contains("bogus"), "stderr: \(extra.stderr)")
-        let badUnit = try cli.run(["start", "election-cycle", "--param", "unit=nowhere", "--param", "election_day=2026-12-20"])
+        let badUnit = try cli.run(["start", "community-election-cycle", "--param", "unit=nowhere", "--param", "election_day=2026-12-20"])
         #expect(badUnit.status == 4 && badUnit.stderr.contains("nowhere"), "stderr: \(badUnit.stderr)")
-        let badDate = try cli.run(["start", "election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=12/20"])
+        let badDate = try cli.run(["start", "community-election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=12/20"])
         #expect(badDate.status == 4 && badDate.stderr.contains("election_day"), "stderr: \(badDate.stderr)")
         let noWorkflow = try cli.run(["start", "no-such-flow", "--param", "unit=guqiao-shequ"])
         #expect(noWorkflow.status == 4)
-        #expect(noWorkflow.stderr.contains("no-such-flow") && noWorkflow.stderr.contains("election-cycle"), "stderr: \(noWorkflow.stderr)")
+        #expect(noWorkflow.stderr.contains("no-such-flow") && noWorkflow.stderr.contains("community-election-cycle"), "stderr: \(noWorkflow.stderr)")
         #expect(try cli.instances().map(\.id) == [id], "a refused start leaves nothing behind")
 
         // The simulated clock only moves forward, by a readable amount.

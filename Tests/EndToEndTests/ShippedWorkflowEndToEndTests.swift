@@ -25,12 +25,12 @@ private func calendarAdd(_ site: TestSite, _ date: String, _ amount: String) thr
     return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
-/// The village and community unit ids of the site's org chart (etc/staff.yaml), in file order.
-private func villagesAndCommunities(_ site: TestSite) throws -> [String] {
+/// The community unit ids of the site's org chart, in file order: the units the community-*
+/// variants start for.
+private func communities(_ site: TestSite) throws -> [String] {
     let text = try String(contentsOf: site.root.appendingPathComponent("etc/staff.yaml"), encoding: .utf8)
     return text.split(separator: "\n").compactMap { line -> String? in
-        guard line.contains("kind: village") || line.contains("kind: community"),
-              let id = line.range(of: "id:") else { return nil }
+        guard line.contains("kind: community"), let id = line.range(of: "id:") else { return nil }
         return line[id.upperBound...].split(separator: ",").first?.trimmingCharacters(in: .whitespaces)
     }
 }
@@ -305,16 +305,16 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
 
     // MARK: 年底述职评议
 
-    /// The yearly trigger starts one review per village and community at 12-01 09:00 (none
-    /// before); 古桥社区's is then driven to its end with the written reports escalated to the
-    /// street.
-    @Test func yearEndReviewStartsForEveryVillageOnDecemberFirst() throws {
-        let site = try TestSite(checkoutWorkflows: ["year-end-review.yaml"])
+    /// The yearly trigger of the community variant starts one review per community at 12-01
+    /// 09:00 (none before); 古桥社区's is then driven to its end with the written reports
+    /// escalated to the street.
+    @Test func yearEndReviewStartsForEveryCommunityOnDecemberFirst() throws {
+        let site = try TestSite(checkoutWorkflows: ["community-year-end-review.yaml"])
         defer { site.remove() }
         let daemon = try simulatedDaemon(site, at: "2026-11-29T09:00+08:00")
         let cli = EngineCLI(socket: site.socketPath)
-        let units = try villagesAndCommunities(site)
-        #expect(units.count == 8 && units.contains("guqiao-shequ") && units.contains("huangjue"))
+        let units = try communities(site)
+        #expect(units.count == 5 && units.contains("guqiao-shequ") && !units.contains("huangjue"))
 
         try cli.advance("1d")
         #expect(try cli.instances().isEmpty, "nothing on 11-30")
@@ -324,7 +324,7 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
         var started = try cli.instances()
         #expect(started.count == units.count)
         #expect(started.compactMap(\.unit).sorted() == units.sorted())
-        #expect(started.allSatisfy { $0.workflow == "year-end-review" && $0.state == "running" })
+        #expect(started.allSatisfy { $0.workflow == "community-year-end-review" && $0.state == "running" })
         #expect(started.allSatisfy { isoInstant($0.startedAt) == shanghaiTime("2026-12-01T09:00") })
         #expect(started.allSatisfy { $0.startedBy.contains("trigger") }, "\(started.map(\.startedBy))")
         try cli.advance("1d")
@@ -336,7 +336,7 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
             let cancelled = try cli.run(["cancel", "\(other.id)", "--reason", "本测试只推进古桥社区的述职评议"])
             #expect(cancelled.status == 0, "\(cancelled.stderr)")
         }
-        let oracle = try plan(site, "year-end-review", start: "2026-12-01T09:00", ["unit": "guqiao-shequ"])
+        let oracle = try plan(site, "community-year-end-review", start: "2026-12-01T09:00", ["unit": "guqiao-shequ"])
         #expect(oracle.param("meeting_day") == "2026-12-31")
         // The trigger gives only the unit; meeting_day comes from its default (start + 30 days).
         let shown = try cli.show(guqiao.id)
@@ -503,22 +503,22 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
 
     // MARK: 村（居）务公开
 
-    /// The quarterly trigger starts one quarter's disclosures per village and community on
+    /// The quarterly trigger of the community variant starts one quarter's disclosures per community on
     /// 10-01 09:00; 西街社区's is driven through the quarterly posting (escalated up to the city)
     /// and three monthly finance postings (month 2's sign-off escalated to the street).
     @Test func villageAffairsDisclosureForOneQuarter() throws {
-        let site = try TestSite(checkoutWorkflows: ["village-affairs-disclosure.yaml"])
+        let site = try TestSite(checkoutWorkflows: ["community-affairs-disclosure.yaml"])
         defer { site.remove() }
         let daemon = try simulatedDaemon(site, at: "2026-09-30T12:00+08:00")
         let cli = EngineCLI(socket: site.socketPath)
-        let units = try villagesAndCommunities(site)
+        let units = try communities(site)
 
         try cli.setClock("2026-10-01T08:59")
         #expect(try cli.instances().isEmpty, "nothing before the quarter starts")
         try cli.advance("1m")
         let started = try cli.instances()
         #expect(started.compactMap(\.unit).sorted() == units.sorted())
-        #expect(started.allSatisfy { $0.workflow == "village-affairs-disclosure" && isoInstant($0.startedAt) == shanghaiTime("2026-10-01T09:00") })
+        #expect(started.allSatisfy { $0.workflow == "community-affairs-disclosure" && isoInstant($0.startedAt) == shanghaiTime("2026-10-01T09:00") })
         let xijie = try #require(started.first { $0.unit == "xijie" })
         for other in started where other.id != xijie.id {
             #expect(try cli.run(["cancel", "\(other.id)", "--reason", "本测试只推进西街社区"]).status == 0)
@@ -526,7 +526,7 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
         // quarter_start defaults to the occurrence: the first signoffs fall three workdays before 10-15.
         #expect(try cli.show(xijie.id).steps.first { $0.id == "general-signoff" }?.due.map(isoInstant) == shanghaiTime("2026-10-12T09:00"))
 
-        let oracle = try plan(site, "village-affairs-disclosure", start: "2026-10-01T09:00", ["unit": "xijie"])
+        let oracle = try plan(site, "community-affairs-disclosure", start: "2026-10-01T09:00", ["unit": "xijie"])
         #expect(oracle.param("disclosure_day") == "2026-10-15")
         #expect(oracle.step("general-signoff")?.due?.local == "2026-10-12T09:00")
         #expect(oracle.step("general-signoff")?.users == ["songya"])
@@ -559,13 +559,13 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
     /// `--set heads=赵敏,孙丽`: its completion starts one pre-appointment talk per head, in the
     /// same instant, with the election's unit and N, and each of those runs to its end.
     @Test func electionCompletionStartsOnePreAppointmentTalkPerHead() throws {
-        let site = try TestSite(checkoutWorkflows: ["election-cycle.yaml", "pre-appointment-talk.yaml"])
+        let site = try TestSite(checkoutWorkflows: ["community-election-cycle.yaml", "pre-appointment-talk.yaml", "term-renewal-reminder.yaml"])
         defer { site.remove() }
         let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
         let cli = EngineCLI(socket: site.socketPath)
         let params = ["unit": "guqiao-shequ", "election_day": "2026-12-20"]
-        let oracle = try plan(site, "election-cycle", start: "2026-11-01T09:00", params)
-        let id = try cli.start("election-cycle", params, as: "zhaomin")
+        let oracle = try plan(site, "community-election-cycle", start: "2026-11-01T09:00", params)
+        let id = try cli.start("community-election-cycle", params, as: "zhaomin")
         let election = WorkflowRun(cli: cli, id: id, plan: oracle)
         election.fields["announce-results"] = ["heads=赵敏,孙丽"]
         election.eachTurn = { _ in
@@ -590,8 +590,12 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
             #expect(shown.startedBy.contains("#\(id)"), "\(shown.startedBy)")
         }
         #expect(cadres.sorted() == ["孙丽", "赵敏"])
-        let chained = rows.filter { $0.event == "chain.started" }
+        let chained = rows.filter { $0.event == "chain.started" && $0.fields["workflow"] == "pre-appointment-talk" }
         #expect(chained.count == 2)
+        // And one term reminder (5-year term, docs/procedures.md#representatives-meeting).
+        let reminders = try cli.instances().filter { $0.workflow == "term-renewal-reminder" }
+        #expect(reminders.count == 1)
+        #expect(try reminders.first.map { try cli.show($0.id).params["last_election_day"] } == "2026-12-20")
         #expect(Set(chained.compactMap { $0.fields["item"] }) == ["赵敏", "孙丽"])
         #expect(Set(chained.compactMap { $0.fields["instance"] }) == Set(talks.map { "\($0.id)" }))
         #expect(chained.allSatisfy { $0.at == endedAt && $0.fields["workflow"] == "pre-appointment-talk" })

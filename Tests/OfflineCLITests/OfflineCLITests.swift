@@ -91,10 +91,18 @@ enum HuayingBinary {
         #expect(weekend.stdout.contains("\"kind\" : \"weekend\""))
     }
 
-    @Test func uncoveredYearsWarn() throws {
+    @Test func uncoveredYearsWarnAndExitProvisional() throws {
         let result = try HuayingBinary.run(["calendar", "is-workday", "2027-01-04"])
-        #expect(result.status == 0)
+        #expect(result.status == 3)
         #expect(result.stderr.contains("does not cover 2027"))
+        #expect(result.stdout == "2027-01-04 周一 is a workday: an ordinary workday (provisional)\n")
+        // 元旦 2027 is a statutory day off even without the 2027 notice.
+        let newYear = try HuayingBinary.run(["calendar", "is-workday", "2027-01-01", "--json"])
+        #expect(newYear.status == 3)
+        #expect(newYear.stdout.contains("\"kind\" : \"holiday\""))
+        #expect(newYear.stdout.contains("\"provisional\" : true"))
+        let list = try HuayingBinary.run(["calendar", "list", "2027"])
+        #expect(list.stdout.contains("2027-02-05 周五 – 2027-02-08 周一"))
     }
 
     @Test func listShowsTheHolidaysWithTheirSource() throws {
@@ -139,7 +147,7 @@ enum HuayingBinary {
 
 @Suite struct PlanCommandTests {
     @Test func electionPlanShowsVoterListAndHandover() throws {
-        let result = try HuayingBinary.run(["plan", "election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=2026-12-20", "--start", "2026-10-15", "--json"])
+        let result = try HuayingBinary.run(["plan", "community-election-cycle", "--param", "unit=guqiao-shequ", "--param", "election_day=2026-12-20", "--start", "2026-10-15", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let steps = try #require(object["steps"] as? [[String: Any]])

@@ -84,14 +84,21 @@ enum OfficialTables {
         #expect(calendar.kind(of: date("2026-10-17")) == .weekend)
     }
 
-    @Test func uncoveredYearsAreWeekendsOnlyAndProvisional() throws {
+    @Test func uncoveredYearsFailClosedWithTheStatutoryDaysOff() throws {
         let calendar = try Shipped.calendar()
+        // 2027 has no notice yet: 元旦 is still a day off (it used to be an ordinary workday).
         let info = calendar.info(for: date("2027-01-01"))
-        #expect(info.kind == .workday)
+        #expect(info.kind == .holiday(name: "元旦"))
         #expect(info.provisional)
+        #expect(calendar.info(for: date("2027-01-04")).kind == .workday)
+        #expect(calendar.info(for: date("2027-01-04")).provisional)
         #expect(calendar.info(for: date("2027-01-02")).kind == .weekend)
         #expect(calendar.isProvisional(from: date("2026-12-30"), to: date("2027-01-04")))
         #expect(!calendar.isProvisional(from: date("2026-01-01"), to: date("2026-12-31")))
+        #expect(calendar.yearsLacking(from: date("2026-12-30"), to: date("2028-01-04")) == [2027, 2028])
+        #expect(calendar.yearsLacking(from: date("2026-12-31"), to: date("2026-01-01")).isEmpty)
+        // The covered years are untouched by the rule: 2026-02-16 (除夕) comes from the notice.
+        #expect(calendar.kind(of: date("2026-02-16")) == .holiday(name: "春节"))
     }
 
     @Test func workdayAdjustmentsFindTheNearestWorkday() throws {

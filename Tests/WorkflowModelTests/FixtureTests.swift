@@ -97,7 +97,7 @@ import Testing
 
     @Test func aDateInAYearTheCalendarDoesNotCoverIsAWarning() throws {
         #expect(try Self.findings("uncovered-year.yaml") == [
-            "uncovered-year.yaml:6:9: warning: 2027-03-01 lies in 2027, which calendar 'cn-mainland' does not cover (it covers 2025, 2026); workdays there are counted from weekends only and marked provisional",
+            "uncovered-year.yaml:6:9: warning: 2027-03-01 lies in 2027, which calendar 'cn-mainland' does not cover (it covers 2025, 2026); workdays there are counted from the statutory days off of 全国年节及纪念日放假办法（2024年修订） without make-up workdays and marked provisional",
         ])
         let checker = WorkflowChecker(calendars: CalendarLibrary.load(directory: TestPaths.calendars).library, orgChart: nil)
         #expect(checker.check(path: TestPaths.broken + "/uncovered-year.yaml").definition != nil)

@@ -80,4 +80,37 @@ import Testing
             "staff.yaml:7:13: error: 'Bad' is not a valid Unix user name; expected lowercase letters, digits, '-' or '_', starting with a letter or '_'",
         ])
     }
+
+    /// Item 9: a committee member on the supervision committee of the same unit is a warning
+    /// (the example chart had 石岭村's director on it).
+    @Test func aCommitteeMemberOnTheSupervisionCommitteeIsAWarning() throws {
+        let text = """
+            roles: { director: 主任, committee-member: 委员, supervision-committee: 监委会 }
+            units:
+              - { id: town, name: 某镇, kind: township }
+              - { id: cun, name: 某村, kind: village, parent: town }
+              - { id: shequ, name: 某社区, kind: community, parent: town }
+            staff:
+              - user: yuqing
+                name: 余青
+                roles: { cun: [director, supervision-committee] }
+              - user: other
+                name: 某人
+                roles: { cun: [committee-member], shequ: [supervision-committee] }
+              - user: third
+                name: 第三
+                roles: { shequ: [committee-member, supervision-committee] }
+            """
+        let result = OrgChartFile.check(try YAMLFile(path: "staff.yaml", text: text))
+        #expect(result.chart != nil, "a warning, not an error")
+        #expect(result.diagnostics.map(\.description) == [
+            "staff.yaml:7:11: warning: 'yuqing' (余青) holds director and supervision-committee in 某村 (cun); 村民委员会成员及其近亲属不得担任村务监督委员会成员: give the supervision-committee role to someone else",
+            "staff.yaml:13:11: warning: 'third' (第三) holds committee-member and supervision-committee in 某社区 (shequ); 居民委员会成员及其近亲属不得担任居务监督委员会成员: give the supervision-committee role to someone else",
+        ])
+    }
+
+    @Test func theExampleChartKeepsTheRule() throws {
+        let result = OrgChartFile.check(try YAMLFile(path: TestPaths.staff))
+        #expect(result.diagnostics.filter { $0.message.contains("supervision-committee") }.isEmpty, "\(result.diagnostics)")
+    }
 }

@@ -14,17 +14,17 @@ import Testing
     }
 
     @Test func voterListIsDueNoLaterThanTwentyDaysBeforeTheElection() throws {
-        let plan = try plan(["unit": "guqiao-shequ", "election_day": "2026-12-20"])
+        let plan = try plan(["unit": "huangjue", "election_day": "2026-12-20"])
         let step = try #require(plan.steps.first { $0.id == "publish-voter-list" })
         #expect(step.due.date <= date("2026-11-30"))
         #expect(step.deadline?.local == LocalDateTime("2026-11-30T18:00"))
-        #expect(step.assignees.first?.people.map(\.user) == ["sunli", "wugang", "zhengfang"])
-        #expect(step.escalations.map(\.to.unitName) == ["古桥街道", "华蓥市"])
+        #expect(step.assignees.first?.people.map(\.user) == ["panyong"])
+        #expect(step.escalations.map(\.to.unitName) == ["禄市镇", "华蓥市"])
         #expect(plan.params.first { $0.name == "candidate_list_day" }?.value == "2026-12-15")
     }
 
     @Test func handoverDeadlineIsTenDaysAfterTheNewCommittee() throws {
-        let plan = try plan(["unit": "guqiao-shequ", "election_day": "2026-12-20"])
+        let plan = try plan(["unit": "huangjue", "election_day": "2026-12-20"])
         let handover = try #require(plan.steps.first { $0.id == "handover" })
         #expect(handover.deadline?.local == LocalDateTime("2026-12-30T23:59"))
         #expect(handover.deadline?.movedFrom == nil)
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func yearsTheCalendarDoesNotCoverAreFlagged() throws {
-        let plan = try plan(["unit": "xijie", "election_day": "2027-03-14"])
+        let plan = try plan(["unit": "qingshan", "election_day": "2027-03-14"])
         #expect(plan.steps.contains { $0.due.provisional })
         #expect(plan.warnings.first?.hasPrefix("calendar 'cn-mainland' does not cover 2027") == true)
     }
@@ -56,7 +56,7 @@ import Testing
         } catch let error as PlanError {
             #expect(error.messages == [
                 "unknown parameter 'colour'; expected one of: unit, election_day, candidate_list_day, new_committee_day",
-                "parameter 'unit': 古桥街道 (guqiao) is a street; expected a unit of kind village or community",
+                "parameter 'unit': 古桥街道 (guqiao) is a street; expected a unit of kind village",
                 "parameter 'election_day' must be a date YYYY-MM-DD; found '2026-13-01'",
             ])
         }

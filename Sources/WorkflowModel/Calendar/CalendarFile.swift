@@ -7,6 +7,7 @@ import Yams
 /// calendar: cn-mainland
 /// title: 中国大陆法定节假日
 /// weekend: [saturday, sunday]
+/// statutory_days_off: cn-2024   # optional: days off of years not listed (provisional)
 /// years:
 ///   2026:
 ///     source: 国务院办公厅关于2026年部分节假日安排的通知
@@ -43,6 +44,14 @@ public enum CalendarFile {
                 }
             }
         }
+        var statutoryRule: StatutoryHolidayRule?
+        if let text = top.string("statutory_days_off"), let node = top.value("statutory_days_off") {
+            if let rule = StatutoryHolidayRule(rawValue: text) {
+                statutoryRule = rule
+            } else {
+                top.report(.error, at: node, "unknown statutory rule '\(text)' in 'statutory_days_off'; expected one of: \(StatutoryHolidayRule.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
         var years: [WorkCalendar.Year] = []
         if let yearsNode = top.value("years", required: true) {
             if case let .mapping(mapping) = yearsNode {
@@ -67,7 +76,7 @@ public enum CalendarFile {
         checkOverlaps(years, file: file, root: root, diagnostics: &diagnostics)
         let hasErrors = diagnostics.contains { $0.severity == .error }
         guard !hasErrors, let id else { return (nil, diagnostics.sortedByPosition()) }
-        return (WorkCalendar(id: id, title: title, weekend: weekend, years: years), diagnostics.sortedByPosition())
+        return (WorkCalendar(id: id, title: title, weekend: weekend, years: years, statutoryRule: statutoryRule), diagnostics.sortedByPosition())
     }
 
     /// Reads, parses and validates one calendar file.

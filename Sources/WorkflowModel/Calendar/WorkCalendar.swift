@@ -1,8 +1,11 @@
 /// A working-day calendar: which days are weekends, and per covered year the official
 /// holidays and the make-up workdays (调休上班).
 ///
-/// A year the calendar does not cover is computed from weekends only, and every answer
-/// about it is marked provisional; callers show that (`lint`/`plan` warn).
+/// A year the calendar does not cover fails closed: when the calendar names a statutory rule
+/// (`statutory_days_off:`), that year's days off are the ones 全国年节及纪念日放假办法 fixes
+/// (`StatutoryHolidayRule`), otherwise weekends only; either way every date of that year is
+/// *provisional* (the make-up workdays are unknown until the State Council's notice), and
+/// callers show that (`isProvisional(_:)`, `yearsLacking(from:to:)`).
 public struct WorkCalendar: Sendable, Equatable {
     /// One official holiday period, e.g. 国庆节 2026-10-01 … 2026-10-07.
     public struct Holiday: Sendable, Equatable, Codable {
@@ -35,14 +38,27 @@ public struct WorkCalendar: Sendable, Equatable {
     public var title: String
     public var weekend: Set<Weekday>
     public private(set) var years: [Int: Year]
+    /// The rule that gives the days off of years not in `years` (nil: weekends only).
+    public private(set) var statutoryRule: StatutoryHolidayRule?
     private var daysOff: [CivilDate: String] = [:]
     private var makeUpWorkdays: [CivilDate: String] = [:]
+    /// Days off computed by `statutoryRule`, used only for years not in `years`.
+    private var statutoryDaysOff: [CivilDate: String] = [:]
 
-    public init(id: String, title: String, weekend: Set<Weekday> = [.saturday, .sunday], years: [Year]) {
+    public init(id: String, title: String, weekend: Set<Weekday> = [.saturday, .sunday], years: [Year],
+                statutoryRule: StatutoryHolidayRule? = nil) {
         self.id = id
         self.title = title
         self.weekend = weekend
         self.years = [:]
+        self.statutoryRule = statutoryRule
+        if let statutoryRule {
+            for year in statutoryRule.years {
+                for holiday in statutoryRule.holidays(year: year) ?? [] {
+                    for day in holiday.daysOff { statutoryDaysOff[day] = holiday.name }
+                }
+            }
+        }
         for year in years {
             self.years[year.year] = year
             for holiday in year.holidays {
@@ -58,17 +74,46 @@ public struct WorkCalendar: Sendable, Equatable {
     /// The covered years, ascending.
     public var coveredYears: [Int] { years.keys.sorted() }
 
-    /// What kind of day `date` is, and why.
+    /// What kind of day `date` is, and why. In a year the file does not cover, a statutory day
+    /// off of `statutoryRule` is a `.holiday` (and the answer is provisional).
     public func kind(of date: CivilDate) -> DayKind {
         if let name = makeUpWorkdays[date] { return .makeUpWorkday(holiday: name) }
         if let name = daysOff[date] { return .holiday(name: name) }
+        if !covers(year: date.year), let name = statutoryDaysOff[date] { return .holiday(name: name) }
         if weekend.contains(date.weekday) { return .weekend }
         return .workday
     }
 
     /// The answer for one day, with the provisional flag.
     public func info(for date: CivilDate) -> DayInfo {
-        DayInfo(date: date, kind: kind(of: date), provisional: !covers(year: date.year))
+        DayInfo(date: date, kind: kind(of: date), provisional: isProvisional(date))
+    }
+
+    /// Whether the answer for `date` is provisional: its year has no official schedule in the
+    /// file, so make-up workdays (and any bridge days) are unknown.
+    public func isProvisional(_ date: CivilDate) -> Bool { !covers(year: date.year) }
+
+    /// The years from `from` to `to` (inclusive, either order) that the file does not cover,
+    /// ascending: what a daemon warns about once per year, and re-derives when the file gains one.
+    public func yearsLacking(from: CivilDate, to: CivilDate) -> [Int] {
+        (min(from.year, to.year)...max(from.year, to.year)).filter { !covers(year: $0) }
+    }
+
+    /// The holidays of `year`: the file's, or for a year it does not cover the statutory ones
+    /// (provisional, no make-up workdays), or none.
+    public func holidays(ofYear year: Int) -> [Holiday] {
+        if let listed = years[year] { return listed.holidays }
+        return statutoryRule?.holidays(year: year) ?? []
+    }
+
+    /// How the days of an uncovered year are counted, for warnings:
+    /// "the statutory days off of 全国年节及纪念日放假办法（2024年修订） without make-up workdays",
+    /// or "weekends only" when the year is outside the rule (or there is none).
+    public func provisionalBasis(year: Int) -> String {
+        if let statutoryRule, statutoryRule.years.contains(year) {
+            return "the statutory days off of \(statutoryRule.title) without make-up workdays"
+        }
+        return "weekends only"
     }
 
     public func isWorkday(_ date: CivilDate) -> Bool { kind(of: date).isWorkday }
@@ -115,6 +160,7 @@ public struct WorkCalendar: Sendable, Equatable {
 
     public static func == (lhs: WorkCalendar, rhs: WorkCalendar) -> Bool {
         lhs.id == rhs.id && lhs.title == rhs.title && lhs.weekend == rhs.weekend && lhs.years == rhs.years
+            && lhs.statutoryRule == rhs.statutoryRule
     }
 }
 
@@ -169,6 +215,7 @@ public enum DayKind: Sendable, Equatable, Hashable {
 public struct DayInfo: Sendable, Equatable {
     public var date: CivilDate
     public var kind: DayKind
-    /// The calendar does not cover this year: only weekends were taken into account.
+    /// The calendar does not cover this year: only weekends and statutory days off were taken
+    /// into account (make-up workdays are unknown).
     public var provisional: Bool
 }

@@ -158,6 +158,20 @@ public struct OrgChart: Sendable {
     public var unitOrder: [String]
     public var staff: [StaffMember]
 
+    /// The text of `{{unit.<attribute>}}` for `unit` (`Template.unitAttributes`): its `name`,
+    /// `id`, `kind`, or its parent's `parent.name` / `parent.id`; nil for an unknown attribute
+    /// or a unit without a parent (the renderer shows the placeholder then).
+    public func value(ofAttribute attribute: String, for unit: OrgUnit) -> String? {
+        switch attribute {
+        case "name": return unit.name
+        case "id": return unit.id
+        case "kind": return unit.kind.rawValue
+        case "parent.name": return unit.parent.flatMap { units[$0] }?.name
+        case "parent.id": return unit.parent.flatMap { units[$0] }?.id
+        default: return nil
+        }
+    }
+
     public init(roles: [RoleDefinition], units: [OrgUnit], staff: [StaffMember]) {
         self.roles = Dictionary(roles.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.units = Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

@@ -155,9 +155,31 @@ public enum OrgChartFile {
                 staff.append(StaffMember(user: user, name: name, assignments: assignments, location: file.location(of: userNode)))
             }
         }
+        checkSupervisionCommittee(staff, units: units, diagnostics: &diagnostics)
         diagnostics = (top.finish() + diagnostics).sortedByPosition()
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
         return (OrgChart(roles: roles, units: units, staff: staff), diagnostics)
+    }
+
+    /// The roles of the villagers' (residents') committee itself, which may not sit on the
+    /// supervision committee of the same unit (docs/procedures.md#election, step 14).
+    public static let committeeRoles = ["director", "committee-member"]
+    public static let supervisionRole = "supervision-committee"
+
+    /// Warns where one person holds a committee role and `supervision-committee` in the same unit:
+    /// 村（居）民委员会成员及其近亲属不得担任村（居）务监督委员会成员. Close relatives are not in the
+    /// chart, so only the person's own roles can be checked.
+    static func checkSupervisionCommittee(_ staff: [StaffMember], units: [OrgUnit], diagnostics: inout [Diagnostic]) {
+        for member in staff {
+            let byUnit = Dictionary(grouping: member.assignments, by: \.unit).mapValues { Set($0.map(\.role)) }
+            for (unitID, held) in byUnit.sorted(by: { $0.key < $1.key }) where held.contains(supervisionRole) {
+                let clashing = committeeRoles.filter(held.contains)
+                guard !clashing.isEmpty, let location = member.location else { continue }
+                let unitName = units.first { $0.id == unitID }.map { "\($0.name) (\(unitID))" } ?? unitID
+                let word = units.first { $0.id == unitID }?.kind == .community ? "居" : "村"
+                diagnostics.append(.warning(location, "'\(member.user)' (\(member.name)) holds \(clashing.joined(separator: " and ")) and \(supervisionRole) in \(unitName); \(word)民委员会成员及其近亲属不得担任\(word)务监督委员会成员: give the supervision-committee role to someone else"))
+            }
+        }
     }
 
     /// Reads, parses and validates an org chart file.

@@ -303,7 +303,7 @@ public struct WorkflowPlanner: Sendable {
         let uncovered = Set(allTimes.filter(\.provisional).map(\.date.year)).sorted()
         if !uncovered.isEmpty {
             let covered = calendar.coveredYears.map(String.init).joined(separator: ", ")
-            warnings.insert("calendar '\(calendar.id)' does not cover \(uncovered.map(String.init).joined(separator: ", ")) (it covers \(covered)): those dates count weekends only and are provisional", at: 0)
+            warnings.insert("calendar '\(calendar.id)' does not cover \(uncovered.map(String.init).joined(separator: ", ")) (it covers \(covered)): those dates count \(calendar.provisionalBasis(year: uncovered[0])) and are provisional", at: 0)
         }
         return WorkflowPlan(
             workflowID: definition.id.value, title: definition.title, file: definition.file,

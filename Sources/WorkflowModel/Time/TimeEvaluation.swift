@@ -33,7 +33,7 @@ public struct EvaluatedTime: Sendable, Equatable {
     public var instant: Date
     /// The same instant as a local date and time in the environment's zone.
     public var local: LocalDateTime
-    /// The calendar does not cover a year the computation depended on (weekends only were used).
+    /// The calendar does not cover a year the computation depended on (its statutory days off, or weekends only, were used; make-up workdays are unknown).
     public var provisional: Bool
     /// What kind of day the result falls on (a day off is worth showing).
     public var dayKind: DayKind

@@ -1,10 +1,14 @@
 /// Text with `{{…}}` placeholders: `"{{unit.name}}：选民名单须在{{election_day - 20 days}}前公布"`.
 ///
 /// A placeholder holds one of:
-/// - a parameter, or a unit parameter's `name` / `id` / `kind` (`{{unit.name}}`);
+/// - a parameter, or a unit parameter's `name` / `id` / `kind` (`{{unit.name}}`), or its parent
+///   unit's `parent.name` / `parent.id` (`{{unit.parent.name}}`: the township of a village);
 /// - a step's result: `{{steps.<id>.done}}`, `acked_by`, `acked_at`, `note`, or a value its
 ///   acknowledgement carried: `{{steps.<id>.fields.<name>}}`;
 /// - `start`, `workflow.id`, `workflow.title`, `instance.id`;
+/// - in a step's `with:`, that step's own computed `deadline` and `ack_by` (`{{deadline}}`,
+///   `{{ack_by}}`), rendered by `latestDayText(_:)` so a message cannot disagree with the date
+///   the engine enforces;
 /// - a time expression (`{{election_day - 20 days}}`), shown as a date.
 public enum Template {
     public struct Placeholder: Hashable, Sendable {
@@ -24,8 +28,21 @@ public enum Template {
 
     public static let stepFields = ["done", "acked_by", "acked_at", "note"]
     /// `item` is the current element of a `then.for_each` list (empty elsewhere).
-    public static let builtIns = ["start", "workflow.id", "workflow.title", "instance.id", "item"]
-    public static let unitAttributes = ["name", "id", "kind"]
+    public static let builtIns = ["start", "workflow.id", "workflow.title", "instance.id", "item"] + stepBuiltIns
+    /// The step's own computed times: `{{deadline}}` (its `deadline:`) and `{{ack_by}}` (when
+    /// escalation starts). Only in a step's `with:`; the checker refuses them elsewhere.
+    public static let stepBuiltIns = ["deadline", "ack_by"]
+
+    /// How `{{deadline}}` and `{{ack_by}}` are written in a message: "2026-09-30（周三，含当日）",
+    /// with " 18:00" before the bracket when the time is not the end of the day, so that
+    /// "最迟于{{deadline}}" reads 最迟于2026-09-30 18:00（周三，含当日）. "X前" is ambiguous in
+    /// Chinese (is X included?); this form is not.
+    public static func latestDayText(_ time: LocalDateTime) -> String {
+        let clock = time.time == .endOfDay ? "" : " \(time.time)"
+        return "\(time.date)\(clock)（\(time.date.weekday.chineseName)，含当日）"
+    }
+    /// What `{{unit.<attribute>}}` may name; `OrgChart.value(ofAttribute:for:)` gives the text.
+    public static let unitAttributes = ["name", "id", "kind", "parent.name", "parent.id"]
 
     /// The placeholders of a template.
     /// - Throws: `TimeExpressionError` (offset of the `{{`) for an unclosed or empty placeholder.
@@ -96,6 +113,10 @@ public enum Template {
             }
             if parts.count <= 2, TimeExpressionParser.isParameterName(parts[0]) {
                 return .param(parts[0], attribute: parts.count == 2 ? parts[1] : nil)
+            }
+            // unit.parent.name, unit.parent.id: the unit above (the checker rejects other names).
+            if parts.count == 3, parts[1] == "parent", TimeExpressionParser.isParameterName(parts[0]) {
+                return .param(parts[0], attribute: "parent." + parts[2])
             }
         }
         return .time(try TimeExpression.parse(text))

@@ -61,6 +61,9 @@ private struct Run {
     var calendar: WorkCalendar?
     /// Template and time references to steps, checked once all step ids are known.
     var stepReferences: [(id: String, location: SourceLocation)] = []
+    /// While a step's `with:` is checked: whether that step has a `deadline:` and an `ack:`, for
+    /// `{{deadline}}` and `{{ack_by}}` (nil outside a step).
+    var templateStep: (hasDeadline: Bool, hasAck: Bool)?
 
     init(file: YAMLFile, checker: WorkflowChecker) {
         self.file = file
@@ -329,7 +332,9 @@ private struct Run {
         let usesLocation = reader.value("uses").map(file.location(of:)) ?? file.location(of: node)
         let withNode = reader.value("with")
         let with = withNode.map { YAMLValue($0, in: file) }
+        templateStep = (deadline != nil, reader.value("ack") != nil)
         if let uses { validatePluginInput(plugin: uses, input: with, stepID: id ?? "?", usesLocation: usesLocation) }
+        templateStep = nil
 
         var ack: AckPolicy?
         if var ackReader = reader.mapping("ack") {
@@ -441,7 +446,7 @@ private struct Run {
     mutating func checkCovered(_ date: CivilDate, at location: SourceLocation) {
         guard let calendar, !calendar.covers(year: date.year) else { return }
         let covered = calendar.coveredYears.map(String.init).joined(separator: ", ")
-        warning(location, "\(date) lies in \(date.year), which calendar '\(calendar.id)' does not cover (it covers \(covered)); workdays there are counted from weekends only and marked provisional")
+        warning(location, "\(date) lies in \(date.year), which calendar '\(calendar.id)' does not cover (it covers \(covered)); workdays there are counted from \(calendar.provisionalBasis(year: date.year)) and marked provisional")
     }
 
     mutating func checkTemplate(_ value: YAMLValue) {
@@ -471,6 +476,18 @@ private struct Run {
                     }
                 case let .step(id, _):
                     stepReferences.append((id, location))
+                case let .builtIn(name) where Template.stepBuiltIns.contains(name):
+                    // {{deadline}} / {{ack_by}}: the step's own computed times.
+                    guard let step = templateStep else {
+                        error(location, "'{{\(name)}}' is the time of the step it is written in; it is known only in a step's 'with:'")
+                        continue
+                    }
+                    if name == "deadline" && !step.hasDeadline {
+                        error(location, "'{{deadline}}' is used but this step has no 'deadline:'; add one or write the date as a time expression")
+                    }
+                    if name == "ack_by" && !step.hasAck {
+                        error(location, "'{{ack_by}}' is used but this step has no 'ack:'; expected an acknowledged step")
+                    }
                 case .builtIn:
                     break
                 case let .time(expression):
