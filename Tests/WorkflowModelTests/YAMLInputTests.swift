@@ -64,6 +64,30 @@ import Yams
         #expect(try failure(Data("a: &k x\n*k : y\n".utf8)) == "input.yaml:1:4: error: anchors and aliases (&k, *k) are not allowed; expected the value written out in full")
     }
 
+    /// Yams hashes mapping keys while composing: an alias to the bomb used as a key would be
+    /// expanded before any check of the tree.
+    @Test func anAliasBombUsedAsAKeyIsRefusedBeforeComposing() throws {
+        let text = Self.aliasBomb + "      more:\n        ? *l9\n        : 1\n"
+        #expect(try failure(Data(text.utf8)) == "input.yaml:10:13: error: anchors and aliases (&l0, *l0) are not allowed; expected the value written out in full")
+    }
+
+    @Test func ampersandsInTextQuotesCommentsAndBlockScalarsAreNotAnchors() throws {
+        let text = """
+            a: A & B
+            b: "&quoted"
+            c: 'it''s &fine'
+            d: x # &comment
+            e: |
+              & a line of text
+              &another
+            f: >-
+              &folded
+            g: [a&b, "&c"]
+
+            """
+        #expect(try failure(Data(text.utf8)) == "composed")
+    }
+
     @Test func nestingDeeperThanTheLimitIsRefusedWhereItGoesTooDeep() throws {
         let depth = YAMLFile.maximumDepth + 5
         let text = "description: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"

@@ -44,6 +44,12 @@ public struct YAMLFile {
             throw .error(Self.location(ofByte: text.utf8.distance(from: text.utf8.startIndex, to: offset), in: text, file: path),
                          "a NUL byte (0x00) is not allowed in YAML text; expected a text file")
         }
+        // Yams hashes every mapping key while composing: an alias used as a key would be
+        // expanded there, before any check of the tree could run. Anchors are found first.
+        if let anchor = Self.firstAnchor(in: text) {
+            throw .error(SourceLocation(file: path, line: anchor.line, column: anchor.column),
+                         "anchors and aliases (&\(anchor.name), *\(anchor.name)) are not allowed; expected the value written out in full")
+        }
         let parser: Yams.Parser
         let root: Node?
         do {
@@ -108,6 +114,71 @@ public struct YAMLFile {
             }
         }
         return SourceLocation(file: file, line: line, column: column)
+    }
+
+    /// The first `&name` where YAML reads it as an anchor: at the start of a node (after the
+    /// indentation, `- `, `: `, `? `, `[`, `{` or `,`), outside quotes, comments and block
+    /// scalars. A scan of the text, so it costs one pass whatever the aliases would expand to;
+    /// `checkShape` checks the composed tree as well.
+    static func firstAnchor(in text: String) -> (line: Int, column: Int, name: String)? {
+        var quote: Unicode.Scalar?
+        var blockIndent: Int?
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let scalars = Array(line.unicodeScalars)
+            let indent = scalars.prefix { $0 == " " }.count
+            if let block = blockIndent, quote == nil {
+                if indent == scalars.count || indent > block { continue }
+                blockIndent = nil
+            }
+            var previous: Unicode.Scalar?  // the last character that is not a space, on this line
+            var spaceBefore = true
+            var end = scalars.count
+            var i = 0
+            while i < scalars.count {
+                let c = scalars[i]
+                if let open = quote {
+                    if open == "\"" && c == "\\" { i += 2; continue }
+                    if c == open {
+                        if open == "'" && i + 1 < scalars.count && scalars[i + 1] == "'" { i += 2; continue }
+                        quote = nil
+                    }
+                    previous = c
+                    spaceBefore = false
+                    i += 1
+                    continue
+                }
+                if c == " " || c == "\t" {
+                    spaceBefore = true
+                    i += 1
+                    continue
+                }
+                let nodeStart = previous == nil || previous == "[" || previous == "{" || previous == ","
+                    || (spaceBefore && (previous == "-" || previous == ":" || previous == "?"))
+                if c == "#" && spaceBefore {
+                    end = i
+                    break
+                }
+                if nodeStart && (c == "\"" || c == "'") { quote = c }
+                if nodeStart && c == "&" {
+                    let name = scalars[(i + 1)...].prefix { !" \t,[]{}".unicodeScalars.contains($0) }
+                    return (index + 1, i + 1, String(String.UnicodeScalarView(name)))
+                }
+                previous = c
+                spaceBefore = false
+                i += 1
+            }
+            // A value `|` or `>` (with indicators) starts a block scalar: more indented lines are its text.
+            if quote == nil {
+                var content = Array(scalars[..<end])
+                while let last = content.last, last == " " || last == "\t" { content.removeLast() }
+                while let last = content.last, last == "+" || last == "-" || ("0"..."9").contains(last) { content.removeLast() }
+                if let last = content.last, last == "|" || last == ">" {
+                    let before = content.dropLast().last
+                    if before == nil || before == " " { blockIndent = indent }
+                }
+            }
+        }
+        return nil
     }
 
     /// Refuses anchors (and so aliases, which need one) and deep nesting. Iterative, and it
