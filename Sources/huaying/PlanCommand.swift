@@ -100,7 +100,7 @@ struct Plan: ParsableCommand {
         for param in plan.params {
             lines.append("  \(param.name) = \(param.display)\(param.isDefault ? "  (default)" : "")")
         }
-        lines.append("  start \(OfflineOutput.day(plan.start.date)) \(plan.start.local.time) · calendar \(plan.calendarID) · \(plan.timeZone)")
+        lines.append("  start \(OfflineOutput.day(plan.start.date)) \(plan.start.local.clockText) · calendar \(plan.calendarID) · \(plan.timeZone)")
         lines.append("")
         var rows: [[String]] = [["#", "STEP", "DUE", "DEADLINE", "WHO"]]
         for (index, step) in plan.steps.enumerated() {
@@ -127,7 +127,7 @@ struct Plan: ParsableCommand {
     }
 
     static func time(_ time: PlannedTime) -> String {
-        var text = "\(OfflineOutput.day(time.date)) \(time.local.time)"
+        var text = "\(OfflineOutput.day(time.date)) \(time.local.clockText)"
         if let from = time.movedFrom { text += " [moved from \(from)]" }
         if !time.dayKind.isWorkday {
             text += " [day off: \(time.dayKind.holidayName ?? "weekend")]"
@@ -172,7 +172,10 @@ struct PlanJSON: Encodable {
             local = time.local.description
             date = time.date.description
             weekday = time.date.weekday.rawValue
-            instant = ISO8601DateFormatter().string(from: time.instant)
+            // Milliseconds only when there are some, so whole-second instants read as before.
+            let formatter = ISO8601DateFormatter()
+            if time.local.millisecond != 0 { formatter.formatOptions.insert(.withFractionalSeconds) }
+            instant = formatter.string(from: time.instant)
             formula = time.formula
             dayKind = time.dayKind.code
             holiday = time.dayKind.holidayName

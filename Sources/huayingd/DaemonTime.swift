@@ -1,4 +1,5 @@
 import Foundation
+import WorkflowModel
 
 /// Instants on the wire: ISO 8601 with the configured zone's offset.
 enum DaemonTime {
@@ -9,20 +10,13 @@ enum DaemonTime {
         return formatter.string(from: date)
     }
 
-    /// `2026-11-01T09:00+08:00`, `2026-11-01T09:00:00Z`, or a local `2026-11-01T09:00` in `zone`.
+    /// What a person types for an instant (`--simulated-clock`, `clock set`): the forms of a
+    /// workflow's `datetime` (`2026-11-01T09:00`, `…T09:00:30`, `…T09:00:00.250`, each with an
+    /// optional `Z` or `+08:00`; a space may stand for the `T`), or a date alone (midnight).
+    /// A time without an offset is local to `zone`; one in a daylight-saving gap moves forward.
     static func parse(_ text: String, zone: TimeZone) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        // Seconds are optional in what people type: add them.
-        if text.count >= 16, let date = formatter.date(from: String(text.prefix(16)) + ":00" + String(text.dropFirst(16))) { return date }
-        let local = DateFormatter()
-        local.locale = Locale(identifier: "en_US_POSIX")
-        local.timeZone = zone
-        for format in ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd"] {
-            local.dateFormat = format
-            if let date = local.date(from: text) { return date }
-        }
+        if let dateTime = LocalDateTime(text) { return dateTime.instant(in: zone) }
+        if let date = CivilDate(text) { return LocalDateTime(date: date, time: .midnight).instant(in: zone) }
         return nil
     }
 }

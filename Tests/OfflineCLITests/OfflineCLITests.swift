@@ -143,6 +143,19 @@ enum HuayingBinary {
         #expect(result.stdout.contains("broken/unknown-plugin.yaml:6:11: error: unknown plugin 'sms'"))
         #expect(result.stderr.contains("2 errors, 0 warnings"))
     }
+
+    /// Issue: a 5,000-step cycle overflowed the stack of the recursive cycle check (exit 139).
+    @Test func aFiveThousandStepCycleIsRefusedAtTheStepLimitWithoutCrashing() throws {
+        var text = "workflow: long-cycle\ntitle: 长循环\nsteps:\n"
+        for index in 0..<5000 {
+            text += "  - id: s\(index)\n    title: 第\(index)步\n    after: s\((index + 4999) % 5000)\n    uses: record\n    with: { text: 好 }\n"
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("long-cycle-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try HuayingBinary.run(["lint", path])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains(":5004:5: error: a workflow file may have at most 1000 steps, this one has 5000"))
+    }
 }
 
 @Suite struct PlanCommandTests {
@@ -166,6 +179,31 @@ enum HuayingBinary {
         #expect(handover?.contains("2026-10-08 周四 23:59 [moved from 2026-10-04]") == true)
         #expect(handover?.contains("禄市镇·civil-affairs: 杨帆(yangfan)") == true)
         #expect(!result.stdout.contains("[past]"))
+    }
+
+    @Test func secondsAndMillisecondsAreShownWhereThereAreSome() throws {
+        let text = """
+            workflow: meeting
+            title: 会议
+            params:
+              meeting: { type: datetime, title: 开会时间 }
+            steps:
+              - { id: remind, title: 提醒, at: meeting + 30 seconds, uses: record, with: { text: 好 } }
+              - { id: record, title: 记录, at: meeting + 1 day at 09:00, uses: record, with: { text: 好 } }
+
+            """
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("meeting-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let arguments = ["plan", path, "--param", "meeting=2026-12-01T09:00:15.500+08:00", "--start", "2026-11-01", "--now", "2026-11-01"]
+        let plain = try HuayingBinary.run(arguments)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(plain.stdout.contains("2026-12-01 周二 09:00:45.500"))
+        #expect(plain.stdout.contains("2026-12-02 周三 09:00 "))
+        let json = try HuayingBinary.run(arguments + ["--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let due = try (object["steps"] as? [[String: Any]] ?? []).map { try #require($0["due"] as? [String: Any]) }
+        #expect(due.map { $0["local"] as? String } == ["2026-12-01T09:00:45.500", "2026-12-02T09:00"])
+        #expect(due.map { $0["instant"] as? String } == ["2026-12-01T01:00:45.500Z", "2026-12-02T01:00:00Z"])
     }
 
     @Test func missingParameterIsRefusedWithUsageStatus() throws {

@@ -77,7 +77,7 @@ import Testing
 
     @Test func badTimeExpressionsPointAtTheBadWord() throws {
         #expect(try Self.findings("bad-time.yaml") == [
-            "bad-time.yaml:8:27: error: cannot read time expression: expected a unit (minutes, hours, days, weeks, months, workdays) after 20, found 'dayz'",
+            "bad-time.yaml:8:27: error: cannot read time expression: expected a unit (seconds, minutes, hours, days, weeks, months, workdays) after 20, found 'dayz'",
             "bad-time.yaml:13:26: error: cannot read time expression: expected a time of day HH:MM after 'at', found '25:00'",
         ])
     }

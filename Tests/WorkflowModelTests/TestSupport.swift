@@ -43,3 +43,43 @@ struct SplitMix64: RandomNumberGenerator {
 func date(_ text: String) -> CivilDate { CivilDate(text)! }
 
 let shanghai = TimeZone(identifier: "Asia/Shanghai")!
+
+/// Files written by a test, each in a fresh temporary folder.
+enum Scratch {
+    static func folder() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("huaying-model-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func file(_ name: String, _ bytes: Data, in folder: String? = nil) throws -> String {
+        let path = (try folder ?? Self.folder()) + "/" + name
+        try bytes.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func file(_ name: String, _ text: String, in folder: String? = nil) throws -> String {
+        try file(name, Data(text.utf8), in: folder)
+    }
+}
+
+/// A checker with the shipped calendars and the fixture org chart.
+func fixtureChecker(knownWorkflows: Set<String>? = nil, maximumSteps: Int = WorkflowChecker.defaultMaximumSteps) throws -> WorkflowChecker {
+    WorkflowChecker(calendars: CalendarLibrary.load(directory: TestPaths.calendars).library, orgChart: try Shipped.fixtureChart(),
+                    knownWorkflows: knownWorkflows, maximumSteps: maximumSteps)
+}
+
+/// A workflow of `count` record steps s0…s(count-1), each after the one before, and s0 after
+/// the last: one cycle through all of them.
+func cycleWorkflow(steps count: Int) -> String {
+    var text = "workflow: long-cycle\ntitle: 长循环\nsteps:\n"
+    for index in 0..<count {
+        text += "  - id: s\(index)\n    title: 第\(index)步\n    after: s\((index + count - 1) % count)\n    uses: record\n    with: { text: 好 }\n"
+    }
+    return text
+}
+
+/// The findings of a file, with the folder left out of the path.
+func findings(_ result: (definition: WorkflowDefinition?, diagnostics: [Diagnostic]), in folder: String) -> [String] {
+    result.diagnostics.map { $0.description.replacingOccurrences(of: folder + "/", with: "") }
+}

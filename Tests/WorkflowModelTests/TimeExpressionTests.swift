@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func canonicalTextIsNormalised() throws {
-        #expect(try TimeExpression.parse("  new_committee_day   +10 day   civil-deadline").description == "new_committee_day + 10 days civil-deadline")
+        #expect(try TimeExpression.parse("  new_committee_day   +  10 day   civil-deadline").description == "new_committee_day + 10 days civil-deadline")
         #expect(try TimeExpression.parse("start + 1 days").description == "start + 1 day")
     }
 

@@ -179,51 +179,6 @@ public struct TimeOfDay: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 }
 
-/// A local date and time in some zone, and the conversions to and from an instant.
-public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    public var date: CivilDate
-    public var time: TimeOfDay
-
-    public init(date: CivilDate, time: TimeOfDay) {
-        self.date = date
-        self.time = time
-    }
-
-    /// The local date and time of an instant in a zone (seconds are dropped).
-    public init(_ instant: Date, in zone: TimeZone) {
-        let seconds = Int(instant.timeIntervalSince1970.rounded(.down)) + zone.secondsFromGMT(for: instant)
-        let day = Int((Double(seconds) / 86_400).rounded(.down))
-        let rest = seconds - day * 86_400
-        self.date = CivilDate(dayNumber: day)
-        self.time = TimeOfDay(hour: rest / 3600, minute: (rest % 3600) / 60)!
-    }
-
-    /// The instant this local time names in a zone. In a daylight-saving gap the offset in
-    /// force just before is used.
-    public func instant(in zone: TimeZone) -> Date {
-        let local = Double(date.dayNumber * 86_400 + time.minutesSinceMidnight * 60)
-        var guess = Date(timeIntervalSince1970: local - Double(zone.secondsFromGMT(for: Date(timeIntervalSince1970: local))))
-        guess = Date(timeIntervalSince1970: local - Double(zone.secondsFromGMT(for: guess)))
-        return guess
-    }
-
-    public static func < (lhs: LocalDateTime, rhs: LocalDateTime) -> Bool {
-        (lhs.date, lhs.time) < (rhs.date, rhs.time)
-    }
-
-    /// `2026-10-08T09:00`.
-    public var description: String { "\(date)T\(time)" }
-
-    /// Parses `YYYY-MM-DDTHH:MM` or `YYYY-MM-DD HH:MM`.
-    public init?(_ text: some StringProtocol) {
-        let separators: Set<Character> = ["T", " "]
-        guard let index = text.firstIndex(where: { separators.contains($0) }),
-              let date = CivilDate(text[..<index]),
-              let time = TimeOfDay(text[text.index(after: index)...]) else { return nil }
-        self.init(date: date, time: time)
-    }
-}
-
 extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
 }

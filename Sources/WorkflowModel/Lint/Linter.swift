@@ -66,12 +66,19 @@ public enum Linter {
                 workflowFiles.append(path)
             }
         }
-        var ids: [String: SourceLocation] = [:]
-        let checker = support.checker
+        // Compose every file first: the workflow ids they hold (and those in the configured
+        // workflows folder) are what a `then:` may start.
+        var composed: [YAMLFile] = []
         for path in workflowFiles where !alreadyChecked.contains(standardized(path)) {
             files.append(path)
-            let file: YAMLFile
-            do { file = try YAMLFile(path: path) } catch { diagnostics.append(error); continue }
+            do { composed.append(try YAMLFile(path: path)) } catch { diagnostics.append(error) }
+        }
+        var known = Set(composed.compactMap { $0.root?["workflow"]?.string })
+        known.formUnion(WorkflowLocator.ids(in: config.workflowsDirectory))
+        var checker = support.checker
+        checker.knownWorkflows = known
+        var ids: [String: SourceLocation] = [:]
+        for file in composed {
             let keys = Set(file.root?.mapping?.keys.compactMap { $0.scalar?.string } ?? [])
             if keys.contains("units") && !keys.contains("workflow") {
                 diagnostics += OrgChartFile.check(file).diagnostics
@@ -117,7 +124,7 @@ public enum WorkflowLocator {
         return nil
     }
 
-    /// The workflow ids found in a folder, for messages.
+    /// The workflow ids found in a folder (none when it does not exist).
     public static func ids(in directory: String) -> [String] {
         var ignored: [Diagnostic] = []
         return YAMLFiles.list(in: directory, diagnostics: &ignored).compactMap { path in

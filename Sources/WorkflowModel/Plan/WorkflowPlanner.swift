@@ -123,7 +123,7 @@ public struct WorkflowPlanner: Sendable {
                 }
             case .datetime:
                 if let dateTime = LocalDateTime(value) { environment.dateTimes[param.name] = dateTime } else {
-                    problems.append("parameter '\(param.name)' must be a date and time YYYY-MM-DDTHH:MM; found '\(value)'")
+                    problems.append("parameter '\(param.name)' must be a date and time YYYY-MM-DDTHH:MM (optionally :SS, .mmm, and Z or ±HH:MM); found '\(value)'")
                 }
             case .number:
                 if Int(value) == nil { problems.append("parameter '\(param.name)' must be a whole number; found '\(value)'") }
@@ -312,23 +312,34 @@ public struct WorkflowPlanner: Sendable {
         )
     }
 
-    /// Steps in an order where each comes after the steps it waits for (file order otherwise).
+    /// Steps in an order where each comes after the steps it waits for (which order among the
+    /// others does not change any step's times); steps in a cycle (which the checker reports)
+    /// come last, in file order. Kahn's algorithm: linear in steps and dependencies, no recursion.
     private func topologicalOrder(_ steps: [StepDefinition]) -> [StepDefinition] {
-        var done: Set<String> = []
-        var result: [StepDefinition] = []
-        var remaining = steps
-        while !remaining.isEmpty {
-            let before = remaining.count
-            remaining.removeAll { step in
-                let ready = step.dependencies.allSatisfy { dependency in done.contains(dependency.value) || !steps.contains { $0.id.value == dependency.value } }
-                if ready {
-                    result.append(step)
-                    done.insert(step.id.value)
-                }
-                return ready
-            }
-            if remaining.count == before { return result + remaining }  // a cycle: the checker reports it
+        var index: [String: Int] = [:]
+        for (position, step) in steps.enumerated() where index[step.id.value] == nil { index[step.id.value] = position }
+        var waiting = [Int](repeating: 0, count: steps.count)
+        var dependents = [[Int]](repeating: [], count: steps.count)
+        for (position, step) in steps.enumerated() {
+            // Unknown steps are not waited for; each dependency counts once.
+            let known = Set(step.dependencies.compactMap { index[$0.value] }).subtracting([position])
+            waiting[position] = known.count
+            for dependency in known { dependents[dependency].append(position) }
         }
-        return result
+        var ready = steps.indices.filter { waiting[$0] == 0 }
+        var next = 0
+        var result: [StepDefinition] = []
+        var placed = [Bool](repeating: false, count: steps.count)
+        while next < ready.count {
+            let position = ready[next]
+            next += 1
+            result.append(steps[position])
+            placed[position] = true
+            for dependent in dependents[position] {
+                waiting[dependent] -= 1
+                if waiting[dependent] == 0 { ready.append(dependent) }
+            }
+        }
+        return result + steps.indices.filter { !placed[$0] }.map { steps[$0] }
     }
 }

@@ -49,9 +49,12 @@ public enum TimeEvaluationError: Error, Equatable, Sendable, CustomStringConvert
     case missingParameter(String)
     case stepNotDone(String)
     case noStart
+    /// The offsets leave the calendar's years 1–9999 (`lint` refuses offsets over 100 years).
+    case outOfRange(String)
 
     public var description: String {
         switch self {
+        case let .outOfRange(expression): "'\(expression)' falls outside the years 1–9999"
         case let .missingParameter(name): "parameter '\(name)' has no date value"
         case let .stepNotDone(id): "step '\(id)' has not completed yet"
         case .noStart: "the instance has no start time"
@@ -70,7 +73,7 @@ extension TimeExpression {
         case let .date(date):
             local = LocalDateTime(date: date, time: environment.defaultTime)
         case let .dateTime(dateTime):
-            local = dateTime
+            local = dateTime.inZone(zone)
         case .start:
             guard let start = environment.start else { throw .noStart }
             local = LocalDateTime(start, in: zone)
@@ -78,7 +81,7 @@ extension TimeExpression {
             if let date = environment.dates[name] {
                 local = LocalDateTime(date: date, time: environment.defaultTime)
             } else if let dateTime = environment.dateTimes[name] {
-                local = dateTime
+                local = dateTime.inZone(zone)
             } else {
                 throw .missingParameter(name)
             }
@@ -89,22 +92,25 @@ extension TimeExpression {
         var provisional = false
         for offset in offsets {
             switch offset.unit {
-            case .minutes, .hours:
-                let seconds = Double(offset.amount * (offset.unit == .hours ? 3600 : 60))
+            case .seconds, .minutes, .hours:
+                let seconds = Double(offset.amount * offset.unit.seconds!)
                 local = LocalDateTime(local.instant(in: zone).addingTimeInterval(seconds), in: zone)
             case .days:
                 local.date = local.date.adding(days: offset.amount)
             case .weeks:
                 local.date = local.date.adding(days: 7 * offset.amount)
             case .months:
+                let year = (local.date.year * 12 + local.date.month - 1 + offset.amount) / 12
+                guard (1...9999).contains(year) else { throw .outOfRange(description) }
                 local.date = local.date.adding(months: offset.amount)
             case .workdays:
                 let before = local.date
                 local.date = calendar.adding(workdays: offset.amount, to: before)
                 provisional = provisional || calendar.isProvisional(from: before, to: local.date)
             }
+            guard (1...9999).contains(local.date.year) else { throw .outOfRange(description) }
         }
-        if let timeOfDay { local.time = timeOfDay }
+        if let timeOfDay { local = LocalDateTime(date: local.date, time: timeOfDay) }
         var movedFrom: CivilDate?
         if let adjustment {
             let before = local.date
@@ -115,14 +121,17 @@ extension TimeExpression {
                 local.date = calendar.workday(onOrBefore: before)
             case .civilDeadline:
                 local.date = calendar.workday(onOrAfter: before)
-                if timeOfDay == nil { local.time = .endOfDay }
+                if timeOfDay == nil { local = LocalDateTime(date: local.date, time: .endOfDay) }
             }
             if local.date != before { movedFrom = before }
             provisional = provisional || calendar.isProvisional(from: before, to: local.date)
         }
         provisional = provisional || !calendar.covers(year: local.date.year)
+        // A wall time that a daylight-saving change skips is shown as the instant it became.
+        let instant = local.instant(in: zone)
+        local = LocalDateTime(instant, in: zone)
         return EvaluatedTime(
-            instant: local.instant(in: zone),
+            instant: instant,
             local: local,
             provisional: provisional,
             dayKind: calendar.kind(of: local.date),
@@ -136,8 +145,7 @@ extension TimeOffset {
     public func added(to instant: Date, calendar: WorkCalendar, timeZone: TimeZone) -> Date {
         var local = LocalDateTime(instant, in: timeZone)
         switch unit {
-        case .minutes: return instant.addingTimeInterval(Double(amount * 60))
-        case .hours: return instant.addingTimeInterval(Double(amount * 3600))
+        case .seconds, .minutes, .hours: return instant.addingTimeInterval(Double(amount * unit.seconds!))
         case .days: local.date = local.date.adding(days: amount)
         case .weeks: local.date = local.date.adding(days: 7 * amount)
         case .months: local.date = local.date.adding(months: amount)
@@ -146,9 +154,10 @@ extension TimeOffset {
         return local.instant(in: timeZone)
     }
 
-    /// Adds this offset to a date (minutes and hours count whole days only, from midnight).
+    /// Adds this offset to a date (seconds, minutes and hours count whole days only, from midnight).
     public func added(to date: CivilDate, calendar: WorkCalendar) -> CivilDate {
         switch unit {
+        case .seconds: date.adding(days: Int((Double(amount) / 86_400).rounded(.down)))
         case .minutes: date.adding(days: Int((Double(amount) / 1440).rounded(.down)))
         case .hours: date.adding(days: Int((Double(amount) / 24).rounded(.down)))
         case .days: date.adding(days: amount)
@@ -156,5 +165,24 @@ extension TimeOffset {
         case .months: date.adding(months: amount)
         case .workdays: calendar.adding(workdays: amount, to: date)
         }
+    }
+}
+
+extension TimeUnit {
+    /// The length in seconds of the units that are fixed durations; nil for calendar units.
+    public var seconds: Int? {
+        switch self {
+        case .seconds: 1
+        case .minutes: 60
+        case .hours: 3600
+        case .days, .weeks, .months, .workdays: nil
+        }
+    }
+}
+
+extension LocalDateTime {
+    /// The same instant as a wall time in `zone` (itself when it carries no UTC offset).
+    func inZone(_ zone: TimeZone) -> LocalDateTime {
+        utcOffset == nil ? self : LocalDateTime(instant(in: zone), in: zone)
     }
 }

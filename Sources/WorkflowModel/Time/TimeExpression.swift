@@ -1,12 +1,13 @@
 /// A due time written as a formula, kept as written so it can be evaluated again when a
 /// parameter changes (DESIGN.md §4).
 ///
-/// Grammar (words are case-sensitive, spaces around `+`/`-` are required):
+/// Grammar (words are case-sensitive; `+` and `-` need a space on each side):
 ///
 /// ```
 /// expression := base { ("+" | "-") amount unit } [ "at" HH:MM ] [ adjustment ]
-/// base       := YYYY-MM-DD | YYYY-MM-DDTHH:MM | start | steps.<step-id>.done | <param>
-/// unit       := minute(s) | hour(s) | day(s) | week(s) | month(s) | workday(s)
+/// base       := YYYY-MM-DD | datetime | start | steps.<step-id>.done | <param>
+/// datetime   := YYYY-MM-DDTHH:MM [ ":" SS [ "." fraction ] ] [ "Z" | ("+" | "-") HH:MM ]
+/// unit       := second(s) | minute(s) | hour(s) | day(s) | week(s) | month(s) | workday(s)
 /// adjustment := next-workday | previous-workday | civil-deadline
 /// ```
 ///
@@ -63,6 +64,16 @@ public struct TimeExpression: Hashable, Sendable, Codable, CustomStringConvertib
     /// Whether the formula counts backwards (a latest date before its base, e.g. E−20).
     public var countsBackwards: Bool { offsets.contains { $0.amount < 0 } }
 
+    /// About how many days the offsets move the base, at most (a workday taken as 1.5 days,
+    /// a month as 31), for `lint`'s bound on offsets.
+    public var spanInDays: Double {
+        offsets.reduce(0) { $0 + abs(Double($1.amount)) * $1.unit.daysAtMost }
+    }
+
+    /// The most the offsets of one expression may move it: 100 years. More is a typo, and
+    /// would leave the calendar's years 1–9999.
+    public static let maximumSpanInDays = 36_525.0
+
     /// The canonical text: single spaces, singular units for ±1, `at` before the adjustment.
     public var description: String {
         var text: String
@@ -85,10 +96,23 @@ public struct TimeExpression: Hashable, Sendable, Codable, CustomStringConvertib
 
 /// A unit of a time offset or duration.
 public enum TimeUnit: String, Hashable, Sendable, Codable, CaseIterable {
-    case minutes, hours, days, weeks, months, workdays
+    case seconds, minutes, hours, days, weeks, months, workdays
 
     /// The singular word ("day").
     public var singular: String { String(rawValue.dropLast()) }
+
+    /// About how many calendar days one of this unit is, at most.
+    var daysAtMost: Double {
+        switch self {
+        case .seconds: 1.0 / 86_400
+        case .minutes: 1.0 / 1440
+        case .hours: 1.0 / 24
+        case .days: 1
+        case .weeks: 7
+        case .months: 31
+        case .workdays: 1.5
+        }
+    }
 
     /// Accepts singular and plural words.
     public init?(word: String) {

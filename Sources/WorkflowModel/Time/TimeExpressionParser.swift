@@ -50,8 +50,18 @@ struct TimeExpressionParser {
                 tokens.append(Token(kind: c == "+" ? .plus : .minus, offset: i))
                 i += 1
             } else if Self.isDigit(c) {
+                // Dates, times, amounts; a date and time may go on with seconds, a fraction,
+                // and `Z` or an offset `+08:00` (a '+' right after a time is its offset).
                 let start = i
-                while i < scalars.count, Self.isDigit(scalars[i]) || scalars[i] == "-" || scalars[i] == ":" || scalars[i] == "T" { i += 1 }
+                var isDateTime = false
+                while i < scalars.count {
+                    let d = scalars[i]
+                    if d == "T" { isDateTime = true }
+                    let part = Self.isDigit(d) || d == "-" || d == ":" || d == "T"
+                        || (isDateTime && (d == "." || d == "Z" || (d == "+" && i + 1 < scalars.count && Self.isDigit(scalars[i + 1]))))
+                    guard part else { break }
+                    i += 1
+                }
                 tokens.append(Token(kind: .literal(String(String.UnicodeScalarView(scalars[start..<i]))), offset: start))
             } else if Self.isWordStart(c) {
                 let start = i
@@ -75,6 +85,7 @@ struct TimeExpressionParser {
         var expression = TimeExpression(base: base)
         while current.kind == .plus || current.kind == .minus {
             let negative = current.kind == .minus
+            try requireSpaces(around: current)
             advance()
             var offset = try parseAmountAndUnit()
             if negative { offset.amount = -offset.amount }
@@ -120,7 +131,7 @@ struct TimeExpressionParser {
             advance()
             if let date = CivilDate(text) { return .date(date) }
             if let dateTime = LocalDateTime(text) { return .dateTime(dateTime) }
-            throw TimeExpressionError(offset: token.offset, "'\(text)' is not a valid date or date-time; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+            throw TimeExpressionError(offset: token.offset, "'\(text)' is not a valid date or date-time; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM (optionally with :SS, .mmm and Z or ±HH:MM)")
         case let .word(word):
             advance()
             if word == "start" { return .start }
@@ -140,6 +151,17 @@ struct TimeExpressionParser {
             throw TimeExpressionError(offset: token.offset, "empty time expression; expected a date, a date parameter, 'start' or steps.<id>.done")
         case .plus, .minus:
             throw TimeExpressionError(offset: token.offset, "expected a date, a date parameter, 'start' or steps.<id>.done before '\(token.text)'")
+        }
+    }
+
+    /// `+` and `-` between the parts of an expression stand apart from them, as the language
+    /// documents (`day + 1 day`, not `day+1 day`: `-` is also part of dates and step ids).
+    private func requireSpaces(around token: Token) throws(TimeExpressionError) {
+        let isSpace = { (c: Unicode.Scalar) in c == " " || c == "\t" }
+        let spaceBefore = token.offset > 0 && isSpace(scalars[token.offset - 1])
+        let spaceAfter = token.offset + 1 < scalars.count && isSpace(scalars[token.offset + 1])
+        guard spaceBefore && spaceAfter else {
+            throw TimeExpressionError(offset: token.offset, "'\(token.text)' needs a space on each side; expected such as 'start \(token.text) 1 day'")
         }
     }
 

@@ -9,14 +9,27 @@ public struct WorkflowChecker: Sendable {
     public var calendars: CalendarLibrary?
     public var orgChart: OrgChart?
     public var plugins: StepPluginRegistry
+    /// The ids of the other workflows that can be started (`lint` of several files, the
+    /// daemon's loaded set): a `then:` naming none of them is a warning. Nil skips the check.
+    public var knownWorkflows: Set<String>?
+    /// The most steps one file may have (`defaultMaximumSteps`); more are refused at the first
+    /// step past the limit, before any cross-step check runs.
+    public var maximumSteps: Int
+
+    /// The documented limit of steps per workflow file.
+    public static let defaultMaximumSteps = 1000
 
     /// - Parameters:
     ///   - calendars: checks `calendar:` and uncovered years; nil skips those checks.
     ///   - orgChart: checks role references; nil skips that check (e.g. when the chart is broken).
-    public init(calendars: CalendarLibrary?, orgChart: OrgChart?, plugins: StepPluginRegistry = .builtIn) {
+    ///   - knownWorkflows: checks `then.start`; nil skips that check.
+    public init(calendars: CalendarLibrary?, orgChart: OrgChart?, plugins: StepPluginRegistry = .builtIn,
+                knownWorkflows: Set<String>? = nil, maximumSteps: Int = WorkflowChecker.defaultMaximumSteps) {
         self.calendars = calendars
         self.orgChart = orgChart
         self.plugins = plugins
+        self.knownWorkflows = knownWorkflows
+        self.maximumSteps = maximumSteps
     }
 
     /// The top-level keys of a workflow file.
@@ -59,8 +72,12 @@ private struct Run {
     var params: [ParamDefinition] = []
     var pendingDefaults: [(index: Int, text: String, node: Node)] = []
     var calendar: WorkCalendar?
-    /// Template and time references to steps, checked once all step ids are known.
-    var stepReferences: [(id: String, location: SourceLocation)] = []
+    /// Template and time references to steps, checked once all step ids are known: the step
+    /// named, the step whose text or time reads it (nil outside steps, e.g. in `then:`), and
+    /// the result read (nil for a time expression's `steps.<id>.done`).
+    var stepReferences: [(id: String, location: SourceLocation, from: String?, field: String?)] = []
+    /// The step being read, for `stepReferences`.
+    var currentStep: String?
     /// While a step's `with:` is checked: whether that step has a `deadline:` and an `ack:`, for
     /// `{{deadline}}` and `{{ack_by}}` (nil outside a step).
     var templateStep: (hasDeadline: Bool, hasAck: Bool)?
@@ -109,18 +126,28 @@ private struct Run {
         for param in params { checkParamDefault(param) }
 
         var steps: [StepDefinition] = []
+        var tooManySteps = false
         if let nodes = top.sequence("steps", required: true) {
             if nodes.isEmpty, let node = top.value("steps") {
                 error(file.location(of: node), "'steps' is empty; expected at least one step")
             }
-            for node in nodes {
-                if let step = parseStep(node) { steps.append(step) }
+            if nodes.count > checker.maximumSteps {
+                // Refused whole: the cross-step checks are not worth running on such a file.
+                tooManySteps = true
+                error(file.location(of: nodes[checker.maximumSteps]), "a workflow file may have at most \(checker.maximumSteps) steps, this one has \(nodes.count); expected the routine split into workflows that start each other with 'then:'")
+            } else {
+                for node in nodes {
+                    if let step = parseStep(node) { steps.append(step) }
+                }
             }
         }
+        currentStep = nil
         let trigger = top.mapping("trigger").flatMap { parseTrigger($0) }
         let then = top.sequence("then").map { $0.compactMap { parseChain($0) } } ?? []
         diagnostics += top.finish()
+        if tooManySteps { return nil }
         checkSteps(steps)
+        checkChains(then, workflow: id)
         guard let id, let title, let idNode = top.value("workflow") else { return nil }
         return WorkflowDefinition(
             id: Located(id, at: file.location(of: idNode)),
@@ -309,6 +336,7 @@ private struct Run {
         let name = node["id"]?.string.map { "step '\($0)'" } ?? "a step"
         guard var reader = MappingReader(node, in: file, what: name, diagnostics: &diagnostics) else { return nil }
         let id = reader.string("id", required: true)
+        currentStep = id
         let what = id.map { "step '\($0)'" } ?? "a step"
         if let id, let idNode = reader.value("id"), !RoleReference.isIdentifier(id) {
             error(file.location(of: idNode), "step id '\(id)' must be ASCII letters, digits, '-' or '_' (such as publish-voter-list)")
@@ -413,7 +441,7 @@ private struct Run {
     mutating func timeExpression(_ text: String, node: Node) -> TimeExpression? {
         do {
             let expression = try TimeExpression.parse(text)
-            checkNames(in: expression, at: file.location(of: node))
+            checkNames(in: expression, at: file.location(of: node), inTemplate: false)
             return expression
         } catch {
             self.error(file.location(in: node, offset: error.offset), "cannot read time expression: \(error.message)")
@@ -421,7 +449,9 @@ private struct Run {
         }
     }
 
-    mutating func checkNames(in expression: TimeExpression, at location: SourceLocation) {
+    /// - Parameter inTemplate: the expression is shown in text (`{{…}}`), so a step it reads
+    ///   is not something the step waits for, unlike in `at:` and `deadline:`.
+    mutating func checkNames(in expression: TimeExpression, at location: SourceLocation, inTemplate: Bool) {
         for name in expression.parameters {
             guard let param = params.first(where: { $0.name == name }) else {
                 error(location, "parameter '\(name)' is used but not declared; expected one of the params: \(declaredNames)")
@@ -431,7 +461,10 @@ private struct Run {
                 error(location, "parameter '\(name)' is of type \(param.type.rawValue); expected a date or datetime parameter in a time expression")
             }
         }
-        for step in expression.steps { stepReferences.append((step, location)) }
+        for step in expression.steps { stepReferences.append((step, location, currentStep, inTemplate ? "done" : nil)) }
+        if expression.spanInDays > TimeExpression.maximumSpanInDays {
+            error(location, "'\(expression)' moves more than \(Int(TimeExpression.maximumSpanInDays / 365.25)) years from its base; expected a smaller offset")
+        }
         if case let .date(date) = expression.base { checkCovered(date, at: location) }
         if case let .dateTime(dateTime) = expression.base { checkCovered(dateTime.date, at: location) }
         if expression.adjustment == .civilDeadline && expression.countsBackwards {
@@ -474,8 +507,8 @@ private struct Run {
                             error(location, "unknown unit attribute '\(attribute)'; expected one of: \(Template.unitAttributes.joined(separator: ", "))")
                         }
                     }
-                case let .step(id, _):
-                    stepReferences.append((id, location))
+                case let .step(id, field):
+                    stepReferences.append((id, location, currentStep, field))
                 case let .builtIn(name) where Template.stepBuiltIns.contains(name):
                     // {{deadline}} / {{ack_by}}: the step's own computed times.
                     guard let step = templateStep else {
@@ -491,7 +524,7 @@ private struct Run {
                 case .builtIn:
                     break
                 case let .time(expression):
-                    checkNames(in: expression, at: location)
+                    checkNames(in: expression, at: location, inTemplate: true)
                 }
             } catch {
                 self.error(location.advanced(by: error.offset), "cannot read '{{\(placeholder.text)}}': \(error.message)")
@@ -533,68 +566,122 @@ private struct Run {
     // MARK: Cross-step checks
 
     mutating func checkSteps(_ steps: [StepDefinition]) {
-        var firstLine: [String: Int] = [:]
+        var byID: [String: StepDefinition] = [:]
         for step in steps {
-            if let line = firstLine[step.id.value] {
-                error(step.id.location, "duplicate step id '\(step.id.value)' (first given on line \(line)); expected each step id once")
+            if let first = byID[step.id.value] {
+                error(step.id.location, "duplicate step id '\(step.id.value)' (first given on line \(first.id.location.line)); expected each step id once")
             } else {
-                firstLine[step.id.value] = step.id.location.line
+                byID[step.id.value] = step
             }
         }
-        let ids = steps.map(\.id.value)
-        let known = Set(ids)
-        let list = ids.isEmpty ? "(no steps)" : Array(Set(ids)).sorted().joined(separator: ", ")
+        let list = byID.isEmpty ? "(no steps)" : byID.keys.sorted().joined(separator: ", ")
         for step in steps {
             for dependency in step.after {
-                if !known.contains(dependency.value) {
+                if byID[dependency.value] == nil {
                     error(dependency.location, "'after' names unknown step '\(dependency.value)'; expected one of: \(list)")
                 } else if dependency.value == step.id.value {
                     error(dependency.location, "step '\(step.id.value)' waits for itself in 'after'; expected another step")
                 }
             }
+            for expression in [step.at, step.deadline].compactMap({ $0 }) where expression.value.steps.contains(step.id.value) {
+                error(expression.location, "step '\(step.id.value)' waits for its own completion in '\(expression.value)'; expected another step's steps.<id>.done")
+            }
         }
-        for reference in stepReferences where !known.contains(reference.id) {
-            error(reference.location, "unknown step '\(reference.id)' in steps.\(reference.id); expected one of: \(list)")
+        var waitsFor: [String: Set<String>] = [:]
+        for reference in stepReferences {
+            guard let target = byID[reference.id] else {
+                error(reference.location, "unknown step '\(reference.id)' in steps.\(reference.id); expected one of: \(list)")
+                continue
+            }
+            guard let field = reference.field else { continue }
+            if field.hasPrefix("fields.") {
+                let name = String(field.dropFirst("fields.".count))
+                let declared = target.ack?.fields ?? []
+                if !declared.contains(name) {
+                    let expected = declared.isEmpty ? "'ack: { fields: [\(name)] }' in step '\(reference.id)'" : "one of its ack.fields: \(declared.joined(separator: ", "))"
+                    error(reference.location, "step '\(reference.id)' has no acknowledgement field '\(name)'; expected \(expected)")
+                }
+            }
+            // Text of a step is shown while that step runs: what it reads must be done by then.
+            guard let from = reference.from, byID[from] != nil else { continue }
+            if from == reference.id {
+                error(reference.location, "step '\(from)' shows its own steps.\(from).\(field), which has no value while the step runs; expected a step it waits for")
+                continue
+            }
+            if waitsFor[from] == nil { waitsFor[from] = Self.transitiveDependencies(of: from, in: byID) }
+            if !waitsFor[from]!.contains(reference.id) {
+                error(reference.location, "step '\(from)' shows steps.\(reference.id).\(field), but does not wait for '\(reference.id)', so it may run before that has a value; expected '\(reference.id)' in its 'after:' (directly or through another step)")
+            }
         }
         checkCycles(steps)
     }
 
+    /// Every step `id` waits for, directly or through others (an iterative walk).
+    static func transitiveDependencies(of id: String, in byID: [String: StepDefinition]) -> Set<String> {
+        var found: Set<String> = []
+        var pending = [id]
+        while let next = pending.popLast() {
+            for dependency in byID[next]?.dependencies ?? [] where byID[dependency.value] != nil {
+                if found.insert(dependency.value).inserted { pending.append(dependency.value) }
+            }
+        }
+        return found
+    }
+
+    /// `then.start` names a workflow that can be started (when the checker knows which).
+    mutating func checkChains(_ chains: [ChainDefinition], workflow: String?) {
+        guard let known = checker.knownWorkflows else { return }
+        for chain in chains where chain.workflow.value != workflow && !known.contains(chain.workflow.value) {
+            let choices = known.subtracting([workflow].compactMap { $0 }).sorted()
+            warning(chain.workflow.location, "'then' starts workflow '\(chain.workflow.value)', which is not among the workflows checked with it; expected one of: \(choices.isEmpty ? "(none)" : choices.joined(separator: ", ")) (else the chain fails when the instance completes)")
+        }
+    }
+
     /// Reports each dependency cycle once, at the dependency of its first step (in file order)
-    /// that leads into the cycle.
+    /// that leads into the cycle. A depth-first search with an explicit stack, so a long chain
+    /// of steps cannot overflow the thread's stack.
     mutating func checkCycles(_ steps: [StepDefinition]) {
         var edges: [String: [Located<String>]] = [:]
-        for step in steps where edges[step.id.value] == nil {
+        var position: [String: Int] = [:]
+        for (index, step) in steps.enumerated() where edges[step.id.value] == nil {
             edges[step.id.value] = step.dependencies.filter { $0.value != step.id.value }
+            position[step.id.value] = index
         }
-        let order = steps.map(\.id.value)
-        var state: [String: Int] = [:]  // 1 on the stack, 2 done
-        var stack: [String] = []
-        var reported: [Set<String>] = []
+        var done: Set<String> = []
+        var path: [(id: String, next: Int)] = []  // the search's stack: a step and its next edge
+        var onPath: [String: Int] = [:]  // step → index in path
+        var reported: Set<Set<String>> = []
         var found: [Diagnostic] = []
-        func visit(_ id: String) {
-            state[id] = 1
-            stack.append(id)
-            for dependency in edges[id] ?? [] where edges[dependency.value] != nil {
-                let next = dependency.value
-                if state[next] == 1 {
-                    let members = Array(stack[stack.firstIndex(of: next)!...])
+        for root in steps.map(\.id.value) where !done.contains(root) && onPath[root] == nil {
+            path.append((root, 0))
+            onPath[root] = 0
+            while let top = path.last {
+                let dependencies = edges[top.id] ?? []
+                guard top.next < dependencies.count else {
+                    path.removeLast()
+                    onPath[top.id] = nil
+                    done.insert(top.id)
+                    continue
+                }
+                path[path.count - 1].next += 1
+                let next = dependencies[top.next].value
+                guard edges[next] != nil, !done.contains(next) else { continue }
+                if let start = onPath[next] {
+                    let members = path[start...].map(\.id)
                     let set = Set(members)
-                    guard !reported.contains(set) else { continue }
-                    reported.append(set)
+                    guard reported.insert(set).inserted else { continue }
                     // Name the cycle from its earliest step in the file, each waiting for the next.
-                    let first = members.min { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }!
-                    let index = members.firstIndex(of: first)!
+                    let index = members.indices.min { position[members[$0]]! < position[members[$1]]! }!
+                    let first = members[index]
                     let rotated = Array(members[index...] + members[..<index]) + [first]
                     let location = edges[first]!.first { set.contains($0.value) }!.location
                     found.append(.error(location, "dependency cycle: \(rotated.joined(separator: " → ")) (each waits for the next); expected steps that do not wait for each other in a circle"))
-                } else if state[next] == nil {
-                    visit(next)
+                } else {
+                    onPath[next] = path.count
+                    path.append((next, 0))
                 }
             }
-            stack.removeLast()
-            state[id] = 2
         }
-        for id in order where state[id] == nil { visit(id) }
         diagnostics += found
     }
 }

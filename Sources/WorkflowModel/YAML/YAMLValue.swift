@@ -13,20 +13,58 @@ public indirect enum YAMLValue: Hashable, Sendable {
     case list([YAMLValue], SourceLocation)
     case mapping([Entry], SourceLocation)
 
-    /// Converts a composed node (aliases become empty text).
+    /// Converts a composed node (aliases become empty text). Iterative: a file's nesting is
+    /// bounded (`YAMLFile.maximumDepth`), but the conversion does not rely on it for its stack.
     public init(_ node: Node, in file: YAMLFile) {
-        let location = file.location(of: node)
-        switch node {
-        case let .scalar(scalar):
-            self = .text(scalar.string, location)
-        case let .sequence(items):
-            self = .list(items.map { YAMLValue($0, in: file) }, location)
-        case let .mapping(mapping):
-            self = .mapping(mapping.map { key, value in
-                Entry(key: key.scalar?.string ?? "", keyLocation: file.location(of: key), value: YAMLValue(value, in: file))
+        /// A list or mapping whose children are being converted.
+        struct Open {
+            var node: Node
+            var children: [Node]
+            var converted: [YAMLValue] = []
+        }
+        func leaf(_ node: Node) -> YAMLValue? {
+            switch node {
+            case let .scalar(scalar): .text(scalar.string, file.location(of: node))
+            case .alias: .text("", file.location(of: node))
+            case .sequence, .mapping: nil
+            }
+        }
+        func children(of node: Node) -> [Node] {
+            switch node {
+            case let .sequence(items): Array(items)
+            case let .mapping(mapping): mapping.map(\.value)
+            case .scalar, .alias: []
+            }
+        }
+        func close(_ open: Open) -> YAMLValue {
+            let location = file.location(of: open.node)
+            guard case let .mapping(mapping) = open.node else { return .list(open.converted, location) }
+            return .mapping(zip(mapping.map(\.key), open.converted).map { key, value in
+                Entry(key: key.scalar?.string ?? "", keyLocation: file.location(of: key), value: value)
             }, location)
-        case .alias:
-            self = .text("", location)
+        }
+        if let value = leaf(node) {
+            self = value
+            return
+        }
+        var stack = [Open(node: node, children: children(of: node))]
+        while true {
+            let index = stack.count - 1
+            if stack[index].converted.count < stack[index].children.count {
+                let child = stack[index].children[stack[index].converted.count]
+                if let value = leaf(child) {
+                    stack[index].converted.append(value)
+                } else {
+                    stack.append(Open(node: child, children: children(of: child)))
+                }
+                continue
+            }
+            let value = close(stack.removeLast())
+            guard !stack.isEmpty else {
+                self = value
+                return
+            }
+            stack[stack.count - 1].converted.append(value)
         }
     }
 
