@@ -146,6 +146,9 @@ extension WorkflowEngine {
         row.attempts += 1
         row.lateMillis = late
         row.deadlineAt = deadline.map(Millis.from)
+        let ackBy = Self.acknowledgementDeadline(definition, due: due, deadline: deadline, context: context, zone: support.timeZone)
+        var context = context
+        context.stepTimes = (deadline, ackBy)
         let outcome: StepOutcome
         if let plugin = plugins[definition.uses.value] {
             outcome = plugin.run(StepContext(
@@ -173,10 +176,6 @@ extension WorkflowEngine {
                         fields: note.fields.merging(itemFields) { $1 })
         case let .awaitAcknowledgement(request):
             let ack = definition.ack
-            var ackBy = deadline
-            if let within = ack?.within {
-                ackBy = within.added(to: due, calendar: context.calendar, timeZone: support.timeZone)
-            }
             let nextRepeat = ack?.repeat.map { Millis.from($0.added(to: due, calendar: context.calendar, timeZone: support.timeZone)) }
             let reminder = InstanceState.Reminder(
                 id: work.allocateReminderID(), step: stepID, message: request.message, dueAt: dueMillis,
@@ -204,6 +203,12 @@ extension WorkflowEngine {
             instance.steps[stepID] = row
             fail(stepID, of: &instance, reason: "plugin '\(definition.uses.value)' escalates only under ack.escalate", in: work, now: now)
         }
+    }
+
+    /// When a step's acknowledgement is due: its due instant + `ack.within`, else its deadline.
+    static func acknowledgementDeadline(_ step: StepDefinition, due: Date, deadline: Date?, context: InstanceContext, zone: TimeZone) -> Date? {
+        guard let within = step.ack?.within else { return deadline }
+        return within.added(to: due, calendar: context.calendar, timeZone: zone)
     }
 
     /// Repeats an unacknowledged reminder. Repeats missed while the daemon was down coalesce

@@ -114,12 +114,13 @@ extension WorkflowEngine {
             if let at = step.at, let evaluated = try? at.value.evaluate(in: context.environment) { due = evaluated.instant }
             var deadline: Date?
             if let expression = step.deadline { deadline = try? expression.value.evaluate(in: context.environment).instant }
-            var ackBy = deadline
-            if let within = step.ack?.within { ackBy = within.added(to: due, calendar: context.calendar, timeZone: support.timeZone) }
+            let ackBy = Self.acknowledgementDeadline(step, due: due, deadline: deadline, context: context, zone: support.timeZone)
             var message = reminder.message
+            var stepContext = context
+            stepContext.stepTimes = (deadline, ackBy)
             if let plugin = plugins[step.uses.value], case let .awaitAcknowledgement(request) = plugin.run(StepContext(
                 instanceID: instance.id, workflowID: instance.workflow, stepID: step.id.value, stepTitle: step.title,
-                unitID: instance.unit, now: now, due: due, deadline: deadline, input: step.with.map(context.render), services: context)) {
+                unitID: instance.unit, now: now, due: due, deadline: deadline, input: step.with.map(stepContext.render), services: stepContext)) {
                 message = request.message
             }
             var nextRepeat: Int64?

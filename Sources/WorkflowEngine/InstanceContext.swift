@@ -32,6 +32,8 @@ struct InstanceContext: StepServices {
     let environment: TimeEnvironment
     /// `{{item}}`: the current element of a `then.for_each` list.
     var item: String?
+    /// `{{deadline}}` and `{{ack_by}}`: the computed times of the step being rendered.
+    var stepTimes: (deadline: Date?, ackBy: Date?)?
 
     /// A context over an instance whose parameters were bound once (`bind`) for the unit of
     /// work: only the completions are read from the instance as it is now.
@@ -110,13 +112,8 @@ struct InstanceContext: StepServices {
                 }
                 return raw
             }
-            guard let unit = support.orgChart?.units[raw] else { return raw }
-            switch attribute {
-            case "name": return unit.name
-            case "id": return unit.id
-            case "kind": return unit.kind.rawValue
-            default: return raw
-            }
+            guard let chart = support.orgChart, let unit = chart.units[raw] else { return raw }
+            return chart.value(ofAttribute: attribute, for: unit) ?? "{{\(text)}}"
         case let .step(id, field):
             let step = instance.steps[id]
             let reminder = instance.ackedReminder(of: id)
@@ -135,6 +132,8 @@ struct InstanceContext: StepServices {
             case "workflow.title": return instance.definition.title
             case "instance.id": return "\(instance.id)"
             case "item": return item ?? ""
+            case "deadline": return stepTimes?.deadline.map { Template.latestDayText(LocalDateTime($0, in: support.timeZone)) } ?? "{{\(text)}}"
+            case "ack_by": return stepTimes?.ackBy.map { Template.latestDayText(LocalDateTime($0, in: support.timeZone)) } ?? "{{\(text)}}"
             default: return ""
             }
         case let .time(expression):

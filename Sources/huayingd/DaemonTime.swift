@@ -6,7 +6,9 @@ enum DaemonTime {
     static func iso8601(_ date: Date, zone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = zone
-        formatter.formatOptions = [.withInternetDateTime]
+        // Milliseconds only when there are any, so whole-second instants print as they always did.
+        let fraction = (date.timeIntervalSince1970 * 1000).rounded().truncatingRemainder(dividingBy: 1000) != 0
+        formatter.formatOptions = fraction ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
         return formatter.string(from: date)
     }
 
