@@ -12,10 +12,22 @@ public enum JSONDuplicateKeys {
     /// escapes are decoded (`"a"` and `"\u0061"` are the same key).
     public static func first(in bytes: [UInt8]) -> String? {
         struct Frame {
-            var path: String
             var keys: Set<String>?  // nil for an array
             var expectingKey: Bool
             var lastKey: String?
+        }
+        // The path is built only for the answer, so deep nesting costs memory in proportion.
+        func path(_ stack: [Frame], _ key: String) -> String {
+            var parts: [String] = []
+            for (depth, frame) in stack.enumerated() where depth < stack.count - 1 {
+                if frame.keys == nil {
+                    parts.append("[]")
+                } else {
+                    parts.append((parts.isEmpty ? "" : ".") + (frame.lastKey ?? ""))
+                }
+            }
+            let prefix = parts.joined()
+            return prefix.isEmpty ? key : prefix + "." + key
         }
         var stack: [Frame] = []
         var index = 0
@@ -36,27 +48,15 @@ public enum JSONDuplicateKeys {
                 index = end + 1
                 guard var top = stack.last, top.keys != nil, top.expectingKey else { continue }
                 let key = decodeKey(bytes, start..<min(end, bytes.count), escaped: escaped)
-                let path = top.path.isEmpty ? key : top.path + "." + key
-                if top.keys!.contains(key) { return path }
+                if top.keys!.contains(key) { return path(stack, key) }
                 top.keys!.insert(key)
                 top.expectingKey = false
                 top.lastKey = key
                 stack[stack.count - 1] = top
                 continue
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                let path: String
-                if let top = stack.last {
-                    if top.keys == nil {
-                        path = top.path + "[]"
-                    } else {
-                        let key = top.lastKey ?? ""
-                        path = top.path.isEmpty ? key : top.path + "." + key
-                    }
-                } else {
-                    path = ""
-                }
                 let isObject = byte == UInt8(ascii: "{")
-                stack.append(Frame(path: path, keys: isObject ? [] : nil, expectingKey: isObject, lastKey: nil))
+                stack.append(Frame(keys: isObject ? [] : nil, expectingKey: isObject, lastKey: nil))
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 if !stack.isEmpty { stack.removeLast() }
             case UInt8(ascii: ","):

@@ -8,7 +8,8 @@ struct Huaying: ParsableCommand {
         abstract: "Talk to the Huaying workflow daemon, and check workflow files offline.",
         discussion: """
             Exit codes: 0 success; 1 a check failed (lint errors, a day off for \
-            `calendar is-workday`, a broken ledger for `audit --verify`); 2 bad usage or a \
+            `calendar is-workday`, a broken ledger for `audit --verify`, a lost state database \
+            for `status`); 2 bad usage or a \
             broken config file; 3 the daemon could not be reached; 4 the daemon refused the request.
             """,
         subcommands: [

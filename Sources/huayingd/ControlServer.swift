@@ -63,6 +63,11 @@ final class ControlServer {
     /// `busy` answer reaches a client that has already sent its request.
     private var lingering: [Int: (pipe: PipeConnection, until: UInt64)] = [:]
     private var nextConnectionID = 0
+    private var lastSweepAt: UInt64?
+    private var sweepPeriod: UInt64 {
+        max(50, min(1000, min(limits.idleTimeoutMilliseconds, limits.stalledOutputTimeoutMilliseconds) / 4))
+    }
+
     private(set) var requestsServed = 0
     private(set) var requestsRefused = 0
     private(set) var connectionsRefusedBusy = 0
@@ -109,7 +114,7 @@ final class ControlServer {
             try listener.listen { [unowned self] pipe in self.accept(pipe) }
             let timer = try TimerHandle(loop: loop)
             sweepTimer = timer
-            let period = max(50, min(1000, min(limits.idleTimeoutMilliseconds, limits.stalledOutputTimeoutMilliseconds) / 4))
+            let period = sweepPeriod
             try timer.start(after: period, repeating: period) { [unowned self] in self.sweep() }
             // The sweep alone must not keep the loop alive.
             timer.unref()
@@ -380,6 +385,10 @@ final class ControlServer {
     /// refused connections that lingered long enough.
     private func sweep() {
         let now = loop.now
+        defer { lastSweepAt = now }
+        // After a callback that held the loop (a long `clock advance`), timers run before the
+        // input that waited is read: a client that did send would look idle. Judge next round.
+        if let last = lastSweepAt, now - last > 2 * sweepPeriod { return }
         for (id, connection) in connections {
             if let since = connection.outputFullSince, now - since >= limits.stalledOutputTimeoutMilliseconds {
                 connectionsClosedStalled += 1
