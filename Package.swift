@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "OfflineCLITests", dependencies: ["huaying", "HuayingTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "HuayingTestSupport"],
+            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "WorkflowEngine", "HuayingTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

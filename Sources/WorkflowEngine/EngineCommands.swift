@@ -176,7 +176,9 @@ extension WorkflowEngine {
     /// restoring the in-memory schedule when it rolls back.
     func storeCommand<T>(_ body: () throws -> T) throws(EngineError) -> T {
         do {
-            return try db.transaction(body)
+            let result = try db.transaction(body)
+            ledgerCommitted()  // anchor call site (LedgerVerification.swift)
+            return result
         } catch let error as EngineError {
             try? ledger.reloadHead()
             try? rebuildSchedule()

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import SQLiteStore
 
 /// One ledger row as stored.
@@ -16,39 +17,101 @@ public struct LedgerEntry: Sendable, Equatable {
     public var hash: String
 }
 
-/// The outcome of checking the hash chain.
+/// The outcome of checking the ledger: its hash chain, its anchored head, its order in time and
+/// its agreement with the instance and reminder tables.
 public struct LedgerCheck: Sendable, Equatable {
     public var ok: Bool
     public var rowsChecked: Int
+    /// The first row found wrong (for a missing tail: the first missing row).
     public var firstBadSeq: Int64?
+    /// Every problem found, in one line (`problems` joined with "; "); nil when `ok`.
     public var reason: String?
+    /// Each problem on its own, first the chain's, then the cross-checks'.
+    public var problems: [String] = []
+
+    public init(ok: Bool, rowsChecked: Int, firstBadSeq: Int64?, reason: String?, problems: [String] = []) {
+        self.ok = ok
+        self.rowsChecked = rowsChecked
+        self.firstBadSeq = firstBadSeq
+        self.reason = reason
+        self.problems = problems.isEmpty ? reason.map { [$0] } ?? [] : problems
+    }
+}
+
+/// A position in the ledger: a row's sequence number, hash and time (epoch milliseconds).
+/// Row 0 is the genesis: no row, hash of 64 zeros.
+public struct LedgerHead: Sendable, Equatable, Codable {
+    public var seq: Int64
+    public var hash: String
+    public var at: Int64
+
+    public init(seq: Int64, hash: String, at: Int64) {
+        self.seq = seq
+        self.hash = hash
+        self.at = at
+    }
+
+    public static let genesis = LedgerHead(seq: 0, hash: String(repeating: "0", count: 64), at: Int64.min)
 }
 
 /// The append-only, hash-chained ledger: every row's `hash` is
-/// `sha256(prev_hash ‖ canonical row)`, so editing, deleting or reordering any row breaks the
-/// chain from that row on, and `verify()` names the first bad one.
+/// `sha256(prev_hash ‖ canonical row)` — or, once the ledger is keyed (a `ledger.keyed` row,
+/// see `LedgerKey`), `HMAC-SHA256(key, prev_hash ‖ canonical row)` from that row on — so
+/// editing, deleting or reordering any row breaks the chain from that row on, and `verify()`
+/// names the first bad one. A row is never earlier than the one before it: `append` clamps
+/// `at` to the head's and records the clock's reading in the row's `clock.reading` field.
 ///
 /// - Important: Loop thread only; `append` must run inside the caller's transaction.
 final class Ledger {
-    static let genesis = String(repeating: "0", count: 64)
-    private let db: Database
-    private var head: (seq: Int64, hash: String)
+    static let genesis = LedgerHead.genesis.hash
+    /// The event of the row from which the chain is keyed.
+    static let keyedEvent = "ledger.keyed"
+    /// The field where `append` keeps the clock's reading when it was earlier than the head.
+    static let clockReadingField = "clock.reading"
+    let db: Database
+    private(set) var head: LedgerHead
+    /// The head after the last COMMIT (what the anchor file holds): unlike `head` it is not
+    /// re-read after a rollback, so rows deleted behind the daemon's back stay visible as missing.
+    var committed: LedgerHead
+    /// The HMAC key, when the configuration names one.
+    var key: SymmetricKey?
+    /// The seq of the `ledger.keyed` row, when the ledger is keyed.
+    private(set) var keyedFrom: Int64?
+    /// Receives the notice of a wall clock earlier than the head (once per such episode).
+    var logger: Logger?
+    private var clockBehind = false
 
     init(db: Database) throws {
         self.db = db
-        if let row = try db.queryOne("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1") {
-            head = (try row.int("seq"), try row.text("hash"))
-        } else {
-            head = (0, Self.genesis)
+        head = try Self.readHead(db)
+        committed = head
+        keyedFrom = try db.queryOne("SELECT min(seq) AS seq FROM ledger WHERE event = ?", [.text(Self.keyedEvent)])?.optionalInt("seq")
+    }
+
+    private static func readHead(_ db: Database) throws -> LedgerHead {
+        if let row = try db.queryOne("SELECT seq, hash, at FROM ledger ORDER BY seq DESC LIMIT 1") {
+            return LedgerHead(seq: try row.int("seq"), hash: try row.text("hash"), at: try row.int("at"))
         }
+        return .genesis
     }
 
     /// Re-reads the head after a rolled-back transaction (the in-memory head may be ahead).
     func reloadHead() throws {
-        if let row = try db.queryOne("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1") {
-            head = (try row.int("seq"), try row.text("hash"))
-        } else {
-            head = (0, Self.genesis)
+        head = try Self.readHead(db)
+        keyedFrom = try db.queryOne("SELECT min(seq) AS seq FROM ledger WHERE event = ?", [.text(Self.keyedEvent)])?.optionalInt("seq")
+    }
+
+    /// The row at `seq`, as a position (nil when there is none).
+    func position(at seq: Int64) throws -> LedgerHead? {
+        guard seq > 0 else { return .genesis }
+        guard let row = try db.queryOne("SELECT seq, hash, at FROM ledger WHERE seq = ?", [.integer(seq)]) else { return nil }
+        return LedgerHead(seq: try row.int("seq"), hash: try row.text("hash"), at: try row.int("at"))
+    }
+
+    struct KeyMissing: Error, CustomStringConvertible {
+        var keyedFrom: Int64
+        var description: String {
+            "the ledger is keyed (HMAC-SHA256) from row \(keyedFrom), and no ledger key is configured; set ledger.hmac_key_file in huaying.yaml"
         }
     }
 
@@ -56,55 +119,59 @@ final class Ledger {
     func append(at: Date, actor: String, instance: Int64?, step: String?, event: String, text: String,
                 fields: [String: String] = [:]) throws -> Int64 {
         let seq = head.seq + 1
-        let atMillis = Millis.from(at)
+        var atMillis = Millis.from(at)
+        var fields = fields
+        if atMillis < head.at {
+            // A wall clock that went backwards (NTP step, a wrong RTC): keep the ledger in order.
+            fields[Self.clockReadingField] = Self.iso8601(at)
+            if !clockBehind {
+                clockBehind = true
+                logger?.warning("the clock is earlier than the last ledger row; rows keep the last row's time until it catches up",
+                                metadata: ["clock": "\(Self.iso8601(at))", "ledger.at": "\(Self.iso8601(Millis.date(head.at)))"])
+            }
+            atMillis = head.at
+        } else if clockBehind {
+            clockBehind = false
+            logger?.notice("the clock has caught up with the ledger")
+        }
+        let keyed = keyedFrom != nil || event == Self.keyedEvent
+        if keyed && key == nil { throw KeyMissing(keyedFrom: keyedFrom ?? seq) }
         let fieldsJSON = Self.json(fields)
         let hash = Self.hash(prev: head.hash, seq: seq, at: atMillis, actor: actor, instance: instance, step: step,
-                             event: event, text: text, fieldsJSON: fieldsJSON)
+                             event: event, text: text, fieldsJSON: fieldsJSON, key: keyed ? key : nil)
         try db.execute("""
             INSERT INTO ledger (seq, at, actor, instance, step, event, text, fields, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.integer(seq), .integer(atMillis), .text(actor), instance.map { .integer($0) } ?? .null,
                   step.map { .text($0) } ?? .null, .text(event), .text(text), .text(fieldsJSON), .text(head.hash), .text(hash)])
-        head = (seq, hash)
+        head = LedgerHead(seq: seq, hash: hash, at: atMillis)
+        if event == Self.keyedEvent, keyedFrom == nil { keyedFrom = seq }
         return seq
     }
 
-    /// Recomputes the chain from the first row.
+    /// Recomputes the chain from the first row, compares its end with the committed head and
+    /// cross-checks the instance and reminder tables.
+    /// (See `verifyAll()` in LedgerVerification.swift.)
     func verify() throws -> LedgerCheck {
-        var previous = Self.genesis
-        var expectedSeq: Int64 = 1
-        var checked = 0
-        for row in try db.query("SELECT seq, at, actor, instance, step, event, text, fields, prev_hash, hash FROM ledger ORDER BY seq") {
-            let seq = try row.int("seq")
-            func bad(_ reason: String) -> LedgerCheck {
-                LedgerCheck(ok: false, rowsChecked: checked, firstBadSeq: seq, reason: reason)
-            }
-            if seq != expectedSeq {
-                return bad("row \(expectedSeq) is missing (the next row is \(seq))")
-            }
-            let stored = try row.text("hash")
-            if try row.text("prev_hash") != previous {
-                return bad("prev_hash does not match the hash of row \(seq - 1)")
-            }
-            let computed = Self.hash(prev: previous, seq: seq, at: try row.int("at"), actor: try row.text("actor"),
-                                     instance: try row.optionalInt("instance"), step: try row.optionalText("step"),
-                                     event: try row.text("event"), text: try row.text("text"), fieldsJSON: try row.text("fields"))
-            if computed != stored {
-                return bad("content does not match its hash (the row was edited)")
-            }
-            previous = stored
-            expectedSeq += 1
-            checked += 1
-        }
-        return LedgerCheck(ok: true, rowsChecked: checked, firstBadSeq: nil, reason: nil)
+        try verifyAll()
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
     }
 
     /// The canonical form: every field length-prefixed, so no two rows serialise alike.
+    /// With `key`, the HMAC-SHA256 of the same canonical form.
     static func hash(prev: String, seq: Int64, at: Int64, actor: String, instance: Int64?, step: String?,
-                     event: String, text: String, fieldsJSON: String) -> String {
+                     event: String, text: String, fieldsJSON: String, key: SymmetricKey? = nil) -> String {
         var canonical = prev
         for part in ["\(seq)", "\(at)", actor, instance.map { "\($0)" } ?? "-", step ?? "-", event, text, fieldsJSON] {
             canonical += "|\(part.utf8.count):\(part)"
+        }
+        if let key {
+            return hex(HMAC<SHA256>.authenticationCode(for: Data(canonical.utf8), using: key))
         }
         let digest = SHA256.hash(data: Data(canonical.utf8))
         return hex(digest)

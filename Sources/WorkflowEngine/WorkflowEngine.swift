@@ -40,6 +40,9 @@ public final class WorkflowEngine {
     let ledger: Ledger
     let plugins: [String: any StepPlugin]
     public private(set) var statistics = Statistics()
+    /// Called on the loop thread after every successful COMMIT of a batch or a command, with
+    /// the ledger's head (the daemon anchors it outside the database: LedgerAnchor.swift).
+    public var onCommit: ((_ head: LedgerHead) -> Void)?
 
     private var heap = Heap<DueEntry>()
     /// Each scheduled instance's current heap entry: its sequence (older entries are stale)
@@ -255,6 +258,7 @@ public final class WorkflowEngine {
             try? rebuildSchedule()
             throw error
         }
+        ledgerCommitted()  // anchor call site (LedgerVerification.swift)
         statistics.itemsRun += report.itemsRun
         if report.lateItems > 0 {
             statistics.caughtUp += report.lateItems

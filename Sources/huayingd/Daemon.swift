@@ -32,9 +32,12 @@ final class Daemon {
     private let engineCommands: EngineCommandHandlers
     private let reloader: ConfigurationReloader
     private let authorization: Authorization
+    private let anchorKeeper: LedgerAnchorKeeper  // ledger anchor (LedgerAnchorKeeper.swift)
+    private let backups: BackupHandler  // backup command (BackupHandler.swift)
 
     /// Opens everything; on failure, releases what was opened and throws.
-    init(config: HuayingConfig, clock: any EngineClock, logger: Logger) throws {
+    init(config: HuayingConfig, clock: any EngineClock, logger: Logger,
+         ledgerOptions: LedgerAnchorKeeper.StartOptions = .init()) throws {
         self.config = config
         self.logger = logger
         notifier = SystemdNotifier(logger: logger)
@@ -55,12 +58,19 @@ final class Daemon {
         }
         engine = try WorkflowEngine(db: database, clock: clock, support: try Self.loadSupport(config, logger: logger),
                                     plugins: [RecordPlugin(), RemindPlugin(), EscalatePlugin()], logger: logger)
+        // Ledger anchor, key and clock checks (LedgerAnchorKeeper.swift): before anything can append.
+        let ledgerKey = try config.ledgerKeyFile.map { path throws in try LedgerKey.load(path: path) }
+        engine.useLedgerKey(ledgerKey)
+        anchorKeeper = LedgerAnchorKeeper(path: config.ledgerAnchorPath, clock: clock, logger: logger)
+        try anchorKeeper.check(engine, keyConfigured: ledgerKey != nil, options: ledgerOptions)
+        engine.onCommit = { [anchorKeeper] head in anchorKeeper.committed(head) }
         reloader = ConfigurationReloader(config: config, engine: engine, logger: logger)
         reloader.reload(trigger: "start")
         logger.info("workflows loaded", metadata: ["workflows": "\(engine.definitions.map(\.id).joined(separator: ","))"])
         engineCommands = EngineCommandHandlers(engine: engine, timeZone: config.timeZone)
 
         loop = try EventLoop()
+        backups = BackupHandler(loop: loop, database: database, key: ledgerKey, logger: logger)
         do {
             try engine.attach(to: loop)
             try reloader.start(on: loop)
@@ -133,6 +143,7 @@ final class Daemon {
         signals.removeAll()
         notifier.close()
         reloader.close()
+        backups.close()
         engine.detach()
     }
 
@@ -162,7 +173,7 @@ final class Daemon {
 
     // MARK: - Control requests
 
-    private static let commands = ["status", "workflows", "reload"] + EngineCommandHandlers.commands
+    private static let commands = ["status", "workflows", "reload"] + EngineCommandHandlers.commands + BackupHandler.commands
 
     /// The single entry point for every control request: who is asking (from the socket's
     /// peer credentials), whether they may, then dispatch. Every refusal is logged.
@@ -182,6 +193,8 @@ final class Daemon {
                 return .success(try ControlCoding.value(reloader.workflows()))
             case "reload":
                 return .success(try ControlCoding.value(reloader.reload(trigger: "request")))
+            case _ where BackupHandler.commands.contains(request.command):
+                return .success(try backups.handle(request, caller: caller))
             case _ where EngineCommandHandlers.commands.contains(request.command):
                 return .success(try engineCommands.handle(request, grant: grant))
             default:
