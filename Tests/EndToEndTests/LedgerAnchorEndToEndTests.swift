@@ -33,7 +33,7 @@ import Glibc
         let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
         if !extra.isEmpty {
             let config = try String(contentsOfFile: site.configPath, encoding: .utf8)
-            try (config + extra).write(toFile: site.configPath, atomically: true, encoding: .utf8)
+            try (config + "\n" + extra).write(toFile: site.configPath, atomically: true, encoding: .utf8)
         }
         return site
     }
