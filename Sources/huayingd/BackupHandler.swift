@@ -139,7 +139,9 @@ final class BackupHandler {
 
     private func scheduleSlice() {
         do {
-            try timer?.start(after: 0) { [unowned self] in self.slice() }
+            // 1 ms, not 0: libuv 1.44 runs a timer re-armed with 0 from its own callback again
+            // in the same timer phase, which would hold the loop until the backup is done.
+            try timer?.start(after: 1) { [unowned self] in self.slice() }
         } catch {
             if let running { fail(running, "cannot schedule the next slice: \(error)") }
         }

@@ -165,6 +165,7 @@ final class Daemon {
             logger.error("closing the state database failed", metadata: ["error": "\(error)"])
             status = 1
         }
+        anchorKeeper.close()  // the last anchor is written (LedgerAnchorKeeper.swift)
         // PipeServer.close() removed the socket file; a stale one is removed at the next start.
         lock.release()
         logger.info("stopped", metadata: ["status": "\(status)"])

@@ -15,8 +15,11 @@ import WorkflowEngine
 /// 4. the chain from the last verified checkpoint to the end (a CRITICAL log line when broken:
 ///    the daemon keeps running, and the checkpoint stays, so every start says it again).
 ///
-/// After start, `committed(_:)` (the engine's `onCommit`) rewrites the anchor and logs one line
-/// per commit that moved the head.
+/// After start, `committed(_:)` (the engine's `onCommit`) logs one line per commit that moved
+/// the head and hands the new anchor to an `AnchorWriter` thread: the write's two `fsync`s
+/// took 17 ms here, too long for the loop. The file may therefore trail the database by the
+/// last commits (after a crash too), never lead it, which is the direction the start-up check
+/// accepts.
 ///
 /// - Important: Loop thread only.
 final class LedgerAnchorKeeper {
@@ -37,12 +40,21 @@ final class LedgerAnchorKeeper {
     private let logger: Logger
     private var anchor: LedgerAnchor?
     private let clock: any EngineClock
+    private let writer: AnchorWriter
 
     init(path: String, clock: any EngineClock, logger: Logger) {
         self.path = path
         self.clock = clock
         self.logger = logger
+        writer = AnchorWriter(path: path, logger: logger)
     }
+
+    /// Writes the last anchor and stops the writer thread (idempotent).
+    func close() {
+        writer.stop()
+    }
+
+    deinit { writer.stop() }
 
     /// Runs the start-up checks (see the type's documentation) and writes the anchor.
     /// - Throws: `Refusal` or `LedgerAnchor.FileError` when the daemon must not start.
@@ -146,6 +158,7 @@ final class LedgerAnchorKeeper {
                                    clockHighWater: max(highWater, now))
         try written.write(path: path)
         anchor = written
+        writer.start()
     }
 
     /// The engine's `onCommit`: rewrites the anchor when the head moved (or a simulated clock
@@ -158,13 +171,9 @@ final class LedgerAnchorKeeper {
         next.head = head
         next.clockMode = clock.mode
         next.clockHighWater = max(next.clockHighWater, now, head.at)
-        do {
-            try next.write(path: path)
-            anchor = next
-            if moved { logger.info("ledger head", metadata: ["ledger.seq": "\(head.seq)", "ledger.hash": "\(head.hash)"]) }
-        } catch {
-            logger.error("cannot anchor the ledger head; retrying at the next commit", metadata: ["error": "\(error)"])
-        }
+        anchor = next
+        writer.submit(next)
+        if moved { logger.info("ledger head", metadata: ["ledger.seq": "\(head.seq)", "ledger.hash": "\(head.hash)"]) }
     }
 
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
@@ -176,3 +185,79 @@ final class LedgerAnchorKeeper {
 
 @available(*, unavailable)
 extension LedgerAnchorKeeper: Sendable {}
+
+/// Writes anchors on a thread of its own, newest first: a burst of commits (a clock advance
+/// through many due instants) becomes one write of the latest head. A failed write is retried
+/// every second until a newer anchor replaces it.
+///
+/// `@unchecked Sendable`: `pending`, `stopping` and `running` are only touched under
+/// `condition`; the thread touches nothing of the loop's.
+final class AnchorWriter: @unchecked Sendable {
+    private let path: String
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var pending: LedgerAnchor?
+    private var stopping = false
+    private var running = false
+    private var thread: Thread?
+
+    init(path: String, logger: Logger) {
+        self.path = path
+        self.logger = logger
+    }
+
+    /// Starts the thread (once).
+    func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard thread == nil, !stopping else { return }
+        running = true
+        let thread = Thread { [self] in run() }
+        thread.name = "huayingd ledger anchor"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Replaces whatever was waiting to be written.
+    func submit(_ anchor: LedgerAnchor) {
+        condition.lock()
+        pending = anchor
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Writes what is pending, then ends the thread and waits for it (idempotent).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            while pending == nil && !stopping { condition.wait() }
+            guard let anchor = pending else { break }
+            pending = nil
+            condition.unlock()
+            var failed = false
+            do {
+                try anchor.write(path: path)
+            } catch {
+                failed = true
+                logger.error("cannot anchor the ledger head; retrying", metadata: ["error": "\(error)"])
+            }
+            condition.lock()
+            if failed && pending == nil {
+                pending = anchor
+                if stopping { break }
+                _ = condition.wait(until: Date().addingTimeInterval(1))
+            }
+        }
+        running = false
+        condition.broadcast()
+        condition.unlock()
+    }
+}

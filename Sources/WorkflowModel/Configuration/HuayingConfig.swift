@@ -84,7 +84,7 @@ public struct HuayingConfig: Sendable, Equatable {
     public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
         var diagnostics: [Diagnostic] = []
         guard let root = file.root else {
-            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access")])
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger")])
         }
         guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
             throw DiagnosticsError(diagnostics)
