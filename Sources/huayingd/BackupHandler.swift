@@ -24,7 +24,7 @@ import Glibc
 final class BackupHandler {
     static let commands = ["backup"]
     static let pagesPerSlice: Int32 = 128
-    static let rowsPerSlice = 2000
+    static let rowsPerSlice = 200
 
     private let loop: EventLoop
     private let database: Database
