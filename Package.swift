@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "CLITextTests", dependencies: ["huaying", "ControlProtocol", "WorkflowModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "HuayingTestSupport", "EventLoop",
+            dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "WorkflowEngine", "HuayingTestSupport", "EventLoop",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),

@@ -54,6 +54,10 @@ public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
     case chainSkipped = "chain.skipped"
     case chainFailed = "chain.failed"
     case triggerFailed = "trigger.failed"
+    /// The chain is keyed (HMAC-SHA256) from this row on.
+    case ledgerKeyed = "ledger.keyed"
+    /// The state was restored from a backup older than the anchored head.
+    case stateRestored = "state.restored"
 }
 
 /// Why a request was refused: stable for scripts (`docs/cli.md` lists each with its meaning).

@@ -403,7 +403,7 @@ public final class Database {
 
     // MARK: Helpers
 
-    private func liveConnection() throws -> OpaquePointer {
+    func liveConnection() throws -> OpaquePointer {  // internal: Backup.swift needs the source connection
         guard let connection else {
             throw SQLiteError.misuse("database is closed", operation: "using \(path)")
         }

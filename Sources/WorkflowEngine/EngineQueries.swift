@@ -1,3 +1,4 @@
+import Crypto
 import EventLoop
 import ControlProtocol
 import Foundation
@@ -265,13 +266,17 @@ extension WorkflowEngine {
     /// own, and calls `completion` on the loop thread: the loop keeps serving while a county's
     /// year of ledger rows is checked.
     public func verifyLedger(on loop: EventLoop, completion: @escaping (Result<LedgerCheck, EngineError>) -> Void) {
-        let path = db.path
+        // The key crosses to the pool thread as bytes (SymmetricKey is not Sendable).
+        let path = db.path, head = ledger.head, keyBytes = ledger.key.map { $0.withUnsafeBytes { Data($0) } }
         do {
             try WorkRequest.queue(on: loop, { () -> Result<LedgerCheck, EngineError> in
                 do {
                     let reader = try Database(path: path, options: DatabaseOptions(readOnly: true))
                     defer { try? reader.close() }
-                    return .success(try Ledger.verify(reader))
+                    let verifier = try Ledger(db: reader)
+                    verifier.key = keyBytes.map { SymmetricKey(data: $0) }
+                    verifier.committed = head
+                    return .success(try verifier.verifyAll())
                 } catch {
                     return .failure(EngineError(.storeError, "cannot verify the ledger: \(error)"))
                 }

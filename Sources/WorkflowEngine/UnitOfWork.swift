@@ -125,8 +125,7 @@ final class UnitOfWork {
     @discardableResult
     func record(at now: Date, actor: String = WorkflowEngine.daemonActor, instance: Int64?, step: String?, _ event: LedgerEvent,
                 _ text: String, fields: [String: String] = [:]) -> Int64 {
-        let at = max(Millis.from(now), head.at)
-        let entry = Ledger.chain(after: &head, at: at, actor: actor, instance: instance, step: step, event: event, text: text, fields: fields)
+        let entry = engine.ledger.entry(after: &head, at: now, actor: actor, instance: instance, step: step, event: event, text: text, fields: fields)
         ledger.append(entry)
         return entry.seq
     }

@@ -70,8 +70,9 @@ public final class WorkflowEngine {
     let plugins: [String: any StepPlugin]
     public private(set) var statistics = Statistics()
     public var sliceBudget = SliceBudget()
-    /// Called after every successful commit with the new ledger head (seq, hash).
-    public var onCommit: ((_ seq: Int64, _ hash: String) -> Void)?
+    /// Called on the loop thread after every successful COMMIT of a unit of work, with the
+    /// ledger's head (the daemon anchors it outside the database: LedgerAnchor.swift).
+    public var onCommit: ((_ head: LedgerHead) -> Void)?
 
     private var heap = Heap<DueEntry>()
     /// Each scheduled instance's current heap entry: its sequence (older entries are stale)
@@ -181,6 +182,7 @@ public final class WorkflowEngine {
     /// fails, the unit of work is dropped and the engine is as it was.
     @discardableResult
     func perform<T>(_ body: (UnitOfWork) throws -> T) throws -> T {
+        try ledger.checkKey()
         let work = UnitOfWork(engine: self)
         do {
             let result = try store.transaction { () throws -> (T, ChangeSet) in
@@ -198,7 +200,7 @@ public final class WorkflowEngine {
     /// Makes a committed unit of work the engine's state.
     private func adopt(_ work: UnitOfWork) {
         let headChanged = work.head != ledger.head
-        ledger.committed(work.head)
+        ledger.committed(work.head, entries: work.ledger)
         nextInstanceID = work.nextInstanceID
         nextReminderID = work.nextReminderID
         for (workflow, next) in work.triggerNext { triggerNext[workflow] = next }
@@ -210,7 +212,7 @@ public final class WorkflowEngine {
         for entry in work.takenFromHeap where generation[entry.instance]?.sequence == entry.sequence {
             heap.insert(entry)
         }
-        if headChanged { onCommit?(work.head.seq, work.head.hash) }
+        if headChanged { onCommit?(work.head) }
     }
 
     /// Forgets a dropped unit of work: only the heap entries it took out go back.

@@ -7,9 +7,12 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the ledger (what happened, when, by whom), check its hash chain, or export it.",
         discussion: """
-            Every row is chained to the one before by a sha256 hash, so an edited or deleted row \
-            breaks the chain. --verify checks the whole chain and prints "ledger verified: N rows" \
-            (exit 0) or "ledger verification FAILED at row SEQ: reason" (exit 1). --export csv \
+            Every row is chained to the one before by a sha256 hash (an HMAC when the ledger is \
+            keyed), so an edited or deleted row breaks the chain. --verify checks the whole chain, \
+            the end against the head the daemon committed (naming a missing tail), that time never \
+            goes backwards, and the instance and reminder tables against the ledger; it prints \
+            "ledger verified: N rows" (exit 0) or "ledger verification FAILED at row SEQ: reason" \
+            (exit 1). --export csv \
             prints the rows as RFC 4180 CSV (UTF-8, CRLF line ends) with the columns \
             seq,at,actor,instance,step,event,text,hash. With --verify and --export or --json, \
             the rows are printed and the exit code still says whether the chain holds.

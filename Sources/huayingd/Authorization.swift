@@ -9,7 +9,7 @@ import Glibc
 /// (uid → Unix user), so nothing here trusts what the client says about itself.
 ///
 /// - Admins (root, the daemon's own user, and members of `access.admin_group`) may do everything, including
-///   `start`, `update`, `cancel`, `reload`, `clock` and acting for someone with `--as`.
+///   `start`, `update`, `cancel`, `reload`, `clock`, `backup` and acting for someone with `--as`.
 /// - Staff (a `user:` in the org chart) see and acknowledge the reminders addressed or
 ///   escalated to them, and see the instances of their own units and the units below them
 ///   (a township's civil-affairs office sees every village of the township).
@@ -30,7 +30,7 @@ struct Authorization {
         var units: Set<String>?
     }
 
-    static let adminCommands: Set<String> = ["start", "update", "cancel", "reload", "clock"]
+    static let adminCommands: Set<String> = ["start", "update", "cancel", "reload", "clock", "backup"]
     /// Commands anyone may run, even someone not in the org chart.
     static let openCommands: Set<String> = ["status"]
 

@@ -32,6 +32,8 @@ final class Daemon {
     private let engineCommands: EngineCommandHandlers
     private let reloader: ConfigurationReloader
     private let authorization: Authorization
+    private let anchorKeeper: LedgerAnchorKeeper  // ledger anchor (LedgerAnchorKeeper.swift)
+    private let backups: BackupHandler  // backup command (BackupHandler.swift)
     private var stateWatch: StateFileWatch
     private var stateTimer: TimerHandle?
     /// Set once `state.db` or its WAL was deleted or replaced: writes are refused from then on.
@@ -46,8 +48,9 @@ final class Daemon {
     /// - Parameters:
     ///   - initState: create a new, empty database even where a previous run left traces.
     ///   - limits: what one control client may hold.
+    ///   - ledgerOptions: `--accept-restore`, `--key-ledger`.
     init(config: HuayingConfig, clock: any EngineClock, logger: Logger, initState: Bool = false,
-         limits: ControlServer.Limits = ControlServer.Limits()) throws {
+         limits: ControlServer.Limits = ControlServer.Limits(), ledgerOptions: LedgerAnchorKeeper.StartOptions = .init()) throws {
         self.config = config
         self.logger = logger
         notifier = SystemdNotifier(logger: logger)
@@ -76,6 +79,12 @@ final class Daemon {
         }
         engine = try WorkflowEngine(db: database, clock: clock, support: try Self.loadSupport(config, logger: logger),
                                     plugins: [RecordPlugin(), RemindPlugin(), EscalatePlugin()], logger: logger)
+        // Ledger anchor, key and clock checks (LedgerAnchorKeeper.swift): before anything can append.
+        let ledgerKey = try config.ledgerKeyFile.map { path throws in try LedgerKey.load(path: path) }
+        engine.useLedgerKey(ledgerKey)
+        anchorKeeper = LedgerAnchorKeeper(path: config.ledgerAnchorPath, clock: clock, logger: logger)
+        try anchorKeeper.check(engine, keyConfigured: ledgerKey != nil, options: ledgerOptions)
+        engine.onCommit = { [anchorKeeper] head in anchorKeeper.committed(head) }
         reloader = ConfigurationReloader(config: config, engine: engine, logger: logger)
         reloader.reload(trigger: "start")
         logger.info("workflows loaded", metadata: ["workflows": "\(engine.definitions.map(\.id).joined(separator: ","))"])
@@ -83,6 +92,7 @@ final class Daemon {
 
         loop = try EventLoop()
         engineCommands = EngineCommandHandlers(engine: engine, timeZone: config.timeZone, loop: loop)
+        backups = BackupHandler(loop: loop, database: database, key: ledgerKey, logger: logger)
         do {
             try engine.attach(to: loop)
             try reloader.start(on: loop)
@@ -176,6 +186,7 @@ final class Daemon {
         signals.removeAll()
         notifier.close()
         reloader.close()
+        backups.close()
         engine.detach()
     }
 
@@ -199,6 +210,7 @@ final class Daemon {
             logger.error("closing the state database failed", metadata: ["error": "\(error)"])
             status = 1
         }
+        anchorKeeper.close()  // the last anchor is written (LedgerAnchorKeeper.swift)
         // PipeServer.close() removed the socket file; a stale one is removed at the next start.
         lock.release()
         logger.info("stopped", metadata: ["status": "\(status)"])
@@ -207,7 +219,7 @@ final class Daemon {
 
     // MARK: - Control requests
 
-    private static let commands = ["status", "workflows", "reload"] + EngineCommandHandlers.commands
+    private static let commands = ["status", "workflows", "reload"] + EngineCommandHandlers.commands + BackupHandler.commands
 
     /// The single entry point for every control request: who is asking (from the socket's
     /// peer credentials), whether they may, then dispatch. Every refusal is logged.
@@ -254,6 +266,8 @@ final class Daemon {
                 return .success(try ControlCoding.value(reloader.workflows()))
             case "reload":
                 return .success(try ControlCoding.value(reloader.reload(trigger: "request")))
+            case _ where BackupHandler.commands.contains(request.command):
+                return .success(try backups.handle(request, caller: caller))
             case _ where EngineCommandHandlers.deferred.contains(request.command):
                 later(grant)
                 return nil

@@ -36,6 +36,12 @@ struct HuayingDaemon: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run on a simulated clock starting at this instant (e.g. 2026-11-01T09:00+08:00); it moves only with `huaying clock`.", valueName: "instant"))
     var simulatedClock: String?
 
+    @Flag(name: .long, help: "Start on a database whose ledger ends before the anchored head (a restored backup), and record the restore in the ledger.")
+    var acceptRestore = false
+
+    @Flag(name: .long, help: "Key an existing ledger with the configured ledger.hmac_key_file from its next row on.")
+    var keyLedger = false
+
     @Flag(name: .long, help: "Create a new, empty state database even though this state directory was used before (its state.db is missing or empty). Without it huayingd refuses, so that a lost database is restored rather than silently replaced.")
     var initState = false
 
@@ -112,6 +118,15 @@ struct HuayingDaemon: ParsableCommand {
             print("  staff:     \(settings.staffFile)")
             print("  calendars: \(settings.calendarsDirectory)")
             print("  time zone: \(settings.timeZone.identifier)")
+            if let keyFile = settings.ledgerKeyFile {
+                do {
+                    let key = try LedgerKey.load(path: keyFile)
+                    print("  ledger:    keyed with \(keyFile) (key id \(key.id))")
+                } catch {
+                    printError("huayingd: \(error)")
+                    throw ExitCode(2)
+                }
+            }
             // Staff, calendars and workflows: the same checks as `huaying lint`.
             let report = Linter.lint(paths: [settings.workflowsDirectory], config: settings)
             for finding in report.diagnostics { printError("huayingd: \(finding)") }
@@ -145,7 +160,8 @@ struct HuayingDaemon: ParsableCommand {
 
         let daemon: Daemon
         do {
-            daemon = try Daemon(config: settings, clock: clock, logger: logger, initState: initState, limits: limits)
+            daemon = try Daemon(config: settings, clock: clock, logger: logger, initState: initState, limits: limits,
+                                ledgerOptions: .init(acceptRestore: acceptRestore, keyLedger: keyLedger))
 
         } catch {
             logger.critical("cannot start: \(error)")

@@ -98,7 +98,7 @@ import Testing
     @Test func queuedStartsCommitTogetherAndAreAnsweredAfterTheCommit() throws {
         let harness = try EngineHarness(workflows: ["notice.yaml": noticeWorkflow])
         var commits = 0
-        harness.engine.onCommit = { _, _ in commits += 1 }
+        harness.engine.onCommit = { _ in commits += 1 }
         var answers: [Result<StartReport, EngineError>] = []
         for meeting in ["2026-11-20", "2026-11-21", "not-a-date", "2026-11-22"] {
             harness.engine.enqueueStart(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": meeting], actor: "admin") {

@@ -85,12 +85,12 @@ import Testing
             timezone: UTC
             """) == [
             "/etc/huaying/huaying.yaml:1:8: error: expected a mapping (key: value lines) for 'paths', found a list",
-            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access",
+            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access, ledger",
         ])
     }
 
     @Test func reportsAnEmptyFile() {
-        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access"])
+        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger"])
     }
 
     @Test func theShippedDevelopmentConfigIsValid() throws {

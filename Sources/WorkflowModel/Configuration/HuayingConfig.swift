@@ -21,6 +21,8 @@ import Foundation
 /// access:
 ///   admin_group: huaying-admin       # members (and root) are admins
 ///   socket_group: huaying            # the control socket's group (mode 0660)
+/// ledger:
+///   hmac_key_file: ledger.key        # optional: chain the ledger with HMAC-SHA256 (mode 0600)
 /// ```
 public struct HuayingConfig: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
@@ -46,11 +48,15 @@ public struct HuayingConfig: Sendable, Equatable {
     public var adminGroup: String?
     /// The control socket is given this group, so its members (staff) can connect (nil: keep the daemon's).
     public var socketGroup: String?
+    /// The ledger's HMAC key file (`ledger.hmac_key_file`; nil: a plain sha256 chain).
+    public var ledgerKeyFile: String?
 
     /// The database file inside the state directory.
     public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("state.db") }
     /// The lock file that keeps a second daemon off the same state directory.
     public var lockPath: String { (stateDirectory as NSString).appendingPathComponent("huayingd.lock") }
+    /// The ledger's head kept outside the database (LedgerAnchor in WorkflowEngine).
+    public var ledgerAnchorPath: String { (stateDirectory as NSString).appendingPathComponent("ledger-head.json") }
 
     /// Where the daemon and the CLI look when no `--config` is given: `$HUAYING_CONFIG`,
     /// then `etc/huaying.yaml` under the current directory (a checkout), then `/etc/huaying/huaying.yaml`.
@@ -78,7 +84,7 @@ public struct HuayingConfig: Sendable, Equatable {
     public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
         var diagnostics: [Diagnostic] = []
         guard let root = file.root else {
-            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access")])
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger")])
         }
         guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
             throw DiagnosticsError(diagnostics)
@@ -124,6 +130,16 @@ public struct HuayingConfig: Sendable, Equatable {
             socketGroup = access.string("socket_group")
             diagnostics += access.finish()
         }
+        var ledgerKeyFile: String?
+        if var ledger = top.mapping("ledger") {
+            if let value = ledger.string("hmac_key_file") {
+                if value.isEmpty, let node = ledger.value("hmac_key_file") {
+                    ledger.report(.error, at: node, "'ledger.hmac_key_file' must not be empty; remove the key for a plain sha256 chain")
+                }
+                ledgerKeyFile = value
+            }
+            diagnostics += ledger.finish()
+        }
         diagnostics = top.finish() + diagnostics
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
@@ -141,7 +157,8 @@ public struct HuayingConfig: Sendable, Equatable {
             logLevel: logLevel,
             sqliteSynchronous: synchronous,
             adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 },
-            socketGroup: socketGroup.flatMap { $0.isEmpty ? nil : $0 }
+            socketGroup: socketGroup.flatMap { $0.isEmpty ? nil : $0 },
+            ledgerKeyFile: ledgerKeyFile.map { resolve($0, $0) }
         )
     }
 
