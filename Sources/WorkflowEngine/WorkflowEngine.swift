@@ -450,6 +450,7 @@ public final class WorkflowEngine {
         let now = DispatchTime.now().uptimeNanoseconds
         let total = Double(now - started), before = Double(max(started, processed) - started)
         if total > 0 { processingShare = min(1, max(0.05, before / total)) }
+        logger.trace("slice", metadata: ["ms": "\(Int(total / 1_000_000))", "processing_ms": "\(Int(before / 1_000_000))"])
         statistics.longestSliceMilliseconds = max(statistics.longestSliceMilliseconds, total / 1_000_000)
     }
 
@@ -607,7 +608,8 @@ public final class WorkflowEngine {
                     simulated.set(Millis.date(next))
                     let now = simulated.now
                     work.report.itemsRun += try fireTriggers(now: now, in: work)
-                    while work.report.itemsRun < sliceBudget.maxItems, let id = takeDue(upTo: next, in: work) {
+                    while work.report.itemsRun < sliceBudget.maxItems, DispatchTime.now().uptimeNanoseconds - started < budgetNanos,
+                          let id = takeDue(upTo: next, in: work) {
                         try runItems(of: id, in: work, now: now)
                     }
                 }
