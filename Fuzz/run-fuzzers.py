@@ -3,9 +3,9 @@
 
 Each harness starts from a seed corpus built from the shipped files and the test fixtures
 (so the seeds never drift from what the project ships) plus the hand-written seeds in
-Fuzz/seeds/. libFuzzer runs in fork mode and keeps going after a crash, a timeout or an
-out-of-memory, so one known bug does not hide the next; every input that broke a harness is
-saved under .build-fuzz/findings/HARNESS/ and listed at the end. A hang (over FUZZ_TIMEOUT
+Fuzz/seeds/. libFuzzer is started again after a crash, a timeout or an out-of-memory, for
+the time that is left, so one known bug does not hide the next; every input that broke a
+harness is saved under .build-fuzz/findings/HARNESS/ and listed. A hang (over FUZZ_TIMEOUT
 seconds for one input) and a memory bomb (over FUZZ_RSS_MB) count as findings.
 
 Environment: FUZZ_SECONDS (per harness, default 60), FUZZ_TIMEOUT (default 5),
@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,56 +75,76 @@ def build_corpus(name, seeds):
 
 
 def run(name, binary, max_len, seeds, seconds, timeout, rss):
+    """Runs one harness for `seconds` in all. libFuzzer stops at the first crash, timeout or
+    out-of-memory; it is then started again on the grown corpus for the time that is left,
+    so one finding does not end the search (at most 25 restarts)."""
     corpus = build_corpus(name, seeds)
     findings = WORK / "findings" / name
     findings.mkdir(parents=True, exist_ok=True)
     before = set(findings.iterdir())
     log_path = WORK / "logs" / f"{name}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        str(Path(os.environ.get("FUZZ_BIN", WORK / "debug")) / binary), str(corpus),
-        f"-max_total_time={seconds}", f"-timeout={timeout}", f"-rss_limit_mb={rss}",
-        f"-max_len={max_len}", f"-artifact_prefix={findings}/",
-        "-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1",
-        "-print_final_stats=1",
-    ]
     dictionary = SEEDS / f"{name}.dict"
     if not dictionary.exists() and name.endswith("-loader"):
         dictionary = SEEDS / "yaml.dict"
-    if dictionary.exists():
-        command.append(f"-dict={dictionary}")
     print(f"== {name}: {seconds} s, -timeout={timeout} -rss_limit_mb={rss} -max_len={max_len}", flush=True)
+    began = time.monotonic()
+    executions = 0
+    rounds = 0
+    reasons = []
     with open(log_path, "w") as log:
-        # libFuzzer stops by itself after max_total_time; the outer bound covers a stuck child.
-        try:
-            subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, timeout=seconds + 4 * timeout + 120)
-        except subprocess.TimeoutExpired:
-            log.write("\nrun-fuzzers: libFuzzer did not stop in time; killed\n")
-    text = log_path.read_text(errors="replace")
-    stats = re.findall(r"^#(\d+): cov: (\d+) ft: (\d+) corp: (\d+) exec/s: (\d+) oom/timeout/crash: (\d+)/(\d+)/(\d+) time: (\d+)s", text, re.M)
+        while rounds < 25:
+            left = int(seconds - (time.monotonic() - began))
+            if left <= 0:
+                break
+            rounds += 1
+            command = [
+                str(Path(os.environ.get("FUZZ_BIN", WORK / "debug")) / binary), str(corpus),
+                f"-max_total_time={left}", f"-timeout={timeout}", f"-rss_limit_mb={rss}",
+                f"-max_len={max_len}", f"-artifact_prefix={findings}/", "-print_final_stats=1",
+            ]
+            if dictionary.exists():
+                command.append(f"-dict={dictionary}")
+            start = log.tell()
+            log.write(f"\n### round {rounds}: {' '.join(command)}\n")
+            log.flush()
+            try:
+                # libFuzzer stops by itself after max_total_time; this bound covers a stuck child.
+                completed = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
+                                           timeout=left + 4 * timeout + 120)
+                code = completed.returncode
+            except subprocess.TimeoutExpired:
+                log.write("\nrun-fuzzers: libFuzzer did not stop in time; killed\n")
+                code = -1
+            log.flush()
+            text = log_path.read_text(errors="replace")[start:]
+            runs = re.findall(r"stat::number_of_executed_units: (\d+)", text)
+            executions += int(runs[-1]) if runs else 0
+            if code == 0:
+                break
+            reasons.append(reason(text))
+    elapsed = time.monotonic() - began
     new = sorted(set(findings.iterdir()) - before)
-    if stats:
-        runs, cov, ft, corp, rate, ooms, timeouts, crashes, elapsed = stats[-1]
-        print(f"   {elapsed} s, {runs} executions ({rate}/s), coverage {cov}, features {ft}, corpus {corp}; "
-              f"crashes {crashes}, timeouts {timeouts}, out-of-memory {ooms}", flush=True)
-    else:
-        print(f"   no statistics: see {log_path}", flush=True)
-        new = new or [log_path]
+    print(f"   {elapsed:.0f} s, {executions} executions ({executions / max(elapsed, 1):.0f}/s), "
+          f"{len(list(corpus.iterdir()))} corpus inputs, {rounds} round(s), {len(new)} finding(s)", flush=True)
     for path in new:
-        reason = describe(path, text)
-        print(f"   finding: {path.relative_to(ROOT)} ({path.stat().st_size} bytes){reason}", flush=True)
-    return len(new)
+        print(f"   finding: {path.relative_to(ROOT)} ({path.stat().st_size} bytes)", flush=True)
+    for text, count in sorted({r: reasons.count(r) for r in reasons}.items()):
+        print(f"   reason ({count}x): {text}", flush=True)
+    return len(new) or len(reasons)
 
 
-def describe(path, text):
-    """The first line that says why, taken from the log around the saved input."""
-    kind = path.name.split("-")[0]
+def reason(text):
+    """The line that says why a round stopped, and the first frame of our code under it."""
+    why = "stopped without a finding (see the log)"
     for pattern in (r"ERROR: AddressSanitizer: [^\n]+", r"Fatal error: [^\n]+", r"ERROR: libFuzzer: [^\n]+",
-                    r"==\d+== ERROR: libFuzzer: [^\n]+"):
+                    r"==\d+== ERROR: libFuzzer: [^\n]+", r"ALARM: working on the last Unit for \d+ seconds"):
         match = re.search(pattern, text)
         if match:
-            return f": {kind}; first reported: {match.group(0)[:200]}"
-    return f": {kind}"
+            why = match.group(0)[:160]
+            break
+    frame = re.search(r"#\d+ 0x[0-9a-f]+ in (\S*(?:WorkflowModel|ControlProtocol|Yams)\S*)", text)
+    return why + (f" in {frame.group(1)[:120]}" if frame else "")
 
 
 def main():
