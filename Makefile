@@ -45,6 +45,8 @@ release: deps
 
 # Standing defences (docs/operations.md, "Standing defences"); none of them is part of `make test`.
 FUZZ_SECONDS ?= 60
+# debug builds fast and keeps every check; FUZZ_CONFIGURATION=release runs many times more inputs.
+FUZZ_CONFIGURATION ?= debug
 # The library and engine suites: they run no child binaries, so AddressSanitizer sees only our code.
 ASAN_SUITES := EventLoopTests|SQLiteStoreTests|WorkflowEngineTests|WorkflowModelTests|ControlProtocolTests
 # libXCTest itself leaks under LeakSanitizer; the suites are Swift Testing, so XCTest is not needed.
@@ -53,8 +55,8 @@ SANITIZER_TEST_FLAGS := --disable-xctest
 ## libFuzzer on the loaders, time expressions and the control protocol (Fuzz/), each harness for
 ## FUZZ_SECONDS (default 60). Inputs that crash, hang or blow memory land in .build-fuzz/findings/.
 fuzz: deps
-	$(SWIFT) build -c release --package-path Fuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address
-	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BIN=.build-fuzz/release python3 Fuzz/run-fuzzers.py
+	$(SWIFT) build -c $(FUZZ_CONFIGURATION) --package-path Fuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BIN=.build-fuzz/$(FUZZ_CONFIGURATION) python3 Fuzz/run-fuzzers.py
 
 ## Minutes of starts, acks, updates and cancels on the real clock with SIGKILLs, a full disk and
 ## a read-only state directory (needs root: it mounts a tmpfs). SOAK_SECONDS= changes the length.

@@ -102,6 +102,9 @@ def run(name, binary, max_len, seeds, seconds, timeout, rss):
                 str(Path(os.environ.get("FUZZ_BIN", WORK / "debug")) / binary), str(corpus),
                 f"-max_total_time={left}", f"-timeout={timeout}", f"-rss_limit_mb={rss}",
                 f"-max_len={max_len}", f"-artifact_prefix={findings}/", "-print_final_stats=1",
+                # Leaks are not what these harnesses look for, and LeakSanitizer's stop-the-world
+                # runs here stalled for minutes with it on; crashes, hangs and memory bombs are.
+                "-detect_leaks=0",
             ]
             if dictionary.exists():
                 command.append(f"-dict={dictionary}")
