@@ -20,6 +20,7 @@ tmpfs unmounted on exit, whatever happens. Environment: SOAK_SECONDS (the load p
 together, default 300), SOAK_SEED (replay a run), SOAK_BIN (folder with huayingd and
 huaying, default .build/debug). Ends with `N passed, N failed`; exit 1 when a check failed.
 """
+import contextlib
 import json
 import os
 import random
@@ -131,7 +132,8 @@ class Site:
     def cleanup(self):
         if self.mounted:
             subprocess.run(["mount", "-o", "remount,rw", str(self.state)], stderr=subprocess.DEVNULL)
-            if subprocess.run(["umount", str(self.state)]).returncode == 0:
+            if subprocess.run(["umount", str(self.state)]).returncode == 0 or \
+                    subprocess.run(["umount", "--lazy", str(self.state)]).returncode == 0:
                 self.mounted = False
         if not self.mounted:
             subprocess.run(["rm", "-rf", str(self.root)])
@@ -289,7 +291,9 @@ class Load:
 
 
 def open_database(site):
-    return sqlite3.connect(f"file:{site.database}?mode=ro", uri=True, timeout=10)
+    """A read-only connection that is closed after the `with` block (sqlite3's own context
+    manager only commits; an open connection keeps the file system busy)."""
+    return contextlib.closing(sqlite3.connect(f"file:{site.database}?mode=ro", uri=True, timeout=10))
 
 
 def acknowledgements_kept(load, database):
@@ -491,7 +495,7 @@ def main():
 
         # The end checks, on the database with the daemon stopped.
         now_ms = int(time.time() * 1000)
-        with sqlite3.connect(f"file:{site.database}?mode=ro", uri=True) as database:
+        with open_database(site) as database:
             integrity = database.execute("PRAGMA integrity_check").fetchall()
             checks.check(integrity == [("ok",)], "PRAGMA integrity_check is ok", str(integrity[:5]))
             duplicates = database.execute(
