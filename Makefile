@@ -24,7 +24,8 @@ CONFDIR := /etc/huaying
 BUILT_BINARIES ?= .build/release
 SERVICE_USER := huaying
 
-.PHONY: run test build release deps test-deps install uninstall clean demo bench
+.PHONY: run test build release deps test-deps install uninstall clean demo bench \
+	fuzz soak test-sanitizers test-asan-libraries
 
 ## Run the daemon in the foreground with the development config (state under ./var/).
 run: build
@@ -41,6 +42,35 @@ build: deps
 ## where the toolchain is installed (a home directory is invisible under ProtectHome=yes).
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
+
+# Standing defences (docs/operations.md, "Standing defences"); none of them is part of `make test`.
+FUZZ_SECONDS ?= 60
+# debug builds fast and keeps every check; FUZZ_CONFIGURATION=release runs many times more inputs.
+FUZZ_CONFIGURATION ?= debug
+# The library and engine suites: they run no child binaries, so AddressSanitizer sees only our code.
+ASAN_SUITES := EventLoopTests|SQLiteStoreTests|WorkflowEngineTests|WorkflowModelTests|ControlProtocolTests
+# libXCTest itself leaks under LeakSanitizer; the suites are Swift Testing, so XCTest is not needed.
+SANITIZER_TEST_FLAGS := --disable-xctest
+
+## libFuzzer on the loaders, time expressions and the control protocol (Fuzz/), each harness for
+## FUZZ_SECONDS (default 60). Inputs that crash, hang or blow memory land in .build-fuzz/findings/.
+fuzz: deps
+	$(SWIFT) build -c $(FUZZ_CONFIGURATION) --package-path Fuzz --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BIN=.build-fuzz/$(FUZZ_CONFIGURATION) python3 Fuzz/run-fuzzers.py
+
+## Minutes of starts, acks, updates and cancels on the real clock with SIGKILLs, a full disk and
+## a read-only state directory (needs root: it mounts a tmpfs). SOAK_SECONDS= changes the length.
+soak: build
+	python3 scripts/soak.py
+
+## The whole suite under AddressSanitizer, then under ThreadSanitizer (separate scratch paths).
+test-sanitizers: deps test-deps
+	$(SWIFT) test --sanitize=address --scratch-path .build-asan $(SANITIZER_TEST_FLAGS)
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan $(SANITIZER_TEST_FLAGS)
+
+## The AddressSanitizer pass CI runs besides `make test`: the library and engine suites.
+test-asan-libraries: deps
+	$(SWIFT) test --sanitize=address --scratch-path .build-asan $(SANITIZER_TEST_FLAGS) --filter '$(ASAN_SUITES)'
 
 # apt-get install, as root or via sudo: $(call apt_install,PACKAGES,what is missing)
 define apt_install
@@ -111,7 +141,7 @@ uninstall:
 	echo "(remove those by hand: rm -r $(CONFDIR) /var/lib/huaying; userdel $(SERVICE_USER))"
 
 clean:
-	rm -rf .build var
+	rm -rf .build .build-fuzz .build-asan .build-tsan var
 
 ## An election for 古桥社区 and its year-end review on the simulated clock, told as a story.
 demo: build

@@ -13,6 +13,9 @@ let package = Package(
     products: [
         .executable(name: "huayingd", targets: ["huayingd"]),
         .executable(name: "huaying", targets: ["huaying"]),
+        // For the fuzz harnesses in Fuzz/ (a package of their own, so `make test` never builds them).
+        .library(name: "WorkflowModel", targets: ["WorkflowModel"]),
+        .library(name: "ControlProtocol", targets: ["ControlProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
