@@ -55,19 +55,17 @@ public struct ControlError: Codable, Equatable, Sendable, Error, CustomStringCon
     public var description: String { "\(message) [\(code)]" }
 
     public static func malformed(_ detail: String) -> ControlError {
-        ControlError(code: "malformed_request", message: "malformed request: \(detail); expected one JSON object per line with \"version\" and \"command\"")
+        ControlError(.malformedRequest, "malformed request: \(detail); expected one JSON object per line with \"version\" and \"command\"")
     }
 
-    public static let tooLarge = ControlError(
-        code: "request_too_large",
-        message: "request longer than \(ControlProtocol.maxRequestBytes) bytes; the connection is closed")
+    public static let tooLarge = ControlError(.requestTooLarge, "request longer than \(ControlProtocol.maxRequestBytes) bytes; the connection is closed")
 
     public static func unsupportedVersion(_ version: Int) -> ControlError {
-        ControlError(code: "unsupported_version", message: "protocol version \(version) is not supported; this daemon speaks version \(ControlProtocol.version)")
+        ControlError(.unsupportedVersion, "protocol version \(version) is not supported; this daemon speaks version \(ControlProtocol.version)")
     }
 
     public static func unknownCommand(_ command: String, known: [String]) -> ControlError {
-        ControlError(code: "unknown_command", message: "unknown command '\(command)'; known commands: \(known.joined(separator: ", "))")
+        ControlError(.unknownCommand, "unknown command '\(command)'; known commands: \(known.joined(separator: ", "))")
     }
 }
 

@@ -95,6 +95,17 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case storeError = "store_error"
     case shuttingDown = "shutting_down"
     case internalError = "internal_error"
+    /// A client's word for an answer that failed without saying why (never sent by the daemon).
+    case unknown
+    case idleTimeout = "idle_timeout"
+    case noteTooLong = "note_too_long"
+    case stateLost = "state_lost"
+    // Backups
+    case backupRunning = "backup_running"
+    case cannotWrite = "cannot_write"
+    case fileExists = "file_exists"
+    case notPermitted = "not_permitted"
+    case unknownJob = "unknown_job"
 }
 
 extension ControlError {

@@ -116,7 +116,7 @@ extension WorkflowEngine {
         let limit = filter.limit.map { " LIMIT \(max(0, $0))" } ?? ""
         return try db.query("""
             SELECT id, workflow, version, state, unit, started_at, started_by, ended_at,
-                (SELECT count(*) FROM reminder WHERE instance = instance.id AND state = 'open') AS open_reminders
+                (SELECT count(*) FROM reminder WHERE instance = instance.id AND state = '\(ReminderState.open.rawValue)') AS open_reminders
             FROM instance \(whereClause) ORDER BY id DESC\(limit)
             """, arguments).map(summary)
     }
@@ -149,7 +149,7 @@ extension WorkflowEngine {
         do {
             guard let row = try db.queryOne("""
                 SELECT id, workflow, version, state, unit, started_at, started_by, ended_at, cancel_reason, params,
-                    (SELECT count(*) FROM reminder WHERE instance = instance.id AND state = 'open') AS open_reminders
+                    (SELECT count(*) FROM reminder WHERE instance = instance.id AND state = '\(ReminderState.open.rawValue)') AS open_reminders
                 FROM instance WHERE id = ?
                 """, [.integer(id)]), let state = try store.loadInstance(id, definition: registry.definition(version:)) else {
                 throw EngineError(.unknownInstance, "no instance \(id)")

@@ -1,3 +1,4 @@
+import ControlProtocol
 import Crypto
 import Foundation
 import SQLiteStore
@@ -155,20 +156,20 @@ extension Ledger {
         }
         try collect("""
             SELECT i.id AS id FROM instance i
-            WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.instance = i.id AND l.event = 'instance.started')
+            WHERE NOT EXISTS (SELECT 1 FROM ledger l WHERE l.instance = i.id AND l.event = '\(LedgerEvent.instanceStarted.rawValue)')
             ORDER BY i.id
             """) { "instance \(try $0.int("id")) has no instance.started row in the ledger" }
         try collect("""
             SELECT r.id AS id, r.instance AS instance FROM reminder r
-            WHERE r.state = 'acked' AND NOT EXISTS (
+            WHERE r.state = '\(ReminderState.acked.rawValue)' AND NOT EXISTS (
                 SELECT 1 FROM ledger l WHERE l.instance = r.instance AND l.step = r.step
-                AND l.event = 'reminder.acknowledged' AND json_extract(l.fields, '$.reminder') = CAST(r.id AS TEXT))
+                AND l.event = '\(LedgerEvent.reminderAcknowledged.rawValue)' AND json_extract(l.fields, '$.reminder') = CAST(r.id AS TEXT))
             ORDER BY r.id
             """) { "reminder \(try $0.int("id")) of instance \(try $0.int("instance")) is acknowledged, but the ledger has no reminder.acknowledged row for it" }
         try collect("""
             SELECT l.seq AS seq, json_extract(l.fields, '$.reminder') AS reminder, r.state AS state FROM ledger l
             LEFT JOIN reminder r ON r.id = CAST(json_extract(l.fields, '$.reminder') AS INTEGER)
-            WHERE l.event = 'reminder.acknowledged' AND (r.id IS NULL OR r.state <> 'acked')
+            WHERE l.event = '\(LedgerEvent.reminderAcknowledged.rawValue)' AND (r.id IS NULL OR r.state <> '\(ReminderState.acked.rawValue)')
             ORDER BY l.seq
             """) { row in
             let reminder = try row.optionalText("reminder") ?? "?"

@@ -15,7 +15,7 @@ final class SQLiteEngineStore: EngineStore {
     }
 
     func loadSchedule(_ body: (Int64, Int64?) -> Void) throws {
-        try db.cachedStatement("SELECT id, next_due FROM instance WHERE state = 'running'").scanIntegers { column in
+        try db.cachedStatement("SELECT id, next_due FROM instance WHERE state = '\(InstanceStatus.running.rawValue)'").scanIntegers { column in
             if let id = column(0) { body(id, column(1)) }
         }
     }
@@ -81,8 +81,8 @@ final class SQLiteEngineStore: EngineStore {
 
     func liveCounts() throws -> (runningInstances: Int, openReminders: Int) {
         let row = try db.queryOne("""
-            SELECT (SELECT count(*) FROM instance WHERE state = 'running') AS running,
-                   (SELECT count(*) FROM reminder WHERE state = 'open') AS open
+            SELECT (SELECT count(*) FROM instance WHERE state = '\(InstanceStatus.running.rawValue)') AS running,
+                   (SELECT count(*) FROM reminder WHERE state = '\(ReminderState.open.rawValue)') AS open
             """)
         return (Int(try row?.int("running") ?? 0), Int(try row?.int("open") ?? 0))
     }

@@ -153,7 +153,7 @@ public final class WorkflowEngine {
     /// Versions in use by running instances, per workflow.
     public func versionsInUse() throws -> [String: [String: Int]] {
         var result: [String: [String: Int]] = [:]
-        for row in try db.query("SELECT workflow, version, count(*) AS n FROM instance WHERE state = 'running' GROUP BY workflow, version") {
+        for row in try db.query("SELECT workflow, version, count(*) AS n FROM instance WHERE state = '\(InstanceStatus.running.rawValue)' GROUP BY workflow, version") {
             result[try row.text("workflow"), default: [:]][try row.text("version")] = Int(try row.int("n"))
         }
         return result
@@ -199,7 +199,6 @@ public final class WorkflowEngine {
 
     /// Makes a committed unit of work the engine's state.
     private func adopt(_ work: UnitOfWork) {
-        let headChanged = work.head != ledger.head
         ledger.committed(work.head, entries: work.ledger)
         nextInstanceID = work.nextInstanceID
         nextReminderID = work.nextReminderID
@@ -212,7 +211,8 @@ public final class WorkflowEngine {
         for entry in work.takenFromHeap where generation[entry.instance]?.sequence == entry.sequence {
             heap.insert(entry)
         }
-        if headChanged { onCommit?(work.head) }
+        // Every commit, rows or not: the anchor also keeps the clock's high-water mark.
+        onCommit?(work.head)
     }
 
     /// Forgets a dropped unit of work: only the heap entries it took out go back.

@@ -18,7 +18,7 @@ func callDaemon(_ command: String, arguments: [String: JSONValue] = [:], globals
         throw ExitCode(ExitStatus.unavailable)
     }
     guard response.ok, let result = response.result else {
-        let error = response.error ?? ControlError(code: "unknown", message: "the daemon refused without a reason")
+        let error = response.error ?? ControlError(.unknown, "the daemon refused without a reason")
         printError("huaying: \(command): \(error.message) [\(error.code)]")
         throw ExitCode(ExitStatus.refused)
     }

@@ -58,6 +58,6 @@ struct Inbox: ParsableCommand {
         if let by = reminder.ackedBy {
             return reminder.ackedAt.map { "\(by) \(EngineOutput.time($0))" } ?? by
         }
-        return reminder.state == "open" ? "" : reminder.state
+        return reminder.state == ReminderState.open.rawValue ? "" : reminder.state
     }
 }

@@ -10,7 +10,7 @@ struct Instances: ParsableCommand {
         discussion: "Columns: id, workflow, version (first 12 characters of its hash), state, unit, when it started, when its next step or reminder falls due, and how many reminders are open."
     )
 
-    static let states = ["running", "completed", "cancelled"]
+    static let states = InstanceStatus.allCases.map(\.rawValue)
 
     @OptionGroup var globals: GlobalOptions
 

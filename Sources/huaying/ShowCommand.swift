@@ -61,7 +61,7 @@ struct Show: ParsableCommand {
         }
         lines.append(Self.timeline(rows))
 
-        let open = detail.reminders.filter { $0.state == "open" }
+        let open = detail.reminders.filter { $0.state == ReminderState.open.rawValue }
         lines.append("")
         if open.isEmpty {
             lines.append("no open reminders")

@@ -52,7 +52,7 @@ struct Authorization {
         }
         switch access {
         case nil:
-            return .failure(ControlError(code: "unknown_user", message: """
+            return .failure(ControlError(.unknownUser, """
                 \(caller.userName) is not in the org chart, so huayingd does not know whose reminders to show; \
                 ask an admin to add an entry with `user: \(caller.userName)` and your roles to \(staffFile), then `huaying reload`
                 """))
@@ -60,7 +60,7 @@ struct Authorization {
             let user = request.actAs ?? caller.userName
             // Acting as someone the org chart does not know would show an empty inbox, not an error.
             if let other = request.actAs, other != caller.userName, chart?.member(user: other) == nil {
-                return .failure(ControlError(code: "unknown_user", message: """
+                return .failure(ControlError(.unknownUser, """
                     --as \(other): no staff member with `user: \(other)` in \(staffFile); check the spelling \
                     (`huaying inbox --as USER` takes the Unix user name), or add them and `huaying reload`
                     """))
@@ -69,10 +69,10 @@ struct Authorization {
 
         case let .staff(member):
             if let other = request.actAs, other != caller.userName {
-                return .failure(ControlError(code: "not_admin", message: "only an admin may act as another user (--as \(other)); you are \(caller.userName)"))
+                return .failure(ControlError(.notAdmin, "only an admin may act as another user (--as \(other)); you are \(caller.userName)"))
             }
             if Self.adminCommands.contains(request.command) {
-                return .failure(ControlError(code: "not_admin", message: "\(request.command) is for admins (root or group \(adminGroup ?? "(none configured)")); you are \(caller.userName)"))
+                return .failure(ControlError(.notAdmin, "\(request.command) is for admins (root or group \(adminGroup ?? "(none configured)")); you are \(caller.userName)"))
             }
             return .success(Grant(user: caller.userName, actor: caller.userName, units: Set(member.assignments.map(\.unit))))
         }

@@ -58,7 +58,7 @@ final class BackupHandler {
         do {
             if let job = try arguments.optionalInt("job") {
                 guard let status = jobs[Int(job)] else {
-                    throw ControlError(code: "unknown_job", message: "no backup job \(job) in this daemon run")
+                    throw ControlError(.unknownJob, "no backup job \(job) in this daemon run")
                 }
                 return try ControlCoding.value(status)
             }
@@ -66,7 +66,7 @@ final class BackupHandler {
         } catch let error as ControlError {
             throw error
         } catch {
-            throw ControlError(code: "internal_error", message: "backup failed: \(error)")
+            throw ControlError(.internalError, "backup failed: \(error)")
         }
     }
 
@@ -79,17 +79,17 @@ final class BackupHandler {
 
     private func start(path: String, caller: Caller) throws(ControlError) -> BackupStatus {
         if let running, let current = jobs[running.job] {
-            throw ControlError(code: "backup_running", message: "a backup to \(current.path) is in progress (job \(running.job)); wait for it")
+            throw ControlError(.backupRunning, "a backup to \(current.path) is in progress (job \(running.job)); wait for it")
         }
         guard path.hasPrefix("/") else {
-            throw ControlError(code: "bad_arguments", message: "backup: the path must be absolute, not '\(path)'")
+            throw ControlError(.badArguments, "backup: the path must be absolute, not '\(path)'")
         }
         let directory = (path as NSString).deletingLastPathComponent
         try Self.checkDestination(path, directory: directory, caller: caller)
         let partial = path + ".partial"
         let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
-            throw ControlError(code: "cannot_write", message: "backup: cannot create \(partial): \(String(cString: strerror(errno)))")
+            throw ControlError(.cannotWrite, "backup: cannot create \(partial): \(String(cString: strerror(errno)))")
         }
         // Whatever the umask: owner read-write, group read. Given to the caller when we can.
         fchmod(fd, 0o640)
@@ -107,7 +107,7 @@ final class BackupHandler {
             unlink(partial)
             jobs[nextJob]?.state = "failed"
             jobs[nextJob]?.error = "\(error)"
-            throw ControlError(code: "cannot_write", message: "backup: \(error)")
+            throw ControlError(.cannotWrite, "backup: \(error)")
         }
         self.running = running
         logger.notice("backup started", metadata: ["backup.job": "\(nextJob)", "backup.path": "\(path)", "client.user": "\(caller)"])
@@ -120,17 +120,17 @@ final class BackupHandler {
     private static func checkDestination(_ path: String, directory: String, caller: Caller) throws(ControlError) {
         var info = stat()
         if lstat(path, &info) == 0 || lstat(path + ".partial", &info) == 0 {
-            throw ControlError(code: "file_exists", message: "backup: \(path) (or \(path).partial) exists; a backup never overwrites a file: name a new one")
+            throw ControlError(.fileExists, "backup: \(path) (or \(path).partial) exists; a backup never overwrites a file: name a new one")
         }
         guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-            throw ControlError(code: "bad_arguments", message: "backup: the folder \(directory) does not exist")
+            throw ControlError(.badArguments, "backup: the folder \(directory) does not exist")
         }
         let mode = info.st_mode & 0o7777
         let permitted = caller.uid == 0
             || (info.st_uid == caller.uid && mode & 0o200 != 0)
             || (mode & 0o1002 == 0o1002)
         guard permitted else {
-            throw ControlError(code: "not_permitted", message: """
+            throw ControlError(.notPermitted, """
                 backup: you (\(caller.userName)) cannot create files in \(directory); the daemon writes backups only where its \
                 caller could: a folder you own, or a sticky shared one such as /tmp
                 """)

@@ -164,7 +164,7 @@ final class ControlServer {
     private func refusal(for caller: Caller) -> ControlError? {
         let mine = connections.values.count { $0.caller.uid == caller.uid }
         if mine >= limits.maxConnectionsPerUser {
-            return ControlError(code: "busy", message: """
+            return ControlError(.busy, """
                 \(caller.userName) already has \(mine) connections open to huayingd (at most \(limits.maxConnectionsPerUser) per user); \
                 close some (another huaying still running?) and try again
                 """)
@@ -173,7 +173,7 @@ final class ControlServer {
         let cap = admin ? limits.maxConnections : max(0, limits.maxConnections - limits.adminReserve)
         if connections.count >= cap {
             let reserve = admin ? "" : " (the last \(limits.adminReserve) are kept for admins)"
-            return ControlError(code: "busy", message: "too many clients connected (\(connections.count))\(reserve); try again in a moment")
+            return ControlError(.busy, "too many clients connected (\(connections.count))\(reserve); try again in a moment")
         }
         return nil
     }
@@ -408,7 +408,7 @@ final class ControlServer {
                 connection.isOpen = false
                 let pipe = connection.pipe
                 pipe.stopReading()
-                let idle = ControlError(code: "idle_timeout", message: """
+                let idle = ControlError(.idleTimeout, """
                     no complete request for \(limits.idleTimeoutMilliseconds / 1000) s; the connection is closed
                     """)
                 pipe.write(Self.encode(.failure(idle))) { _ in pipe.close() }
@@ -427,7 +427,7 @@ final class ControlServer {
             return try ControlCoding.encodeLine(response)
         } catch {
             // Only a non-finite number could fail here; say so rather than send nothing.
-            let fallback = ControlResponse.failure(ControlError(code: "internal_error", message: "cannot encode the answer: \(error)"))
+            let fallback = ControlResponse.failure(ControlError(.internalError, "cannot encode the answer: \(error)"))
             return (try? ControlCoding.encodeLine(fallback)) ?? Array("{\"ok\":false,\"version\":1}\n".utf8)
         }
     }

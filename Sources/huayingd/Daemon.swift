@@ -252,7 +252,7 @@ final class Daemon {
             checkStateFiles()
             if let stateLost {
                 logger.notice("control request refused", metadata: ["client.user": "\(caller)", "command": "\(request.command)", "reason": "state_lost"])
-                return .failure(ControlError(code: "state_lost", message: """
+                return .failure(ControlError(.stateLost, """
                     \(request.command) refused: the state database is lost (\(stateLost)); nothing can be recorded. \
                     An admin must stop huayingd and restore state.db from a backup (docs/operations.md)
                     """))
@@ -281,7 +281,7 @@ final class Daemon {
             return .failure(error)
         } catch {
             logger.error("control request failed", metadata: ["command": "\(request.command)", "error": "\(error)"])
-            return .failure(ControlError(code: "internal_error", message: "\(request.command) failed: \(error)"))
+            return .failure(ControlError(.internalError, "\(request.command) failed: \(error)"))
         }
     }
 

@@ -61,7 +61,7 @@ struct EngineCommandHandlers {
             case "ack":
                 let note = arguments.optionalString("note")
                 if let note, note.count > Self.maxNoteCharacters {
-                    throw ControlError(code: "note_too_long", message: """
+                    throw ControlError(.noteTooLong, """
                         the note has \(note.count) characters; at most \(Self.maxNoteCharacters) are kept in the ledger. \
                         Shorten it (put long text in a document and name it in the note)
                         """)
@@ -276,7 +276,7 @@ struct Arguments {
     let command: String
 
     private func bad(_ key: String, _ expected: String) -> ControlError {
-        ControlError(code: "bad_arguments", message: "\(command): argument '\(key)' must be \(expected)")
+        ControlError(.badArguments, "\(command): argument '\(key)' must be \(expected)")
     }
 
     func string(_ key: String) throws(ControlError) -> String {

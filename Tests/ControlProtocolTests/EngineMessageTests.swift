@@ -150,3 +150,21 @@ import ControlProtocol
         #expect(try JSONDecoder().decode(LedgerRow.self, from: data) == row)
     }
 }
+
+/// The vocabulary is defined once, and the docs name all of it.
+@Suite struct VocabularyDocumentationTests {
+    static let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs")
+
+    @Test func everyRefusalCodeIsInTheCLIReference() throws {
+        let cli = try String(contentsOf: Self.docs.appendingPathComponent("cli.md"), encoding: .utf8)
+        let missing = RefusalCode.allCases.map(\.rawValue).filter { !cli.contains("`\($0)`") }
+        #expect(missing.isEmpty, "docs/cli.md does not list: \(missing)")
+    }
+
+    @Test func everyLedgerEventIsInTheEngineReference() throws {
+        let engine = try String(contentsOf: Self.docs.appendingPathComponent("engine.md"), encoding: .utf8)
+        let missing = LedgerEvent.allCases.map(\.rawValue).filter { !engine.contains("`\($0)`") }
+        #expect(missing.isEmpty, "docs/engine.md does not list: \(missing)")
+    }
+}

@@ -64,8 +64,9 @@ struct EngineCLI {
 /// Reads an ISO 8601 instant as printed by the daemon (`2026-11-10T09:00:00+08:00`) or the
 /// plan (`2026-11-10T01:00:00Z`).
 func isoInstant(_ text: String) -> Date {
+    // Whole seconds, or with milliseconds (the daemon writes them only when there are any).
     let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
+    formatter.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
     guard let date = formatter.date(from: text) else {
         Issue.record("not an ISO 8601 instant: \(text)")
         return .distantPast
