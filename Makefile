@@ -74,7 +74,7 @@ install:
 	    echo "make install: run as root (sudo make install), or stage with DESTDIR=DIR" >&2; exit 1; fi; \
 	check_runtime() { \
 	    command -v ldd >/dev/null || return 0; \
-	    swift_runtime=$$(ldd "$$1" 2>/dev/null | grep -o 'libswiftCore\.so.*' | head -1); \
+	    swift_runtime=$$(ldd "$$1" 2>/dev/null | grep -o 'libswiftCore\.so.*' | sed 's/ (0x[0-9a-f]*)//' | head -1); \
 	    if [ -n "$$swift_runtime" ]; then \
 	        if [ -n "$(DESTDIR)" ]; then echo "make install: warning: $$1 links the Swift runtime dynamically ($$swift_runtime); staged anyway" >&2; return 0; fi; \
 	        echo "make install: $$1 links the Swift runtime dynamically ($$swift_runtime): the service cannot load a toolchain's libraries; run 'make release' (Swift runtime linked in) first" >&2; exit 1; fi; \
