@@ -24,7 +24,7 @@ CONFDIR := /etc/huaying
 BUILT_BINARIES ?= .build/release
 SERVICE_USER := huaying
 
-.PHONY: run test build release deps test-deps install uninstall clean demo bench \
+.PHONY: run test test-systemd build release deps test-deps install uninstall clean demo bench \
 	fuzz soak test-sanitizers test-asan-libraries
 
 ## Run the daemon in the foreground with the development config (state under ./var/).
@@ -34,6 +34,12 @@ run: build
 ## Build everything and run every test.
 test: deps test-deps
 	$(SWIFT) test
+
+## The service under a real systemd: boots Debian 12 in systemd-nspawn (debootstrap, once, into
+## .build-systemd/) and checks install, readiness, reload, watchdog, journal, permissions,
+## upgrade and uninstall through `make install` and systemctl inside it. As root.
+test-systemd: release
+	scripts/test-systemd.sh
 
 build: deps
 	$(SWIFT) build
@@ -96,9 +102,20 @@ install:
 	@set -e; \
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" != 0 ]; then \
 	    echo "make install: run as root (sudo make install), or stage with DESTDIR=DIR" >&2; exit 1; fi; \
+	check_runtime() { \
+	    command -v ldd >/dev/null || return 0; \
+	    swift_runtime=$$(ldd "$$1" 2>/dev/null | grep -o 'libswiftCore\.so.*' | sed 's/ (0x[0-9a-f]*)//' | head -1); \
+	    if [ -n "$$swift_runtime" ]; then \
+	        if [ -n "$(DESTDIR)" ]; then echo "make install: warning: $$1 links the Swift runtime dynamically ($$swift_runtime); staged anyway" >&2; return 0; fi; \
+	        echo "make install: $$1 links the Swift runtime dynamically ($$swift_runtime): the service cannot load a toolchain's libraries; run 'make release' (Swift runtime linked in) first" >&2; exit 1; fi; \
+	    lacking=$$(ldd "$$1" 2>/dev/null | awk '/not found/ { print $$1 }' | tr '\n' ' '); \
+	    if [ -n "$$lacking" ] && [ -z "$(DESTDIR)" ]; then \
+	        echo "make install: $$1 needs $$lacking, which this machine lacks: apt-get install libuv1 libsqlite3-0" >&2; exit 1; fi; \
+	}; \
 	for program in huayingd huaying; do \
 	    if [ ! -x "$(BUILT_BINARIES)/$$program" ]; then \
 	        echo "make install: no $(BUILT_BINARIES)/$$program; run 'make release' first (as yourself)" >&2; exit 1; fi; \
+	    check_runtime "$(BUILT_BINARIES)/$$program"; \
 	done; \
 	install -d -m 0755 "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PLUGINDIR)"; \
 	install -m 0755 "$(BUILT_BINARIES)/huayingd" "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(BINDIR)/"; \
@@ -123,7 +140,13 @@ install:
 	    useradd --system --gid $(SERVICE_USER) --home-dir /var/lib/huaying --no-create-home \
 	        --shell /usr/sbin/nologin --comment "Huaying workflow daemon" $(SERVICE_USER); \
 	    echo "created user $(SERVICE_USER)"; fi; \
-	if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	admin_group=$$(sed -n 's/^[[:space:]]*admin_group:[[:space:]]*\([^[:space:]#]*\).*/\1/p' "$(CONFDIR)/huaying.yaml" | tr -d "\"'" | head -1); \
+	if [ -n "$$admin_group" ] && ! getent group "$$admin_group" >/dev/null; then \
+	    groupadd --system "$$admin_group"; echo "created group $$admin_group (admins: usermod -aG $$admin_group,$(SERVICE_USER) USER)"; fi; \
+	if [ -d /run/systemd/system ]; then \
+	    systemctl daemon-reload; \
+	    if systemctl is-active --quiet huayingd.service; then \
+	        systemctl restart huayingd.service; echo "restarted huayingd (it was running)"; fi; fi; \
 	echo "installed; next: systemctl enable --now huayingd && journalctl -u huayingd -f"
 
 ## Remove the binaries and the unit (stopping the service first). Keeps /etc/huaying,
