@@ -172,6 +172,5 @@ demo: build
 
 ## The W1 "durable reminders" and W2 "county year" benchmarks on a release build, one JSON
 ## line per run on stdout (bench/README.md). `make bench BENCH_QUICK=1` is a smoke run.
-bench: deps
-	$(SWIFT) build -c release
+bench: release
 	python3 bench/bench.py

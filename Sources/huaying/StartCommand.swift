@@ -24,6 +24,9 @@ struct Start: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A parameter value (repeatable), e.g. --param election_day=2026-12-20.", valueName: "name=value"))
     var param: [String] = []
 
+    @Flag(name: .long, help: "Start nothing: print the dated plan the instance would follow, as `huaying plan` does, from the configured workflows folder.")
+    var dryRun = false
+
     func validate() throws {
         guard !workflow.isEmpty else { throw ValidationError("the workflow id is empty") }
         _ = try params()
@@ -34,6 +37,12 @@ struct Start: ParsableCommand {
     }
 
     func run() throws {
+        if dryRun {
+            var plan = try Plan.parse([workflow] + param.flatMap { ["--param", $0] } + (json ? ["--json"] : []))
+            plan.globals = globals
+            try plan.run()
+            return
+        }
         let result = try EngineOutput.call(
             "start", arguments: ["workflow": .string(workflow), "params": EngineOutput.object(params())],
             globals: globals, as: StartResult.self)

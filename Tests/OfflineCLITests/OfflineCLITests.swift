@@ -172,6 +172,19 @@ enum HuayingBinary {
         #expect((handover["deadline"] as? [String: Any])?["date"] as? String == "2026-12-30")
     }
 
+    /// `start --dry-run` starts nothing (no daemon is needed) and prints the plan `plan` prints.
+    @Test func startDryRunPrintsThePlanWithoutADaemon() throws {
+        let params = ["--param", "unit=guqiao-shequ", "--param", "election_day=2026-12-20"]
+        let dry = try HuayingBinary.run(["--socket", "/tmp/no-such-daemon.sock", "start", "community-election-cycle", "--dry-run", "--json"] + params)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let plan = try HuayingBinary.run(["plan", "community-election-cycle", "--json"] + params)
+        let steps = { (text: String) -> [String] in
+            let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+            return ((object?["steps"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+        }
+        #expect(!steps(dry.stdout).isEmpty && steps(dry.stdout) == steps(plan.stdout))
+    }
+
     @Test func handoverInNationalDayIsMovedAndMarked() throws {
         let result = try HuayingBinary.run(["plan", HuayingBinary.packageRoot + "/workflows/election-cycle.yaml", "--param", "unit=huangjue", "--param", "election_day=2026-09-24", "--start", "2026-08-01", "--now", "2026-08-01"])
         #expect(result.status == 0, "\(result.stderr)")

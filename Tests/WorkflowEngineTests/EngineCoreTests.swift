@@ -163,6 +163,30 @@ import Testing
         try loop.close()
     }
 
+    /// Issue 9 item 14: an advance that fails part-way stops at the last committed instant,
+    /// says where, and counts the failure; what ran before stays committed.
+    @Test func anAdvanceThatFailsPartWaySaysWhereTheClockStopped() throws {
+        let harness = try EngineHarness(workflows: ["notice.yaml": noticeWorkflow])
+        let id = try start(harness)
+        harness.engine.sliceBudget = .init(maxItems: 1, maxMilliseconds: 1000)
+        let failFrom = Int64(local("2026-11-11T00:00").timeIntervalSince1970 * 1000)
+        try harness.db.execute("CREATE TRIGGER disk_full BEFORE INSERT ON ledger WHEN NEW.at >= \(failFrom) BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;")
+        do {
+            _ = try harness.engine.advanceSimulatedClock(to: local("2026-11-13T09:00"))
+            Issue.record("the advance did not fail")
+        } catch {
+            #expect(error.code == .storeError)
+            #expect(error.message.contains("the clock stopped at 2026-11-10 09:00"), "\(error.message)")
+            #expect(error.message.contains("disk is full"), "the SQLite error is named: \(error.message)")
+        }
+        #expect(harness.clock.now == local("2026-11-10T09:00"), "the clock is where the last committed slice left it")
+        #expect(harness.engine.statistics.failedBatches == 1)
+        #expect(try harness.events(id).contains("reminder.sent notify"), "what ran before the failure stays committed")
+        try harness.db.execute("DROP TRIGGER disk_full")
+        _ = try harness.engine.advanceSimulatedClock(to: local("2026-11-13T09:00"))
+        #expect(try harness.events(id).filter { $0 == "reminder.repeated notify" }.count == 2)
+    }
+
     @Test func theTransitionTablesInTheDocsMatchTheCode() throws {
         let docs = try String(contentsOfFile: Checkout.root.appendingPathComponent("docs/engine.md").path, encoding: .utf8)
         #expect(docs.contains(EngineStateTables.markdown), "docs/engine.md must contain:\n\(EngineStateTables.markdown)")
