@@ -474,13 +474,16 @@ backlog_workflow | ct tee /etc/huaying/workflows.d/catch-up-drill.yaml >/dev/nul
 
 # Make COUNT instances whose steps are all overdue the next time the daemon starts on the real
 # clock: start them on a simulated clock two days back (a drop-in; synchronous=normal for this
-# session only, so a thousand starts do not wait for a thousand fsyncs), then stop.
+# session only, so a thousand starts do not wait for a thousand fsyncs), then stop. They live
+# in a state directory of their own: the service's own state has seen today, and a clock never
+# moves backwards over a state (the daemon refuses an earlier --simulated-clock).
+BACKLOG_STATE=/var/lib/huaying/backlog
 make_backlog() {
     local count=$1 since
     since=$(date -u -d '-2 days' +%Y-%m-%dT%H:%M:%SZ)
     ct sh -c 'sed "s/^  synchronous: full/  synchronous: normal/" /etc/huaying/huaying.yaml > /etc/huaying/backlog-session.yaml'
     ct mkdir -p "$DROPINS"
-    printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/huayingd --config /etc/huaying/backlog-session.yaml --simulated-clock %s\n' "$since" |
+    printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/huayingd --config /etc/huaying/backlog-session.yaml --state-dir %s --simulated-clock %s\n' "$BACKLOG_STATE" "$since" |
         ct tee "$DROPINS/50-simulated-clock.conf" >/dev/null
     ct systemctl daemon-reload
     ct_within 60 systemctl restart "$UNIT" || return 1
@@ -488,6 +491,9 @@ make_backlog() {
     ct sh -c 'seq '"$count"' | xargs -P 3 -n 50 sh -c '"'"'for i; do huaying start catch-up-drill >/dev/null || exit 255; done'"'"' _' || return 1
     ct_within 120 systemctl stop "$UNIT" || return 1
     ct rm "$DROPINS/50-simulated-clock.conf" /etc/huaying/backlog-session.yaml
+    # The catch-up runs on the real clock over the backlog's state directory.
+    printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/huayingd --config /etc/huaying/huaying.yaml --state-dir %s\n' "$BACKLOG_STATE" |
+        ct tee "$DROPINS/50-backlog-state.conf" >/dev/null
     ct systemctl daemon-reload
 }
 drill_done() { [ "$(ct huaying instances --workflow catch-up-drill --state running --json 2>/dev/null | json 'len(d)')" = 0 ]; }
@@ -532,7 +538,12 @@ expect "the watchdog (WatchdogSec=${WATCHDOG_SEC}s) stays satisfied through the 
 note "longest 'huaying status' answer during the catch-up: ${longest_status} ms ($status_polls answers, $status_failures polls unanswered or refused); batches: $(grep -c 'steps caught up' <<<"$journal") of '$(grep -o '[0-9]* steps caught up' <<<"$journal" | head -1)'"
 no_watchdog_dropin
 ct_within 120 systemctl stop "$UNIT"
+service_database=$DATABASE
+DATABASE=/proc/$LEADER/root$BACKLOG_STATE/state.db
 read -r rows instances distinct total duplicates missing chain < <(database_counts)
+DATABASE=$service_database
+ct rm -f "$DROPINS/50-backlog-state.conf"
+ct systemctl daemon-reload
 expect "after the catch-up: each of the $backlog steps done and recorded exactly once, the ledger chain linked" \
     "$rows ledger rows, $instances instances, $distinct distinct steps recorded, $total rows, $duplicates duplicates, $missing not done, $chain" \
     test "$instances" = "$BACKLOG_INSTANCES" -a "$distinct" = "$backlog" -a "$duplicates" = 0 -a "$missing" = 0 -a "$chain" = chain-linked
@@ -570,7 +581,12 @@ status=$?
 expect "make uninstall stops and disables the service" "exit $status: $output $(prop ActiveState) $(ct systemctl is-enabled "$UNIT" 2>&1)" \
     bash -c '[ "$1" = 0 ] && [ "$2" = inactive ]' _ "$status" "$(prop ActiveState)"
 expect "make uninstall removes the binaries and the unit" "" ct sh -c '! test -e /usr/local/bin/huayingd && ! test -e /usr/local/bin/huaying && ! test -e /etc/systemd/system/huayingd.service'
+# The catch-up's state directory (the drill instances), then the service's own.
+DATABASE=/proc/$LEADER/root$BACKLOG_STATE/state.db
 read -r rows_left instances_left _ _ _ _ chain_left < <(database_counts)
+DATABASE=$service_database
+read -r _ _ _ _ _ _ service_chain_left < <(database_counts)
+expect "the service's own state left behind is whole: chain linked" "$service_chain_left" test "$service_chain_left" = chain-linked
 expect "the state left behind is whole: $rows_left ledger rows, chain linked, $instances_left drill instances" "$chain_left" \
     test "$chain_left" = chain-linked -a "${rows_left//[^0-9]/}0" -ge "${rows//[^0-9]/}0" -a "$instances_left" = "$BACKLOG_INSTANCES"
 expect "make uninstall keeps /etc/huaying (with the edits), the state and the huaying user" "" \
