@@ -58,12 +58,7 @@ extension WorkflowEngine {
     public func update(instance id: Int64, params changes: [String: String], actor: String) throws(EngineError) -> UpdateReport {
         try storeCommand {
             try perform { work in
-                guard var instance = try work.instance(id) else {
-                    throw EngineError(.unknownInstance, "no instance \(id)")
-                }
-                guard instance.isRunning else {
-                    throw EngineError(.notRunning, "instance \(id) is \(instance.status.rawValue); only running instances can be updated")
-                }
+                var instance = try runningInstance(id, in: work, for: "updated")
                 var params = instance.params
                 var changed: [UpdateReport.Change] = []
                 for (name, value) in changes.sorted(by: { $0.key < $1.key }) where params[name] != value {
@@ -167,12 +162,7 @@ extension WorkflowEngine {
     public func cancel(instance id: Int64, reason: String, actor: String) throws(EngineError) -> (reminders: Int, steps: Int) {
         try storeCommand {
             try perform { work in
-                guard var instance = try work.instance(id) else {
-                    throw EngineError(.unknownInstance, "no instance \(id)")
-                }
-                guard instance.isRunning else {
-                    throw EngineError(.notRunning, "instance \(id) is already \(instance.status.rawValue)")
-                }
+                var instance = try runningInstance(id, in: work, for: "cancelled")
                 let now = clock.now
                 var reminders = 0, steps = 0
                 for index in instance.reminders.indices where instance.reminders[index].state == .open {
@@ -254,6 +244,17 @@ extension WorkflowEngine {
             _ = instanceID
             return try reminderViews(where: "r.id = ?", [.integer(id)]).first!
         }
+    }
+
+    /// The instance a command changes, refused when it does not exist or has ended.
+    private func runningInstance(_ id: Int64, in work: UnitOfWork, for change: String) throws -> InstanceState {
+        guard let instance = try work.instance(id) else {
+            throw EngineError(.unknownInstance, "no instance \(id)")
+        }
+        guard instance.isRunning else {
+            throw EngineError(.notRunning, "instance \(id) is \(instance.status.rawValue); only running instances can be \(change)")
+        }
+        return instance
     }
 
     /// Runs a command, turning store failures into `EngineError` (the unit of work was dropped,

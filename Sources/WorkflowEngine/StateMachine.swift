@@ -1,9 +1,32 @@
 import ControlProtocol
 
 /// The engine's three state machines, each one table: which event moves a state where. The
-/// engine changes a state only through `next(_:on:)`, so a transition that is not in the table
+/// engine changes a state only through `next(_:on:)`, so a transition that is not in a table
 /// is a programming error caught in tests (it traps in debug builds and keeps the state in
-/// release builds), and `docs/engine.md` is checked against `markdown` by a test.
+/// release builds), and `docs/engine.md` is checked against `EngineStateTables.markdown`.
+struct TransitionTable<State: RawRepresentable & Equatable & Sendable, Event: RawRepresentable & Equatable & Sendable>: Sendable
+where State.RawValue == String, Event.RawValue == String {
+    /// What the table is of ("step", "reminder", "instance"), for messages and the docs.
+    let name: String
+    let rows: [(from: [State], event: Event, to: State)]
+
+    func next(_ state: State, on event: Event) -> State {
+        guard let row = rows.first(where: { $0.event == event && $0.from.contains(state) }) else {
+            assertionFailure("\(name): no transition from \(state.rawValue) on \(event.rawValue)")
+            return state
+        }
+        return row.to
+    }
+
+    /// The table as markdown: `| step from | event | to |`.
+    var markdown: String {
+        var out = "| \(name) from | event | to |\n|---|---|---|\n"
+        for row in rows {
+            out += "| \(row.from.map { "`\($0.rawValue)`" }.joined(separator: ", ")) | \(row.event.rawValue) | `\(row.to.rawValue)` |\n"
+        }
+        return out
+    }
+}
 
 /// What happens to a step.
 enum StepEvent: String, CaseIterable {
@@ -18,45 +41,10 @@ enum StepEvent: String, CaseIterable {
     case cancel = "instance cancelled"
 }
 
-enum StepStateMachine {
-    static let table: [(from: [StepState], event: StepEvent, to: StepState)] = [
-        ([.pending], .hand, .due),
-        ([.due], .start, .running),
-        ([.pending, .running], .complete, .done),
-        ([.pending, .running], .awaitAcknowledgement, .waiting),
-        ([.waiting], .acknowledge, .done),
-        ([.pending, .due, .running, .waiting], .fail, .failed),
-        ([.pending, .due, .running, .waiting], .cancel, .cancelled),
-    ]
-
-    static func next(_ state: StepState, on event: StepEvent) -> StepState {
-        guard let row = table.first(where: { $0.event == event && $0.from.contains(state) }) else {
-            assertionFailure("step: no transition from \(state) on \(event)")
-            return state
-        }
-        return row.to
-    }
-}
-
 /// What happens to a reminder.
 enum ReminderEvent: String, CaseIterable {
     case acknowledge = "acknowledged"
     case cancel = "instance cancelled"
-}
-
-enum ReminderStateMachine {
-    static let table: [(from: [ReminderState], event: ReminderEvent, to: ReminderState)] = [
-        ([.open], .acknowledge, .acked),
-        ([.open], .cancel, .cancelled),
-    ]
-
-    static func next(_ state: ReminderState, on event: ReminderEvent) -> ReminderState {
-        guard let row = table.first(where: { $0.event == event && $0.from.contains(state) }) else {
-            assertionFailure("reminder: no transition from \(state) on \(event)")
-            return state
-        }
-        return row.to
-    }
 }
 
 /// What happens to an instance.
@@ -65,33 +53,39 @@ enum InstanceEvent: String, CaseIterable {
     case cancel = "cancelled"
 }
 
+enum StepStateMachine {
+    static let table = TransitionTable<StepState, StepEvent>(name: "step", rows: [
+        ([.pending], .hand, .due),
+        ([.due], .start, .running),
+        ([.pending, .running], .complete, .done),
+        ([.pending, .running], .awaitAcknowledgement, .waiting),
+        ([.waiting], .acknowledge, .done),
+        ([.pending, .due, .running, .waiting], .fail, .failed),
+        ([.pending, .due, .running, .waiting], .cancel, .cancelled),
+    ])
+    static func next(_ state: StepState, on event: StepEvent) -> StepState { table.next(state, on: event) }
+}
+
+enum ReminderStateMachine {
+    static let table = TransitionTable<ReminderState, ReminderEvent>(name: "reminder", rows: [
+        ([.open], .acknowledge, .acked),
+        ([.open], .cancel, .cancelled),
+    ])
+    static func next(_ state: ReminderState, on event: ReminderEvent) -> ReminderState { table.next(state, on: event) }
+}
+
 enum InstanceStatusMachine {
-    static let table: [(from: [InstanceStatus], event: InstanceEvent, to: InstanceStatus)] = [
+    static let table = TransitionTable<InstanceStatus, InstanceEvent>(name: "instance", rows: [
         ([.running], .complete, .completed),
         ([.running], .cancel, .cancelled),
-    ]
-
-    static func next(_ state: InstanceStatus, on event: InstanceEvent) -> InstanceStatus {
-        guard let row = table.first(where: { $0.event == event && $0.from.contains(state) }) else {
-            assertionFailure("instance: no transition from \(state) on \(event)")
-            return state
-        }
-        return row.to
-    }
+    ])
+    static func next(_ state: InstanceStatus, on event: InstanceEvent) -> InstanceStatus { table.next(state, on: event) }
 }
 
 /// The three tables as the markdown `docs/engine.md` shows (a test keeps them equal).
 public enum EngineStateTables {
     public static var markdown: String {
-        func table<S: RawRepresentable, E: RawRepresentable>(_ title: String, _ rows: [(from: [S], event: E, to: S)]) -> String
-        where S.RawValue == String, E.RawValue == String {
-            var out = "| \(title) from | event | to |\n|---|---|---|\n"
-            for row in rows {
-                out += "| \(row.from.map { "`\($0.rawValue)`" }.joined(separator: ", ")) | \(row.event.rawValue) | `\(row.to.rawValue)` |\n"
-            }
-            return out
-        }
-        return [table("step", StepStateMachine.table), table("reminder", ReminderStateMachine.table),
-                table("instance", InstanceStatusMachine.table)].joined(separator: "\n")
+        [StepStateMachine.table.markdown, ReminderStateMachine.table.markdown, InstanceStatusMachine.table.markdown]
+            .joined(separator: "\n")
     }
 }
