@@ -57,6 +57,7 @@ public final class Database {
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= options.readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         var handle: OpaquePointer?
+        _ = Self.configureLibraryOnce
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
         guard rc == SQLITE_OK, let handle else {
             let error = SQLiteError(connection: handle, resultCode: rc, sql: nil, operation: "opening \(path)")
@@ -73,6 +74,11 @@ public final class Database {
             throw error
         }
     }
+
+    /// Library-wide settings, applied before the first connection opens (see CSQLite.h).
+    private static let configureLibraryOnce: Void = {
+        _ = csqlite_disable_memory_statistics()
+    }()
 
     private func configure(_ handle: OpaquePointer) throws {
         sqlite3_extended_result_codes(handle, 1)

@@ -11,6 +11,8 @@ struct Instances: ParsableCommand {
     )
 
     static let states = InstanceStatus.allCases.map(\.rawValue)
+    /// The daemon's page size (`EngineCommandHandlers.instancesPageLimit`).
+    static let pageSize = 1000
 
     @OptionGroup var globals: GlobalOptions
 
@@ -50,7 +52,18 @@ struct Instances: ParsableCommand {
         if let under { arguments["under"] = .string(under) }
         if let limit { arguments["limit"] = .number(Double(limit)) }
         if let before { arguments["before"] = .number(Double(before)) }
-        let instances = try EngineOutput.call("instances", arguments: arguments, globals: globals, as: [InstanceSummary].self)
+        // The daemon answers a page at a time (newest first); fetch pages until --limit or the end.
+        var instances: [InstanceSummary] = []
+        var before = self.before
+        repeat {
+            var page = arguments
+            if let before { page["before"] = .number(Double(before)) }
+            if let limit { page["limit"] = .number(Double(min(Self.pageSize, limit - instances.count))) }
+            let answer = try EngineOutput.call("instances", arguments: page, globals: globals, as: [InstanceSummary].self)
+            instances += answer
+            guard answer.count >= Self.pageSize, let last = answer.last, limit.map({ instances.count < $0 }) ?? true else { break }
+            before = last.id
+        } while true
         if json {
             try printJSON(instances)
             return

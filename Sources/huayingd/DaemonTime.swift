@@ -4,12 +4,24 @@ import WorkflowModel
 /// Instants on the wire: ISO 8601 with the configured zone's offset.
 enum DaemonTime {
     static func iso8601(_ date: Date, zone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = zone
         // Milliseconds only when there are any, so whole-second instants print as they always did.
         let fraction = (date.timeIntervalSince1970 * 1000).rounded().truncatingRemainder(dividingBy: 1000) != 0
+        return formatter(zone: zone, fraction: fraction).string(from: date)
+    }
+
+    /// Formatters by zone and precision, made once: making an ISO8601DateFormatter costs tens of
+    /// microseconds, which was most of the time of a large `instances` or `audit` answer.
+    /// - Important: Loop thread only (the daemon's one thread that answers requests).
+    nonisolated(unsafe) private static var formatters: [String: ISO8601DateFormatter] = [:]
+
+    private static func formatter(zone: TimeZone, fraction: Bool) -> ISO8601DateFormatter {
+        let key = zone.identifier + (fraction ? ".ms" : "")
+        if let cached = formatters[key] { return cached }
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = zone
         formatter.formatOptions = fraction ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
-        return formatter.string(from: date)
+        formatters[key] = formatter
+        return formatter
     }
 
     /// What a person types for an instant (`--simulated-clock`, `clock set`): the forms of a

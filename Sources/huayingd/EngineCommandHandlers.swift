@@ -124,10 +124,10 @@ struct EngineCommandHandlers {
             let scope: Set<String> = key == "unit" ? [unit] : units(atOrBelow: [unit])
             filter.onlyUnits = filter.onlyUnits.map { $0.intersection(scope) } ?? scope
         }
-        if let limit = try arguments.optionalInt("limit") {
-            guard limit > 0 else { throw ControlError(.badArguments, "instances: limit must be at least 1") }
-            filter.limit = Int(limit)
-        }
+        // One answer is one page (the loop is never held by a long listing); the CLI pages on.
+        let limit = try arguments.optionalInt("limit") ?? Int64(Self.instancesPageLimit)
+        guard limit > 0 else { throw ControlError(.badArguments, "instances: limit must be at least 1") }
+        filter.limit = Int(min(limit, Int64(Self.instancesPageLimit)))
         filter.before = try arguments.optionalInt("before")
         return filter
     }
@@ -168,6 +168,9 @@ struct EngineCommandHandlers {
             reply(.failure(ControlError(.internalError, "\(request.command) failed: \(error)")))
         }
     }
+
+    /// The most instances one `instances` answer carries; the CLI pages with `before`.
+    static let instancesPageLimit = 1000
 
     /// The most ledger rows one `audit` answer carries; the CLI pages with `after_seq`.
     static let auditPageLimit = 5000
