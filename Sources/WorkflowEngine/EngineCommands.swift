@@ -252,7 +252,7 @@ extension WorkflowEngine {
             throw EngineError(.unknownInstance, "no instance \(id)")
         }
         guard instance.isRunning else {
-            throw EngineError(.notRunning, "instance \(id) is \(instance.status.rawValue); only running instances can be \(change)")
+            throw EngineError(.notRunning, "instance \(id) is already \(instance.status.rawValue); only running instances can be \(change)")
         }
         return instance
     }
