@@ -194,7 +194,7 @@ extension WorkflowEngine {
     ///   - actor: who asked (differs from `user` when an admin acts for someone).
     public func acknowledge(reminder id: Int64, user: String, actor: String, note: String?, fields: [String: String]) throws(EngineError) -> ReminderView {
         try storeCommand {
-            let instanceID: Int64 = try perform { work in
+            try perform { work in
                 guard let instanceID = try store.instanceOfReminder(id), var instance = try work.instance(instanceID),
                       let index = instance.reminderIndex(id) else {
                     throw EngineError(.unknownReminder, "no reminder \(id)")
@@ -239,9 +239,7 @@ extension WorkflowEngine {
                 work.record(at: now, actor: actor == user ? user : "\(actor) as \(user)", instance: instanceID, step: reminder.step,
                             .reminderAcknowledged, "已确认" + (note.map { "：\($0)" } ?? ""), fields: ledgerFields)
                 _ = try advance(instanceID, in: work, now: now)
-                return instanceID
             }
-            _ = instanceID
             return try reminderViews(where: "r.id = ?", [.integer(id)]).first!
         }
     }
