@@ -232,6 +232,9 @@ final class AnchorWriter: @unchecked Sendable {
         stopping = true
         condition.broadcast()
         while running { condition.wait() }
+        // The thread's block holds this writer: let go of the thread, or the two keep each
+        // other alive (LeakSanitizer found the cycle at every daemon exit).
+        thread = nil
         condition.unlock()
     }
 
