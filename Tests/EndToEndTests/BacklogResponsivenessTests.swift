@@ -130,12 +130,16 @@ import Glibc
         let whileVerifying = try Self.probe(site.socketPath) { verify.isExecuting }
         #expect(whileVerifying[whileVerifying.count / 2] <= 0.1, "status latency during audit --verify: \(whileVerifying)")
         #expect(whileVerifying.last! <= 0.5, "slowest status during audit --verify: \(whileVerifying)")
-        let result = try client.call(ControlRequest(command: "audit", arguments: ["verify": .bool(true)]))
+        // A fresh connection: the first one sat idle through the probes (the daemon closes a
+        // connection after 60 s without a request, which a slow sanitizer build reaches).
+        let auditor = try ControlClient(socketPath: site.socketPath)
+        auditor.setReceiveTimeout(seconds: 300)
+        let result = try auditor.call(ControlRequest(command: "audit", arguments: ["verify": .bool(true)]))
         let audit = try ControlCoding.convert(try #require(result.result), to: AuditResult.self)
         #expect(audit.verification?.ok == true)
         #expect((audit.verification?.rowsChecked ?? 0) >= Self.instances * (Self.steps + 2), "every item ran once, nothing lost")
         #expect(audit.rows.isEmpty, "a verification answers with the summary, not every row")
-        let status = try ControlCoding.convert(try #require(try client.call(ControlRequest(command: "status")).result), to: StatusResult.self)
+        let status = try ControlCoding.convert(try #require(try auditor.call(ControlRequest(command: "status")).result), to: StatusResult.self)
         #expect(status.counts["running_instances"] == 0)
         #expect(daemon!.stop() == 0)
     }
