@@ -28,9 +28,9 @@ public struct YAMLFile {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = Data(try FileBytes.read(path: path))
         } catch {
-            throw Diagnostic(.error, file: path, "cannot read file: \(error.localizedDescription)")
+            throw Diagnostic(.error, file: path, "cannot read file: \(error)")
         }
         try self.init(path: path, text: try Self.decode(data, path: path))
     }

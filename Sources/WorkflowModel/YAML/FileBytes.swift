@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a whole file with open/read, retrying `EINTR`.
+///
+/// Foundation's `Data(contentsOf:)` gives up with "NSCocoaErrorDomain error 256" when a read is
+/// interrupted by a signal (a child process exiting, SIGHUP), which made a shipped workflow
+/// file fail to load now and then while other processes came and went.
+public enum FileBytes {
+    /// The file's bytes. - Throws: `FileBytes.Failure` naming the call and the errno text.
+    public static func read(path: String) throws(Failure) -> [UInt8] {
+        var fd: Int32
+        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else { throw Failure(operation: "open", code: errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure(operation: "read", code: errno)
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    /// Why a file could not be read: `read: Is a directory`.
+    public struct Failure: Error, CustomStringConvertible {
+        public var operation: String
+        public var code: Int32
+        public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+    }
+}
