@@ -83,7 +83,15 @@ final class DefinitionRegistry {
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
         let paths = names.map { (directory as NSString).appendingPathComponent($0) }
         for path in paths {
-            guard let bytes = try? FileBytes.read(path: path), let text = String(validating: bytes, as: UTF8.self) else {
+            let bytes: [UInt8]
+            do {
+                bytes = try FileBytes.read(path: path)
+            } catch {
+                loadErrors[path] = [Diagnostic(.error, file: path, "cannot read file: \(error)")]
+                report.failed.append(path)
+                continue
+            }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
                 loadErrors[path] = [Diagnostic(.error, file: path, "cannot read file as UTF-8 text")]
                 report.failed.append(path)
                 continue

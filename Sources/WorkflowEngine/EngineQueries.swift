@@ -121,11 +121,6 @@ extension WorkflowEngine {
             """, arguments).map(summary)
     }
 
-    /// Instances, newest first, optionally filtered (every one: prefer `instances(_:)`).
-    public func instances(workflow: String? = nil, state: String? = nil) throws -> [InstanceSummaryView] {
-        try instances(InstanceFilter(workflow: workflow, state: state.flatMap(InstanceStatus.init(rawValue:))))
-    }
-
     /// Whether a reminder of the instance was ever addressed or escalated to `user` (indexed).
     public func hasReminder(of instance: Int64, for user: String) throws -> Bool {
         try db.queryOne("""

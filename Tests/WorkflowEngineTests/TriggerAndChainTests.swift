@@ -92,7 +92,7 @@ import WorkflowEngine
         _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil,
                                            fields: ["heads": "张三、李四"])
         #expect(try harness.engine.instance(id).summary.state == "completed")
-        let talks = try harness.engine.instances(workflow: "talk")
+        let talks = try harness.engine.instances(.init(workflow: "talk"))
         #expect(talks.count == 2)
         let cadres = try talks.map { try harness.engine.instance($0.id).params["cadre"] ?? "" }
         #expect(Set(cadres) == ["张三", "李四"])
