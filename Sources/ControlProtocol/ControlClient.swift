@@ -27,14 +27,22 @@ public final class ControlClient {
     }
 
     public let socketPath: String
-    private var fd: Int32
+    private let fd: Int32
     private var pending: [UInt8] = []
 
     /// Connects to the daemon.
+    ///
+    /// The descriptor stays local until it is connected: a throwing class initializer still
+    /// runs `deinit`, and a descriptor closed here and again there would close whatever another
+    /// thread had opened under the same number in between.
     /// - Throws: `ConnectionError` naming the socket and why.
     public init(socketPath: String) throws {
         self.socketPath = socketPath
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        fd = try Self.connected(to: socketPath)
+    }
+
+    private static func connected(to socketPath: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ConnectionError(socketPath: socketPath, operation: "socket", errno: errno) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -58,9 +66,10 @@ public final class ControlClient {
             close(fd)
             throw ConnectionError(socketPath: socketPath, operation: "connect", errno: code)
         }
+        return fd
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { close(fd) }
 
     /// Gives up waiting for an answer after this many seconds (`SO_RCVTIMEO`): ``readLine()``
     /// then throws a `ConnectionError` with `EAGAIN`. Nil (the default) waits for ever.
