@@ -959,7 +959,7 @@ def run_w2():
                     _, user, step = pending.pop(reminder)
                     arguments = {"id": reminder, "note": "已办理"}
                     if step == "announce-results":
-                        arguments["fields"] = {"heads": "张三,李四"}
+                        arguments["fields"] = {"elected_members": "张三,李四"}
                     response, _, _ = client.call("ack", arguments, act_as=user)
                     if response.get("ok"):
                         month["acks"] += 1

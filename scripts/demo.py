@@ -82,7 +82,7 @@ def run(socket):
                     if reminder["level"] == 0:
                         continue
                     user = "wanghong"
-                fields = ["--set", "heads=赵敏,孙丽"] if reminder["step"] == "announce-results" else []
+                fields = ["--set", "elected_members=赵敏,孙丽"] if reminder["step"] == "announce-results" else []
                 cli(socket, "ack", str(reminder["id"]), "--note", "已办理", *fields, user=user)
                 acked.add(reminder["id"])
         if all(cli(socket, "show", str(i))["state"] == "completed" for i in tracked) and review:

@@ -174,13 +174,14 @@ extension WorkflowEngine {
             instance.steps[stepID] = row
             work.record(at: now, instance: instance.id, step: stepID, .stepRecorded, note.text + lateText,
                         fields: note.fields.merging(itemFields) { $1 })
+            startStepChains(of: stepID, of: instance, in: work, now: now)
         case let .awaitAcknowledgement(request):
             let ack = definition.ack
             let nextRepeat = ack?.repeat.map { Millis.from($0.added(to: due, calendar: context.calendar, timeZone: support.timeZone)) }
             let reminder = InstanceState.Reminder(
                 id: work.allocateReminderID(), step: stepID, message: request.message, dueAt: dueMillis,
                 deadlineAt: ackBy.map(Millis.from), level: 0, state: .open, repeatEvery: ack?.repeat?.description,
-                nextRepeatAt: nextRepeat, nextEscalationAt: ack?.escalate != nil ? ackBy.map(Millis.from) : nil,
+                nextRepeatAt: nextRepeat, nextEscalationAt: ack?.escalate != nil ? ackBy.map { Millis.from(firstEscalation($0, instance, context)) } : nil,
                 repeats: 0, ackedBy: nil, ackedAt: nil, note: nil, fields: [:],
                 recipients: Self.unique(request.recipients.map(\.user)).sorted().map { ($0, 0) })
             instance.reminders.append(reminder)
@@ -209,6 +210,11 @@ extension WorkflowEngine {
     static func acknowledgementDeadline(_ step: StepDefinition, due: Date, deadline: Date?, context: InstanceContext, zone: TimeZone) -> Date? {
         guard let within = step.ack?.within else { return deadline }
         return within.added(to: due, calendar: context.calendar, timeZone: zone)
+    }
+
+    /// When the first escalation after `ackBy` is sent (EscalationTime: not at 23:59 on a day off).
+    func firstEscalation(_ ackBy: Date, _ instance: InstanceState, _ context: InstanceContext) -> Date {
+        EscalationTime.sent(at: ackBy, calendar: context.calendar, timeZone: support.timeZone, workdayStart: instance.definition.defaultTime)
     }
 
     /// Repeats an unacknowledged reminder. Repeats missed while the daemon was down coalesce
@@ -318,39 +324,10 @@ extension WorkflowEngine {
         try startChained(from: instance, in: work, now: now)
     }
 
-    /// `then:` — starts the instances a completed one asks for, in the same unit of work as
-    /// its completion (so exactly once). A chain that cannot start is recorded, never fatal.
+    /// `then:` — starts the instances a completed one asks for (EngineChains.swift).
     private func startChained(from instance: InstanceState, in work: UnitOfWork, now: Date) throws {
         guard !instance.definition.then.isEmpty else { return }
-        var context = try work.context(for: instance)
-        for chain in instance.definition.then {
-            let target = chain.workflow.value
-            let items: [String?] = chain.forEach.map { ChainDefinition.elements(of: context.render($0)) } ?? [nil]
-            if items.isEmpty {
-                work.record(at: now, instance: instance.id, step: nil, .chainSkipped,
-                            "未启动\(target)：\(chain.forEach ?? "") 为空", fields: ["workflow": target])
-            }
-            for item in items {
-                context.item = item
-                var params: [String: String] = [:]
-                for (name, template) in chain.params { params[name.value] = context.render(template) }
-                guard registry.current[target] != nil else {
-                    work.record(at: now, instance: instance.id, step: nil, .chainFailed, "无法启动\(target)：该流程未加载",
-                                fields: ["workflow": target, "item": item ?? ""])
-                    continue
-                }
-                do {
-                    let started = try startInstance(workflow: target, params: params,
-                                                    actor: "\(Self.daemonActor) (then of #\(instance.id))", in: work, now: now)
-                    work.record(at: now, instance: instance.id, step: nil, .chainStarted,
-                                "已启动\(registry.current[target]?.definition.title ?? target)" + (item.map { "：\($0)" } ?? ""),
-                                fields: ["workflow": target, "instance": "\(started.id)", "item": item ?? ""])
-                } catch let error as EngineError {
-                    work.record(at: now, instance: instance.id, step: nil, .chainFailed,
-                                "无法启动\(target)：\(error.message)", fields: ["workflow": target, "item": item ?? ""])
-                }
-            }
-        }
+        startChains(instance.definition.then, from: instance, step: nil, context: try work.context(for: instance), in: work, now: now)
     }
 
     /// The names in order, each once.

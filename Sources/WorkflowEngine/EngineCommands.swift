@@ -130,7 +130,7 @@ extension WorkflowEngine {
             }
             var nextEscalation: Int64?
             if let policy = step.ack?.escalate, let ackBy, reminder.nextEscalationAt != nil || reminder.level == 0 {
-                var at = ackBy
+                var at = firstEscalation(ackBy, instance, context)
                 if reminder.level > 0, let every = policy.every {
                     for _ in 0..<reminder.level { at = every.added(to: at, calendar: context.calendar, timeZone: support.timeZone) }
                 }
@@ -227,7 +227,9 @@ extension WorkflowEngine {
                 reminder.nextRepeatAt = nil
                 reminder.nextEscalationAt = nil
                 instance.reminders[index] = reminder
+                var completed = false
                 if let step = instance.steps[reminder.step], step.state == .waiting {
+                    completed = true
                     instance.steps[reminder.step]?.state = StepStateMachine.next(step.state, on: .acknowledge)
                     instance.steps[reminder.step]?.doneAt = Millis.from(now)
                 }
@@ -238,6 +240,9 @@ extension WorkflowEngine {
                 work.put(instance)
                 work.record(at: now, actor: actor == user ? user : "\(actor) as \(user)", instance: instanceID, step: reminder.step,
                             .reminderAcknowledged, "已确认" + (note.map { "：\($0)" } ?? ""), fields: ledgerFields)
+                if completed {
+                    startStepChains(of: reminder.step, of: instance, in: work, now: now)
+                }
                 _ = try advance(instanceID, in: work, now: now)
             }
             return try reminderViews(where: "r.id = ?", [.integer(id)]).first!

@@ -152,10 +152,12 @@ import Testing
         // The ledger tells the same story.
         let rows = try cli.audit(instance: id)
         #expect(rows.first?.event == "instance.started")
-        // No heads were named with the results, so the chain to the pre-appointment talk is skipped
-        // (and says so); the term reminder is not loaded on this site, so its chain fails visibly.
+        // No member was named with the results, so announce-results' chain to the pre-appointment
+        // talk is skipped (and says so, at that step); the term reminder is not loaded on this
+        // site, so the completion's chain fails visibly.
+        #expect(rows.filter { $0.event == "chain.skipped" }.map(\.step) == ["announce-results"])
         let completedSeq = rows.first { $0.event == "instance.completed" }?.seq ?? .max
-        #expect(Set(rows.filter { $0.seq > completedSeq }.map(\.event)) == ["chain.skipped", "chain.failed"])
+        #expect(Set(rows.filter { $0.seq > completedSeq }.map(\.event)) == ["chain.failed"])
         #expect(rows.filter { $0.event == "instance.completed" }.count == 1)
         for step in detail.steps {
             let ran = rows.filter { $0.step == step.id && stepRanEvents.contains($0.event) }

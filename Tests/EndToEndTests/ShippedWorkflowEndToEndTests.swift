@@ -556,9 +556,11 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
     // MARK: 换届选举 → 任前廉政谈话
 
     /// An election acknowledged promptly, with the results acknowledged as
-    /// `--set heads=赵敏,孙丽`: its completion starts one pre-appointment talk per head, in the
-    /// same instant, with the election's unit and N, and each of those runs to its end.
-    @Test func electionCompletionStartsOnePreAppointmentTalkPerHead() throws {
+    /// `--set elected_members=赵敏,孙丽,钱军` on E = 2026-12-20: the acknowledgement itself
+    /// starts one pre-appointment talk per elected member, in the same instant, with the
+    /// election's unit and N, long before the cycle ends (archive is due by N+30); each talk
+    /// runs to its end. The term reminder still starts when the whole cycle completes.
+    @Test func announcingTheResultsStartsOnePreAppointmentTalkPerElectedMember() throws {
         let site = try TestSite(checkoutWorkflows: ["community-election-cycle.yaml", "pre-appointment-talk.yaml", "term-renewal-reminder.yaml"])
         defer { site.remove() }
         let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
@@ -566,58 +568,73 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
         let params = ["unit": "guqiao-shequ", "election_day": "2026-12-20"]
         let oracle = try plan(site, "community-election-cycle", start: "2026-11-01T09:00", params)
         let id = try cli.start("community-election-cycle", params, as: "zhaomin")
-        let election = WorkflowRun(cli: cli, id: id, plan: oracle)
-        election.fields["announce-results"] = ["heads=赵敏,孙丽"]
-        election.eachTurn = { _ in
-            #expect((try? cli.instances().filter { $0.workflow == "pre-appointment-talk" }.isEmpty) == true,
-                    "no talk before the election completes")
+        // The archive is only acknowledged once the city hears of it at its deadline (N+30), so
+        // the cycle ends a month after the results, as it can in practice.
+        let election = WorkflowRun(cli: cli, id: id, plan: oracle,
+                                   holds: ["archive": Hold(level: 1, by: "zhouyan", note: "选举资料已建档（市民政局督办）")])
+        election.fields["announce-results"] = ["elected_members=赵敏,孙丽,钱军"]
+        var talksSeenWhileRunning = 0
+        election.eachTurn = { detail in
+            let announced = detail.steps.first { $0.id == "announce-results" }?.state == "done"
+            let talks = (try? cli.instances().filter { $0.workflow == "pre-appointment-talk" }.count) ?? -1
+            #expect(talks == (announced ? 3 : 0), "the talks start with the announcement, not before")
+            if announced { talksSeenWhileRunning += 1 }
         }
         let detail = try election.drive(until: shanghaiTime("2027-02-01T09:00"))
         let rows = try election.checkCompleted(detail)
         let endedAt = try #require(detail.endedAt)
-        #expect(detail.reminders.first { $0.step == "announce-results" }?.fields == ["heads": "赵敏,孙丽"])
+        let announce = try #require(detail.reminders.first { $0.step == "announce-results" })
+        #expect(announce.fields == ["elected_members": "赵敏,孙丽,钱军"])
+        let announcedAt = try #require(announce.ackedAt)
+        #expect(isoInstant(announcedAt) == shanghaiTime("2026-12-20T07:30"), "acknowledged as soon as the vote was")
+        #expect(isoInstant(endedAt) > shanghaiTime("2027-01-19T00:00"), "the cycle itself ends a month later, at archive")
+        #expect(talksSeenWhileRunning > 0, "the talks ran while the election was still running")
 
-        // Two talks, started by the completion, with the election's unit and N.
+        // Three talks, started by the announcement, with the election's unit and N.
         let talks = try cli.instances().filter { $0.workflow == "pre-appointment-talk" }.sorted { $0.id < $1.id }
-        #expect(talks.count == 2)
+        #expect(talks.count == 3)
         var cadres: [String] = []
         for talk in talks {
             let shown = try cli.show(talk.id)
             cadres.append(shown.params["cadre"] ?? "?")
             #expect(shown.unit == "guqiao-shequ" && shown.params["unit"] == "guqiao-shequ")
             #expect(shown.params["result_day"] == "2026-12-20")
-            #expect(shown.startedAt == endedAt)
-            #expect(shown.startedBy.contains("#\(id)"), "\(shown.startedBy)")
+            #expect(shown.startedAt == announcedAt)
+            #expect(shown.startedBy.contains("#\(id) announce-results"), "\(shown.startedBy)")
         }
-        #expect(cadres.sorted() == ["孙丽", "赵敏"])
+        #expect(cadres.sorted() == ["孙丽", "赵敏", "钱军"].sorted())
         let chained = rows.filter { $0.event == "chain.started" && $0.fields["workflow"] == "pre-appointment-talk" }
-        #expect(chained.count == 2)
-        // And one term reminder (5-year term, docs/procedures.md#representatives-meeting).
+        #expect(chained.count == 3)
+        #expect(chained.allSatisfy { $0.step == "announce-results" && $0.at == announcedAt })
+        #expect(Set(chained.compactMap { $0.fields["item"] }) == ["赵敏", "孙丽", "钱军"])
+        #expect(Set(chained.compactMap { $0.fields["instance"] }) == Set(talks.map { "\($0.id)" }))
+        // And one term reminder (5-year term, docs/procedures.md#representatives-meeting), at the end.
         let reminders = try cli.instances().filter { $0.workflow == "term-renewal-reminder" }
         #expect(reminders.count == 1)
         #expect(try reminders.first.map { try cli.show($0.id).params["last_election_day"] } == "2026-12-20")
-        #expect(Set(chained.compactMap { $0.fields["item"] }) == ["赵敏", "孙丽"])
-        #expect(Set(chained.compactMap { $0.fields["instance"] }) == Set(talks.map { "\($0.id)" }))
-        #expect(chained.allSatisfy { $0.at == endedAt && $0.fields["workflow"] == "pre-appointment-talk" })
+        #expect(rows.filter { $0.event == "chain.started" && $0.fields["workflow"] == "term-renewal-reminder" }.map(\.at) == [endedAt])
 
-        // Each talk runs like a manually started one: the talk list at once, the scheduling
-        // reminder on the first workday after N (already come: due at the start), and so on.
+        // Each talk ran like a manually started one from the announcement: the talk list at
+        // once, the scheduling reminder on the first workday after N, in both inboxes, and its
+        // escalation only when 3 workdays had passed unacknowledged (it used to start on
+        // 2027-01-19 and escalate at once).
         for talk in talks {
-            let cadre = try cli.show(talk.id).params["cadre"] ?? "?"
-            let talkPlan = try plan(site, "pre-appointment-talk", start: String(endedAt.prefix(16)),
+            let shown = try cli.show(talk.id)
+            let cadre = shown.params["cadre"] ?? "?"
+            let talkPlan = try plan(site, "pre-appointment-talk", start: String(announcedAt.prefix(16)),
                                     ["unit": "guqiao-shequ", "cadre": cadre, "result_day": "2026-12-20"])
             #expect(talkPlan.step("schedule-talk")?.due?.local == "2026-12-21T09:00")
-            let shown = try cli.show(talk.id)
             let schedule = try #require(shown.reminders.first { $0.step == "schedule-talk" })
+            #expect(isoInstant(schedule.due) == shanghaiTime("2026-12-21T09:00"))
             #expect(schedule.message.contains(cadre))
             for user in ["chenzhi", "liuqiang"] {
                 #expect(try cli.inbox(user).contains { $0.id == schedule.id }, "\(cadre)'s talk is in \(user)'s inbox")
             }
-            let run = WorkflowRun(cli: cli, id: talk.id, plan: talkPlan)
-            let done = try run.drive(until: shanghaiTime("2027-03-01T09:00"))
-            let talkRows = try run.checkCompleted(done)
-            #expect(run.appearedAt["schedule-talk"] == shanghaiTime("2026-12-21T09:00"))
+            let talkRows = try cli.audit(instance: talk.id)
             #expect(talkRows.first { $0.step == "talk-list" }?.fields["cadre"] == cadre)
+            #expect(talkRows.first { $0.step == "talk-list" }.map { isoInstant($0.at) } == isoInstant(announcedAt))
+            let firstEscalation = talkRows.first { $0.step == "schedule-talk" && $0.event == "reminder.escalated" }
+            #expect(firstEscalation.map { isoInstant($0.at) } == shanghaiTime("2026-12-24T09:00"), "3 workdays after 12-21 09:00")
         }
         #expect(daemon.stop() == 0, "log: \(daemon.log)")
     }

@@ -131,4 +131,42 @@ import WorkflowEngine
             _ = try harness.engine.cancel(instance: id, reason: "again", actor: "admin")
         }
     }
+
+    static let electionDay = """
+        workflow: results
+        title: 公布结果
+        params:
+          unit: { type: unit, title: 社区 }
+          day: { type: date, title: 选举日 }
+        steps:
+          - id: announce
+            title: 公布选举结果
+            at: day at 07:30
+            deadline: day at 23:59
+            uses: remind
+            with: { to: secretary@unit, message: 请公布结果 }
+            ack:
+              escalate:
+                uses: escalate
+                with: { chain: [civil-affairs@township, civil-affairs@county], every: 1 workday }
+        """
+
+    /// A deadline at 23:59 of a Sunday escalates at 09:00 on Monday (and the next level a
+    /// workday later), not at midnight on the day off; the deadline shown stays 23:59.
+    @Test func anEscalationAtTheEndOfADayOffWaitsForNineOnTheNextWorkday() throws {
+        let harness = try EngineHarness(workflows: ["results.yaml": Self.electionDay])
+        let id = try harness.engine.start(workflow: "results", params: ["unit": "guqiao-shequ", "day": "2026-12-20"], actor: "admin")
+        try harness.advance(to: "2026-12-21T08:59")
+        #expect(try harness.engine.audit(instance: id).filter { $0.event == "reminder.escalated" }.isEmpty)
+        let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
+        #expect(reminder.deadline == local("2026-12-20T23:59"))
+        try harness.advance(to: "2026-12-22T09:00")
+        let escalated = try harness.engine.audit(instance: id).filter { $0.event == "reminder.escalated" }
+        #expect(escalated.map(\.at) == [local("2026-12-21T09:00"), local("2026-12-22T09:00")])
+
+        // On a workday the escalation stays at the deadline.
+        let thursday = try harness.engine.start(workflow: "results", params: ["unit": "guqiao-shequ", "day": "2026-12-24"], actor: "admin")
+        try harness.advance(to: "2026-12-24T23:59")
+        #expect(try harness.engine.audit(instance: thursday).filter { $0.event == "reminder.escalated" }.map(\.at) == [local("2026-12-24T23:59")])
+    }
 }

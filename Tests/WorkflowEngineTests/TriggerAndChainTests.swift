@@ -119,4 +119,53 @@ import WorkflowEngine
         let failed = try harness.engine.audit(instance: id).filter { $0.event == "chain.failed" }
         #expect(failed.map(\.text) == ["无法启动talk：该流程未加载"])
     }
+
+    static let stepChained = """
+        workflow: step-chained
+        title: 选举
+        params:
+          unit: { type: unit, title: 社区 }
+        steps:
+          - id: results
+            title: 公布选举结果
+            uses: remind
+            with: { to: secretary@unit, message: 请公布结果并填写当选人 }
+            ack:
+              fields: [elected_members]
+            then:
+              - start: talk
+                for_each: "{{steps.results.fields.elected_members}}"
+                params: { unit: "{{unit.id}}", cadre: "{{item}}" }
+          - id: archive
+            title: 建档
+            after: results
+            at: start + 60 days
+            uses: record
+            with: { text: 建档 }
+        """
+
+    /// A step's `then:` fires when that step completes, once per element, and the instance
+    /// goes on running (it used to exist only for a completed instance).
+    @Test func aStepsThenStartsOneInstancePerElementWhenTheStepCompletes() throws {
+        let harness = try EngineHarness(workflows: ["election.yaml": Self.stepChained, "talk.yaml": Self.talk])
+        let id = try harness.engine.start(workflow: "step-chained", params: ["unit": "guqiao-shequ"], actor: "admin")
+        #expect(try harness.engine.instances(.init(workflow: "talk")).isEmpty)
+        try harness.advance(to: "2026-12-02T10:00")
+        let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
+        _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil,
+                                           fields: ["elected_members": "张三、李四，王五"])
+        #expect(try harness.engine.instance(id).summary.state == "running", "archive is 60 days after the start")
+        let talks = try harness.engine.instances(.init(workflow: "talk"))
+        #expect(talks.count == 3)
+        let cadres = try talks.map { try harness.engine.instance($0.id).params["cadre"] ?? "" }
+        #expect(Set(cadres) == ["张三", "李四", "王五"])
+        #expect(talks.allSatisfy { $0.startedBy == "huayingd (then of #\(id) results)" })
+        let chained = try harness.engine.audit(instance: id).filter { $0.event == "chain.started" }
+        #expect(chained.count == 3 && chained.allSatisfy { $0.step == "results" })
+        // The completion of the instance starts nothing more.
+        try harness.advance(to: "2027-02-15T09:00")
+        #expect(try harness.engine.instance(id).summary.state == "completed")
+        #expect(try harness.engine.instances(.init(workflow: "talk")).count == 3)
+        #expect(try harness.engine.verifyLedger().ok)
+    }
 }

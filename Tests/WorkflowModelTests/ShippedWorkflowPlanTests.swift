@@ -173,7 +173,7 @@ private extension PlannedStep {
     /// The property that would have caught the first review: for every step with a deadline,
     /// the reminder comes before it and the first escalation (and the ack-by time) no later
     /// than it. Returns a description of every violation.
-    static func violations(_ plan: WorkflowPlan, _ label: String) -> [String] {
+    static func violations(_ plan: WorkflowPlan, _ label: String, calendar: WorkCalendar) -> [String] {
         var problems: [String] = []
         let deadlineSteps = plan.steps.filter { $0.deadline != nil }
         if deadlineSteps.count < 15 { problems.append("\(label): only \(deadlineSteps.count) steps with a deadline") }
@@ -182,7 +182,12 @@ private extension PlannedStep {
             let what = "\(label) \(step.id) (deadline \(deadline.local))"
             if step.due.instant > deadline.instant { problems.append("\(what): due \(step.due.local)") }
             if let ackBy = step.ackBy, ackBy.instant > deadline.instant { problems.append("\(what): ack by \(ackBy.local)") }
-            if let first = step.escalations.first, first.at.instant > deadline.instant {
+            // The one allowed exception: a deadline at 23:59 of a day off escalates at 09:00 of the
+            // next workday (EscalationTime); the deadline itself stays.
+            let endOfADayOff = deadline.local.time == TimeOfDay(hour: 23, minute: 59)! && !deadline.dayKind.isWorkday
+            if let first = step.escalations.first, first.at.instant > deadline.instant,
+               !(endOfADayOff && first.at.dayKind.isWorkday && first.at.local.time == TimeOfDay(hour: 9, minute: 0)!
+                 && first.at.date == calendar.workday(onOrAfter: deadline.date)) {
                 problems.append("\(what): first escalation \(first.at.local)")
             }
             if statutory.contains(step.id) && step.escalations.isEmpty { problems.append("\(what): never escalates") }
@@ -270,7 +275,7 @@ private extension PlannedStep {
             #expect(step.deadline?.local == LocalDateTime(expected), "\(id)")
             #expect(step.deadline?.movedFrom == movedFrom.map(date), "\(id) moved from")
         }
-        #expect(Self.violations(plan, testCase.testDescription) == [])
+        #expect(Self.violations(plan, testCase.testDescription, calendar: try Shipped.calendar()) == [])
         // The vote is on E; results follow it on E.
         let electionDay = date(testCase.params["election_day"]!)
         let vote = try #require(plan.steps.first { $0.id == "vote" })
@@ -304,7 +309,7 @@ private extension PlannedStep {
                 var params = variant
                 params["election_day"] = day.description
                 let plan = try planner.plan(params)
-                problems += Self.violations(plan, params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                problems += Self.violations(plan, params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "), calendar: planner.calendar)
                 // Forward periods end on a workday (or the make-up days that count as ones).
                 for id in ["close-objections", "handover"] {
                     if let deadline = plan.steps.first(where: { $0.id == id })?.deadline, !deadline.provisional,
@@ -316,6 +321,21 @@ private extension PlannedStep {
             day = day.adding(days: 1)
         }
         #expect(problems == [])
+    }
+
+    /// The results are due on E by 23:59. When E is a Sunday the escalation goes at 09:00 on
+    /// Monday, not at midnight on the day off; the deadline stays 23:59 on E. On a workday E it
+    /// escalates at the deadline as before.
+    @Test func anEscalationAtTheEndOfADayOffGoesAtNineOnTheNextWorkday() throws {
+        let sunday = try Planner().plan(["election_day": "2026-12-20"]).steps.first { $0.id == "announce-results" }
+        #expect(sunday?.deadline?.local == at("2026-12-20T23:59"))
+        #expect(sunday?.ackBy?.local == at("2026-12-20T23:59"))
+        #expect(sunday?.escalations.map(\.at.local) == [at("2026-12-21T09:00")])
+        // Before National Day's last day off (10-07) → 10-08 09:00.
+        let holiday = try Planner().plan(["election_day": "2026-10-07"]).steps.first { $0.id == "announce-results" }
+        #expect(holiday?.escalations.map(\.at.local) == [at("2026-10-08T09:00")])
+        let thursday = try Planner().plan(["election_day": "2026-12-17"]).steps.first { $0.id == "announce-results" }
+        #expect(thursday?.escalations.map(\.at.local) == [at("2026-12-17T23:59")])
     }
 
     /// The objection window and the decision time are both forward periods (民法典 art. 203).

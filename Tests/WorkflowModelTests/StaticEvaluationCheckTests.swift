@@ -55,4 +55,37 @@ import Testing
         #expect(throws: TimeEvaluationError.outOfRange("day + 1 month")) { try TimeExpression.parse("day + 1 month").evaluate(in: environment) }
         #expect(throws: TimeEvaluationError.outOfRange("day + 31 days")) { try TimeExpression.parse("day + 31 days").evaluate(in: environment) }
     }
+
+    static let stepChains = """
+        workflow: chains
+        title: 接续
+        steps:
+          - id: a
+            title: a
+            uses: remind
+            with: { to: secretary@unit, message: 好 }
+            ack: { fields: [members] }
+            then:
+              - start: talk
+                for_each: "{{steps.a.fields.member}}"
+                params: { who: "{{item}} {{steps.b.acked_by}} {{steps.a.acked_by}}" }
+          - id: b
+            title: b
+            after: a
+            uses: record
+            with: { text: 好 }
+
+        """
+
+    /// A step's `then:` runs after that step: its own results may be read there, a later
+    /// step's may not, and field names are checked as elsewhere.
+    @Test func aStepsThenMayReadItsOwnResultsButNotALaterStepsOnes() throws {
+        let folder = try Scratch.folder()
+        let path = try Scratch.file("chains.yaml", Self.stepChains, in: folder)
+        let found = findings(try fixtureChecker().check(path: path), in: folder).filter { !$0.contains("unit") }
+        #expect(found == [
+            "chains.yaml:11:22: error: step 'a' has no acknowledgement field 'member'; expected one of its ack.fields: members",
+            "chains.yaml:12:36: error: the 'then:' of step 'a' reads steps.b, but 'a' does not wait for 'b', so it may have no value when the chain starts; expected the step itself or one it waits for",
+        ])
+    }
 }

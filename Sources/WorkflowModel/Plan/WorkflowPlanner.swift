@@ -277,12 +277,13 @@ public struct WorkflowPlanner: Sendable {
                     ackBy = deadline
                 }
                 if let escalate = ack.escalate, let ackBy {
-                    var at = ackBy.instant
+                    var at = EscalationTime.sent(at: ackBy.instant, calendar: calendar, timeZone: timeZone, workdayStart: definition.defaultTime)
+                    let moved = at != ackBy.instant
                     for (index, reference) in escalate.chain.enumerated() {
                         if index > 0, let every = escalate.every {
                             at = every.added(to: at, calendar: calendar, timeZone: timeZone)
                         }
-                        let formula = index == 0 ? "no ack by then" : "+ \(escalate.every?.description ?? "")"
+                        let formula = index == 0 ? (moved ? "no ack by then; a day off: next workday" : "no ack by then") : "+ \(escalate.every?.description ?? "")"
                         escalations.append(PlannedEscalation(level: index + 1, at: time(at, formula: formula, estimate: ackBy.isEstimate), to: assignee(reference)))
                     }
                 }

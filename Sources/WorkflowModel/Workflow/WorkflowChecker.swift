@@ -78,6 +78,11 @@ private struct Run {
     var stepReferences: [(id: String, location: SourceLocation, from: String?, field: String?)] = []
     /// The step being read, for `stepReferences`.
     var currentStep: String?
+    /// References written in a step's own `then:`, which runs once that step has completed: the
+    /// step itself and the steps it waits for have values there.
+    var chainReferences: [(id: String, location: SourceLocation, from: String, field: String?)] = []
+    /// While a step's `then:` is read: that step's id.
+    var chainStep: String?
     /// While a step's `with:` is checked: whether that step has a `deadline:` and an `ack:`, for
     /// `{{deadline}}` and `{{ack_by}}` (nil outside a step).
     var templateStep: (hasDeadline: Bool, hasAck: Bool)?
@@ -147,7 +152,7 @@ private struct Run {
         diagnostics += top.finish()
         if tooManySteps { return nil }
         checkSteps(steps)
-        checkChains(then, workflow: id)
+        checkChains(then + steps.flatMap(\.then), workflow: id)
         guard let id, let title, let idNode = top.value("workflow") else { return nil }
         return WorkflowDefinition(
             id: Located(id, at: file.location(of: idNode)),
@@ -403,13 +408,21 @@ private struct Run {
             diagnostics += ackReader.finish()
             ack = policy
         }
+        var then: [ChainDefinition] = []
+        if let nodes = reader.sequence("then") {
+            chainStep = id ?? "?"
+            then = nodes.compactMap { parseChain($0) }
+            chainStep = nil
+        }
         diagnostics += reader.finish()
         guard let id, let title, let uses, let idNode = reader.value("id") else { return nil }
-        return StepDefinition(
+        var step = StepDefinition(
             id: Located(id, at: file.location(of: idNode)), title: title, at: at, after: after,
             deadline: deadline, uses: Located(uses, at: usesLocation), with: with, ack: ack,
             location: file.location(of: node)
         )
+        step.then = then
+        return step
     }
 
     mutating func validatePluginInput(plugin: String, input: YAMLValue?, stepID: String, usesLocation: SourceLocation) {
@@ -508,7 +521,11 @@ private struct Run {
                         }
                     }
                 case let .step(id, field):
-                    stepReferences.append((id, location, currentStep, field))
+                    if let chainStep {
+                        chainReferences.append((id, location, chainStep, field))
+                    } else {
+                        stepReferences.append((id, location, currentStep, field))
+                    }
                 case let .builtIn(name) where Template.stepBuiltIns.contains(name):
                     // {{deadline}} / {{ack_by}}: the step's own computed times.
                     guard let step = templateStep else {
@@ -613,7 +630,33 @@ private struct Run {
                 error(reference.location, "step '\(from)' shows steps.\(reference.id).\(field), but does not wait for '\(reference.id)', so it may run before that has a value; expected '\(reference.id)' in its 'after:' (directly or through another step)")
             }
         }
+        checkChainReferences(byID: byID, list: list)
         checkCycles(steps)
+    }
+
+    /// A step's `then:` runs when that step has completed: it may read the step's own results
+    /// and those of the steps it waits for, and `fields.<name>` must be declared.
+    mutating func checkChainReferences(byID: [String: StepDefinition], list: String) {
+        var waitsFor: [String: Set<String>] = [:]
+        for reference in chainReferences {
+            guard let target = byID[reference.id] else {
+                error(reference.location, "unknown step '\(reference.id)' in steps.\(reference.id); expected one of: \(list)")
+                continue
+            }
+            if let field = reference.field, field.hasPrefix("fields.") {
+                let name = String(field.dropFirst("fields.".count))
+                let declared = target.ack?.fields ?? []
+                if !declared.contains(name) {
+                    let expected = declared.isEmpty ? "'ack: { fields: [\(name)] }' in step '\(reference.id)'" : "one of its ack.fields: \(declared.joined(separator: ", "))"
+                    error(reference.location, "step '\(reference.id)' has no acknowledgement field '\(name)'; expected \(expected)")
+                }
+            }
+            guard reference.id != reference.from, byID[reference.from] != nil else { continue }
+            if waitsFor[reference.from] == nil { waitsFor[reference.from] = Self.transitiveDependencies(of: reference.from, in: byID) }
+            if !waitsFor[reference.from]!.contains(reference.id) {
+                error(reference.location, "the 'then:' of step '\(reference.from)' reads steps.\(reference.id), but '\(reference.from)' does not wait for '\(reference.id)', so it may have no value when the chain starts; expected the step itself or one it waits for")
+            }
+        }
     }
 
     /// Every step `id` waits for, directly or through others (an iterative walk).

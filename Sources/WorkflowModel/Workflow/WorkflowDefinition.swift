@@ -28,6 +28,7 @@ public struct WorkflowDefinition: Hashable, Sendable {
     public var then: [ChainDefinition] = []
 
     public func param(_ name: String) -> ParamDefinition? { params.first { $0.name == name } }
+
     public func step(_ id: String) -> StepDefinition? { steps.first { $0.id.value == id } }
 }
 
@@ -75,6 +76,10 @@ public struct StepDefinition: Hashable, Sendable {
     public var with: YAMLValue?
     public var ack: AckPolicy?
     public var location: SourceLocation
+    /// A step's own `then:` — the instances its completion starts (its acknowledgement, or
+    /// the record it wrote), in the same unit of work; `{{item}}` and the step's own
+    /// `steps.<id>.fields.…` may be used there.
+    public var then: [ChainDefinition] = []
 
     /// The steps this one waits for: `after:` and any `steps.X.done` in `at:`/`deadline:`.
     public var dependencies: [Located<String>] {
