@@ -54,6 +54,8 @@ public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
     case chainSkipped = "chain.skipped"
     case chainFailed = "chain.failed"
     case triggerFailed = "trigger.failed"
+    /// Another instance names this one in an `instance` parameter (a voter-list objection of an election).
+    case instanceLinked = "instance.linked"
     /// The chain is keyed (HMAC-SHA256) from this row on.
     case ledgerKeyed = "ledger.keyed"
     /// The state was restored from a backup older than the anchored head.
@@ -81,6 +83,7 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case unknownInstance = "unknown_instance"
     case unknownReminder = "unknown_reminder"
     case unknownField = "unknown_field"
+    case badField = "bad_field"
     case badParams = "bad_params"
     // The state it finds
     case notRunning = "not_running"

@@ -36,6 +36,7 @@ extension WorkflowEngine {
         } catch {
             throw EngineError(.badParams, error.messages.joined(separator: "; "))
         }
+        let links = try linkedInstances(params, of: loaded.definition, in: work)
         var steps: [String: InstanceState.Step] = [:]
         for (position, step) in loaded.definition.steps.enumerated() {
             steps[step.id.value] = InstanceState.Step(id: step.id.value, position: position, state: .pending)
@@ -48,6 +49,7 @@ extension WorkflowEngine {
         var fields = params
         fields["version"] = String(loaded.version.prefix(12))
         work.record(at: now, actor: actor, instance: instance.id, step: nil, .instanceStarted, "启动流程：\(loaded.definition.title)", fields: fields)
+        recordLinks(links, from: instance, actor: actor, in: work, now: now)
         let result = try advance(instance.id, in: work, now: now)
         return StartReport(id: instance.id, pastDueSteps: result.late)
     }
@@ -207,6 +209,7 @@ extension WorkflowEngine {
                         throw EngineError(.unknownField, "step '\(reminder.step)' takes \(declared.isEmpty ? "no fields" : "the fields \(declared.joined(separator: ", "))") with its acknowledgement; not \(unknown.joined(separator: ", "))")
                     }
                 }
+                try checkDateFields(fields, of: reminder.step, in: instance.definition, now: clock.now)
                 switch reminder.state {
                 case .acked:
                     let when = reminder.ackedAt.map { InstanceContext.local(Millis.date($0), support.timeZone) } ?? "?"

@@ -44,6 +44,11 @@ struct InstanceContext: StepServices {
         for step in instance.steps.values {
             if step.state == .done, let done = step.doneAt { environment.completions[step.id] = Millis.date(done) }
         }
+        for reminder in instance.reminders where reminder.state == .acked {
+            for (name, value) in reminder.fields {
+                if let date = CivilDate(value) { environment.fieldDates["\(reminder.step).\(name)"] = date }
+            }
+        }
         self.environment = environment
     }
 

@@ -169,4 +169,66 @@ import WorkflowEngine
         try harness.advance(to: "2026-12-24T23:59")
         #expect(try harness.engine.audit(instance: thursday).filter { $0.event == "reminder.escalated" }.map(\.at) == [local("2026-12-24T23:59")])
     }
+
+    static let posting = """
+        workflow: posting
+        title: 公布选民名单
+        params:
+          unit: { type: unit, title: 社区 }
+        steps:
+          - id: publish
+            title: 公布
+            uses: remind
+            with: { to: secretary@unit, message: 请公布 }
+            ack: { fields: [posted_on] }
+          - id: window-ends
+            title: 异议期届满
+            at: steps.publish.fields.posted_on + 5 days civil-deadline
+            uses: record
+            with: { text: "异议期届满：{{steps.publish.fields.posted_on + 5 days civil-deadline}}" }
+        """
+
+    static let objection = """
+        workflow: objection
+        title: 异议
+        params:
+          unit: { type: unit, title: 社区 }
+          election: { type: instance, title: 选举, workflows: [posting] }
+        steps:
+          - id: received
+            title: 收到
+            uses: record
+            with: { text: "异议（#{{election}}）" }
+        """
+
+    /// The window counts from the day the list was posted, given with the acknowledgement;
+    /// a value that is not a date, or lies in the future, is refused with bad_field.
+    @Test func aDateGivenWithTheAcknowledgementAnchorsTheFormulasThatReadIt() throws {
+        let harness = try EngineHarness(workflows: ["posting.yaml": Self.posting, "objection.yaml": Self.objection])
+        try harness.advance(to: "2026-11-30T09:00")
+        let id = try harness.engine.start(workflow: "posting", params: ["unit": "guqiao-shequ"], actor: "admin")
+        try harness.advance(to: "2026-12-02T10:00")
+        let reminder = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first)
+        #expect(throws: EngineError(.badField, "'posted_on' is a date YYYY-MM-DD (such as 2026-12-02); not '11月30日'")) {
+            _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: ["posted_on": "11月30日"])
+        }
+        #expect(throws: EngineError(.badField, "'posted_on' is 2026-12-03, after today (2026-12-02); expected the day it happened")) {
+            _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: ["posted_on": "2026-12-03"])
+        }
+        _ = try harness.engine.acknowledge(reminder: reminder.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: ["posted_on": "2026-11-30"])
+        // Posted 11-30 (acknowledged 12-02): the window ends 12-05, a Saturday → 12-07 23:59.
+        #expect(try harness.engine.instance(id).steps.first { $0.id == "window-ends" }?.due == local("2026-12-07T23:59"))
+
+        // An objection names its election; a wrong id or another workflow's instance is refused.
+        #expect(throws: EngineError.self) {
+            _ = try harness.engine.start(workflow: "objection", params: ["unit": "guqiao-shequ", "election": "999"], actor: "admin")
+        }
+        let objection = try harness.engine.start(workflow: "objection", params: ["unit": "guqiao-shequ", "election": "\(id)"], actor: "admin")
+        #expect(throws: EngineError.self) {
+            _ = try harness.engine.start(workflow: "objection", params: ["unit": "guqiao-shequ", "election": "\(objection)"], actor: "admin")
+        }
+        let linked = try harness.engine.audit(instance: id).filter { $0.event == "instance.linked" }
+        #expect(linked.map { $0.fields["instance"] } == ["\(objection)"])
+        #expect(try harness.engine.verifyLedger().ok)
+    }
 }

@@ -273,6 +273,36 @@ private func messages(_ definition: WorkflowDefinition) -> [(step: String, text:
         #expect(try extended.step("resolve").deadline?.local == at("2027-03-01T23:59"))
     }
 
+    /// One objection to the voter list: decided within 3 days of its receipt (民法典 art. 203:
+    /// a last day off moves to the next workday, at 24:00), the township told at that deadline.
+    @Test func voterListObjectionDecidedWithinThreeDaysOfReceipt() throws {
+        let ordinary = try plan("voter-list-objection", ["unit": "huangjue", "election": "12", "received_on": "2026-11-30", "objector": "张三"])
+        let decide = try ordinary.step("decide")
+        #expect(decide.deadline?.local == at("2026-12-03T23:59"))                  // R+3, a Thursday
+        #expect(decide.deadline?.movedFrom == nil)
+        #expect(decide.escalations.map(\.at.local) == [at("2026-12-03T23:59"), at("2026-12-04T23:59")])
+        #expect(!decide.users.isEmpty, "the election committee of 黄桷村")
+        // Received on 10-02: the 3rd day, 10-05, is in the National Day holiday → 10-08.
+        let holiday = try plan("voter-list-objection", ["unit": "guqiao-shequ", "election": "3", "received_on": "2026-10-02", "objector": "李四"])
+        #expect(try holiday.step("decide").deadline?.local == at("2026-10-08T23:59"))
+        #expect(try holiday.step("decide").deadline?.movedFrom == date("2026-10-05"))
+        // The election is named by its instance id.
+        #expect(throws: PlanError.self) {
+            try plan("voter-list-objection", ["unit": "huangjue", "election": "第12号", "received_on": "2026-11-30", "objector": "张三"])
+        }
+    }
+
+    /// The objection window counts from the day the list was posted (the publication's
+    /// posted_on), not from the acknowledgement: the formula reads the field.
+    @Test func theObjectionWindowCountsFromThePostingDay() throws {
+        for workflow in ["election-cycle", "community-election-cycle"] {
+            let (definition, _) = try load(workflow)
+            #expect(definition.step("publish-voter-list")?.ack?.fields == ["posted_on"])
+            #expect(definition.step("objection-period-ends")?.at.map { "\($0.value)" } == "steps.publish-voter-list.fields.posted_on + 5 days civil-deadline")
+            #expect(definition.dateFields(of: "publish-voter-list") == ["posted_on"])
+        }
+    }
+
     /// 人民调解法 art. 33 and the 复查 window: 30 days from the answer.
     @Test func judicialConfirmationAndReviewWindowsAreThirtyDays() throws {
         let (definition, _) = try load("dispute-case")

@@ -60,6 +60,7 @@ private extension PlannedStep {
             "social-worker-station.yaml",
             "term-renewal-reminder.yaml",
             "village-affairs-disclosure.yaml",
+            "voter-list-objection.yaml",
             "year-end-review.yaml",
         ])
     }
@@ -90,6 +91,7 @@ private extension PlannedStep {
         Case(workflow: "community-affairs-disclosure", params: ["quarter_start": "2026-07-01"], units: ["guqiao-shequ", "dongyuan"]),
         Case(workflow: "social-worker-station", params: ["start_day": "2026-01-01"], units: ["guqiao", "shuanghe", "lushi", "yongxing"]),
         Case(workflow: "social-org-incubation", params: ["call_day": "2025-05-18"], units: ["guqiao", "lushi", "huaying"]),
+        Case(workflow: "voter-list-objection", params: ["election": "12", "received_on": "2026-11-30", "objector": "张三"], units: ["huangjue", "guqiao-shequ"]),
     ]
 
     @Test(arguments: cases)
@@ -344,7 +346,7 @@ private extension PlannedStep {
         let window = try #require(plan.steps.first { $0.id == "objection-period-ends" })
         #expect(window.due.local == at("2026-10-08T23:59"))
         #expect(window.due.movedFrom == date("2026-10-03"))
-        #expect(window.due.formula == "steps.publish-voter-list.done + 5 days civil-deadline")
+        #expect(window.due.formula == "steps.publish-voter-list.fields.posted_on + 5 days civil-deadline")
         let decide = try #require(plan.steps.first { $0.id == "close-objections" })
         #expect(decide.after == ["objection-period-ends"])
         #expect(decide.deadline?.formula == "steps.objection-period-ends.done + 3 days civil-deadline")

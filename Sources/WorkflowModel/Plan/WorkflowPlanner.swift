@@ -127,6 +127,8 @@ public struct WorkflowPlanner: Sendable {
                 }
             case .number:
                 if Int(value) == nil { problems.append("parameter '\(param.name)' must be a whole number; found '\(value)'") }
+            case .instance:
+                if Int(value).map({ $0 < 1 }) ?? true { problems.append("parameter '\(param.name)' is an instance id such as 12 (huaying instances); found '\(value)'") }
             case .unit:
                 if let problem = unitProblem(value, param: param) { problems.append(problem) }
             case .text:
@@ -176,6 +178,7 @@ public struct WorkflowPlanner: Sendable {
         case .date: "2026-12-20"
         case .datetime: "2026-12-20T09:00"
         case .number: "1"
+        case .instance: "12"
         case .text: "TEXT"
         }
     }

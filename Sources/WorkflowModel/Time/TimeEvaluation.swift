@@ -15,6 +15,8 @@ public struct TimeEnvironment: Sendable {
     public var dateTimes: [String: LocalDateTime]
     /// When steps completed (`steps.<id>.done`).
     public var completions: [String: Date]
+    /// Dates given with acknowledgements (`steps.<id>.fields.<name>`), keyed "id.name".
+    public var fieldDates: [String: CivilDate] = [:]
 
     public init(calendar: WorkCalendar, timeZone: TimeZone, defaultTime: TimeOfDay, start: Date? = nil,
                 dates: [String: CivilDate] = [:], dateTimes: [String: LocalDateTime] = [:], completions: [String: Date] = [:]) {
@@ -88,6 +90,10 @@ extension TimeExpression {
         case let .stepDone(id):
             guard let done = environment.completions[id] else { throw .stepNotDone(id) }
             local = LocalDateTime(done, in: zone)
+        case let .stepFieldDate(id, field):
+            guard let done = environment.completions[id] else { throw .stepNotDone(id) }
+            let date = environment.fieldDates["\(id).\(field)"] ?? LocalDateTime(done, in: zone).date
+            local = LocalDateTime(date: date, time: environment.defaultTime)
         }
         var provisional = false
         for offset in offsets {

@@ -26,6 +26,10 @@ public struct TimeExpression: Hashable, Sendable, Codable, CustomStringConvertib
         case param(String)
         /// The instant a step of the same instance completed (`steps.<id>.done`).
         case stepDone(String)
+        /// A date given with a step's acknowledgement (`steps.<id>.fields.<name>`, e.g. the day
+        /// a list was posted), at `default_time`; when the field was not given, the date the
+        /// step completed. Like `steps.<id>.done`, it waits for the step.
+        case stepFieldDate(step: String, field: String)
     }
 
     public var base: Base
@@ -58,6 +62,7 @@ public struct TimeExpression: Hashable, Sendable, Codable, CustomStringConvertib
     /// The steps whose completion the formula reads.
     public var steps: [String] {
         if case let .stepDone(id) = base { return [id] }
+        if case let .stepFieldDate(id, _) = base { return [id] }
         return []
     }
 
@@ -83,6 +88,7 @@ public struct TimeExpression: Hashable, Sendable, Codable, CustomStringConvertib
         case .start: text = "start"
         case let .param(name): text = name
         case let .stepDone(id): text = "steps.\(id).done"
+        case let .stepFieldDate(id, field): text = "steps.\(id).fields.\(field)"
         }
         for offset in offsets {
             text += offset.amount < 0 ? " - " : " + "

@@ -137,8 +137,11 @@ struct TimeExpressionParser {
             if word == "start" { return .start }
             if word.hasPrefix("steps.") || word == "steps" {
                 let parts = word.split(separator: ".", omittingEmptySubsequences: false)
+                if parts.count == 4, parts[2] == "fields", RoleReference.isIdentifier(String(parts[1])), RoleReference.isIdentifier(String(parts[3])) {
+                    return .stepFieldDate(step: String(parts[1]), field: String(parts[3]))
+                }
                 guard parts.count == 3, parts[2] == "done", RoleReference.isIdentifier(String(parts[1])) else {
-                    throw TimeExpressionError(offset: token.offset, "'\(word)' is not a step completion; expected steps.<step-id>.done")
+                    throw TimeExpressionError(offset: token.offset, "'\(word)' is not a step completion; expected steps.<step-id>.done or steps.<step-id>.fields.<date-field>")
                 }
                 return .stepDone(String(parts[1]))
             }

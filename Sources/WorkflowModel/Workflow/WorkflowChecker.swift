@@ -283,12 +283,21 @@ private struct Run {
                     error(file.location(of: kindsNode), "'kinds' applies only to parameters of type unit")
                 }
             }
+            var workflows: [String]?
+            if let nodes = reader.sequence("workflows", allowSingle: true) {
+                workflows = nodes.compactMap { file.text($0, what: "a workflow id", diagnostics: &diagnostics) }
+                if type != .instance, let node = reader.value("workflows") {
+                    error(file.location(of: node), "'workflows' applies only to parameters of type instance")
+                }
+            }
             diagnostics += reader.finish()
             guard let type else { continue }
             if let defaultText, let node = reader.value("default"), type == .date || type == .datetime {
                 pendingDefaults.append((params.count, defaultText, node))
             }
-            params.append(ParamDefinition(name: name, type: type, title: title, defaultText: defaultText, kinds: kinds, location: location))
+            var param = ParamDefinition(name: name, type: type, title: title, defaultText: defaultText, kinds: kinds, location: location)
+            param.workflows = workflows
+            params.append(param)
         }
         // Defaults may name parameters declared later, so they are read once all are known.
         for (index, text, node) in pendingDefaults {
@@ -326,6 +335,8 @@ private struct Run {
             }
         case .number:
             if Int(text) == nil { error(param.location, "the default of '\(param.name)' must be a whole number; found '\(text)'") }
+        case .instance:
+            error(param.location, "'\(param.name)' links to another instance, which has no default; expected no 'default:'")
         case .unit:
             if let chart = checker.orgChart, chart.units[text] == nil {
                 error(param.location, "the default of '\(param.name)' is not a unit of the org chart: '\(text)'")
@@ -474,7 +485,12 @@ private struct Run {
                 error(location, "parameter '\(name)' is of type \(param.type.rawValue); expected a date or datetime parameter in a time expression")
             }
         }
-        for step in expression.steps { stepReferences.append((step, location, currentStep, inTemplate ? "done" : nil)) }
+        if case let .stepFieldDate(step, field) = expression.base {
+            // A date field: declared in that step's ack.fields (its value is checked as a date when given).
+            stepReferences.append((step, location, currentStep, "fields." + field))
+        } else {
+            for step in expression.steps { stepReferences.append((step, location, currentStep, inTemplate ? "done" : nil)) }
+        }
         if expression.spanInDays > TimeExpression.maximumSpanInDays {
             error(location, "'\(expression)' moves more than \(Int(TimeExpression.maximumSpanInDays / 365.25)) years from its base; expected a smaller offset")
         }

@@ -29,6 +29,18 @@ public struct WorkflowDefinition: Hashable, Sendable {
 
     public func param(_ name: String) -> ParamDefinition? { params.first { $0.name == name } }
 
+    /// The acknowledgement fields of step `id` that formulas read as dates
+    /// (`steps.<id>.fields.<name>` in an `at:`, `deadline:` or `repeat_until:`): an
+    /// acknowledgement must give them as YYYY-MM-DD.
+    public func dateFields(of id: String) -> Set<String> {
+        var result: Set<String> = []
+        for step in steps {
+            for expression in [step.at, step.deadline, step.ack?.repeatUntil].compactMap({ $0 }) {
+                if case let .stepFieldDate(stepID, field) = expression.value.base, stepID == id { result.insert(field) }
+            }
+        }
+        return result
+    }
     public func step(_ id: String) -> StepDefinition? { steps.first { $0.id.value == id } }
 }
 
@@ -44,6 +56,10 @@ public enum ParamType: String, Hashable, Sendable, Codable, CaseIterable {
     case text
     /// A whole number.
     case number
+    /// The id of another running or ended instance (`workflows:` names which workflows): the
+    /// daemon refuses an id that is not such an instance of the same unit, and records the
+    /// link in that instance's ledger (`instance.linked`).
+    case instance
 }
 
 /// One entry of `params:`.
@@ -58,6 +74,8 @@ public struct ParamDefinition: Hashable, Sendable {
     /// For unit parameters: the kinds allowed (nil: any).
     public var kinds: [UnitKind]?
     public var location: SourceLocation
+    /// For instance parameters: the workflows the linked instance may be of (nil: any).
+    public var workflows: [String]? = nil
 }
 
 /// One entry of `steps:`.
