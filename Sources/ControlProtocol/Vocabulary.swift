@@ -84,6 +84,7 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case unknownReminder = "unknown_reminder"
     case unknownField = "unknown_field"
     case badField = "bad_field"
+    case prerequisiteMissing = "prerequisite_missing"
     case badParams = "bad_params"
     // The state it finds
     case notRunning = "not_running"

@@ -54,3 +54,44 @@ extension WorkflowEngine {
         }
     }
 }
+
+/// `ack.requires`: an acknowledgement that points to another instance's result.
+extension WorkflowEngine {
+    /// The fields with each required instance filled in (the one given, else the newest
+    /// instance of that workflow for the unit whose step is done), and the links to record.
+    /// - Throws: `EngineError` `prerequisite_missing` when there is no such result, or
+    ///   `bad_field` when the instance given is not one.
+    func requiredResults(_ fields: [String: String], of step: String, of instance: InstanceState, in work: UnitOfWork) throws -> ([String: String], [(param: String, instance: InstanceState)]) {
+        guard let requirements = instance.definition.step(step)?.ack?.requires, !requirements.isEmpty else { return (fields, []) }
+        var fields = fields
+        var links: [(param: String, instance: InstanceState)] = []
+        for requirement in requirements {
+            let workflow = requirement.workflow.value
+            let title = registry.current[workflow]?.definition.title ?? workflow
+            func satisfies(_ other: InstanceState) -> Bool {
+                other.workflow == workflow && other.unit == instance.unit && other.steps[requirement.step]?.state == .done
+            }
+            if let text = fields[requirement.field] {
+                guard let id = Int64(text), let other = try work.instance(id) else {
+                    throw EngineError(.badField, "'\(requirement.field)' names an instance of \(workflow) (huaying instances --workflow \(workflow)); not '\(text)'")
+                }
+                guard satisfies(other) else {
+                    throw EngineError(.prerequisiteMissing, "instance \(id) is not a \(workflow) of \(instance.unit ?? "this unit") whose step '\(requirement.step)' is done; \(title)的结果尚未产生")
+                }
+                links.append((requirement.field, other))
+                continue
+            }
+            let candidates = try instances(.init(workflow: workflow, onlyUnits: instance.unit.map { [$0] }))
+            var found: InstanceState?
+            for candidate in candidates.sorted(by: { $0.id > $1.id }) {
+                if let other = try work.instance(Int64(candidate.id)), satisfies(other) { found = other; break }
+            }
+            guard let found else {
+                throw EngineError(.prerequisiteMissing, "no \(workflow) instance of \(instance.unit ?? "this unit") has completed '\(requirement.step)' yet (\(title)); acknowledge once it has, or give --set \(requirement.field)=ID")
+            }
+            fields[requirement.field] = "\(found.id)"
+            links.append((requirement.field, found))
+        }
+        return (fields, links)
+    }
+}

@@ -210,6 +210,7 @@ extension WorkflowEngine {
                     }
                 }
                 try checkDateFields(fields, of: reminder.step, in: instance.definition, now: clock.now)
+                let (fields, links) = try requiredResults(fields, of: reminder.step, of: instance, in: work)
                 switch reminder.state {
                 case .acked:
                     let when = reminder.ackedAt.map { InstanceContext.local(Millis.date($0), support.timeZone) } ?? "?"
@@ -243,6 +244,7 @@ extension WorkflowEngine {
                 work.put(instance)
                 work.record(at: now, actor: actor == user ? user : "\(actor) as \(user)", instance: instanceID, step: reminder.step,
                             .reminderAcknowledged, "已确认" + (note.map { "：\($0)" } ?? ""), fields: ledgerFields)
+                recordLinks(links, from: instance, actor: actor, in: work, now: now)
                 if completed {
                     startStepChains(of: reminder.step, of: instance, in: work, now: now)
                 }

@@ -231,4 +231,65 @@ import WorkflowEngine
         #expect(linked.map { $0.fields["instance"] } == ["\(objection)"])
         #expect(try harness.engine.verifyLedger().ok)
     }
+
+    static let audit = """
+        workflow: audit
+        title: 离任审计
+        params:
+          unit: { type: unit, title: 社区 }
+        steps:
+          - id: publish-results
+            title: 公布审计结果
+            uses: remind
+            with: { to: director@unit, message: 请公布审计结果 }
+        """
+
+    static let gated = """
+        workflow: gated
+        title: 选举
+        params:
+          unit: { type: unit, title: 社区 }
+        steps:
+          - id: publish-audit
+            title: 确认审计结果已公布
+            uses: remind
+            with: { to: secretary@unit, message: 请确认 }
+            ack:
+              fields: [audit]
+              requires:
+                audit: { workflow: audit, step: publish-results }
+        """
+
+    /// The election's publish-audit cannot be acknowledged before the audit's result is
+    /// published for the same unit; then the acknowledgement names that audit instance and the
+    /// audit's ledger lists the election.
+    @Test func anAcknowledgementThatRequiresAnotherInstancesResultWaitsForIt() throws {
+        let harness = try EngineHarness(workflows: ["audit.yaml": Self.audit, "gated.yaml": Self.gated])
+        let election = try harness.engine.start(workflow: "gated", params: ["unit": "guqiao-shequ"], actor: "admin")
+        let gate = try #require(try harness.engine.inbox(user: "zhaomin", all: false).first { $0.instance == election })
+        #expect(throws: EngineError.self) {
+            _ = try harness.engine.acknowledge(reminder: gate.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: [:])
+        }
+        // An audit of another unit does not count; nor does one not yet published.
+        let elsewhere = try harness.engine.start(workflow: "audit", params: ["unit": "xijie"], actor: "admin")
+        let audit = try harness.engine.start(workflow: "audit", params: ["unit": "guqiao-shequ"], actor: "admin")
+        do {
+            _ = try harness.engine.acknowledge(reminder: gate.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: [:])
+            Issue.record("acknowledged before the audit result")
+        } catch {
+            #expect(error.code == .prerequisiteMissing)
+        }
+        for id in [elsewhere, audit] {
+            let reminder = try #require(try harness.engine.instance(id).reminders.first)
+            let user = try #require(reminder.assignees.first)
+            _ = try harness.engine.acknowledge(reminder: reminder.id, user: user, actor: user, note: "已在公开栏公布", fields: [:])
+        }
+        #expect(throws: EngineError.self) {
+            _ = try harness.engine.acknowledge(reminder: gate.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: ["audit": "\(elsewhere)"])
+        }
+        let acked = try harness.engine.acknowledge(reminder: gate.id, user: "zhaomin", actor: "zhaomin", note: nil, fields: [:])
+        #expect(acked.fields == ["audit": "\(audit)"])
+        #expect(try harness.engine.audit(instance: audit).filter { $0.event == "instance.linked" }.map { $0.fields["instance"] } == ["\(election)"])
+        #expect(try harness.engine.verifyLedger().ok)
+    }
 }

@@ -88,4 +88,24 @@ import Testing
             "chains.yaml:12:36: error: the 'then:' of step 'a' reads steps.b, but 'a' does not wait for 'b', so it may have no value when the chain starts; expected the step itself or one it waits for",
         ])
     }
+
+    /// `ack.requires` names a field the acknowledgement may carry: it must be in ack.fields.
+    @Test func aRequiredResultNeedsItsFieldDeclared() throws {
+        let folder = try Scratch.folder()
+        let path = try Scratch.file("gate.yaml", """
+            workflow: gate
+            title: 门槛
+            steps:
+              - id: a
+                title: a
+                uses: record
+                with: { text: 好 }
+                ack:
+                  requires:
+                    audit: { workflow: audit, step: publish-results }
+
+            """, in: folder)
+        let found = findings(try fixtureChecker().check(path: path), in: folder)
+        #expect(found.contains("gate.yaml:10:9: error: 'ack.requires' names field 'audit', which is not in 'ack.fields'; expected it listed there too (the acknowledgement may give the instance id)"), "\(found)")
+    }
 }

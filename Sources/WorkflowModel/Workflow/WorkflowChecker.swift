@@ -153,6 +153,7 @@ private struct Run {
         if tooManySteps { return nil }
         checkSteps(steps)
         checkChains(then + steps.flatMap(\.then), workflow: id)
+        checkRequiredWorkflows(steps.flatMap { $0.ack?.requires ?? [] }, workflow: id)
         guard let id, let title, let idNode = top.value("workflow") else { return nil }
         return WorkflowDefinition(
             id: Located(id, at: file.location(of: idNode)),
@@ -397,6 +398,27 @@ private struct Run {
                         error(file.location(of: item), "'ack.fields' lists field names (ASCII letters, digits, '-', '_'), such as [heads]")
                     }
                 }
+            }
+            if var requiresReader = ackReader.mapping("requires") {
+                if case let .mapping(mapping) = requiresReader.node {
+                    for (keyNode, valueNode) in mapping {
+                        guard let field = keyNode.scalar?.string else { continue }
+                        _ = requiresReader.value(field)
+                        let location = file.location(of: keyNode)
+                        guard var entry = MappingReader(valueNode, in: file, what: "'ack.requires.\(field)'", diagnostics: &diagnostics) else { continue }
+                        let workflow = entry.string("workflow", required: true)
+                        let workflowLocation = entry.value("workflow").map(file.location(of:)) ?? location
+                        let step = entry.string("step", required: true)
+                        diagnostics += entry.finish()
+                        if !policy.fields.contains(field) {
+                            error(location, "'ack.requires' names field '\(field)', which is not in 'ack.fields'; expected it listed there too (the acknowledgement may give the instance id)")
+                        }
+                        if let workflow, let step {
+                            policy.requires.append(AckRequirement(field: field, workflow: Located(workflow, at: workflowLocation), step: step, location: location))
+                        }
+                    }
+                }
+                diagnostics += requiresReader.finish()
             }
             if var escalateReader = ackReader.mapping("escalate") {
                 let plugin = escalateReader.string("uses") ?? "escalate"
@@ -693,6 +715,14 @@ private struct Run {
         for chain in chains where chain.workflow.value != workflow && !known.contains(chain.workflow.value) {
             let choices = known.subtracting([workflow].compactMap { $0 }).sorted()
             warning(chain.workflow.location, "'then' starts workflow '\(chain.workflow.value)', which is not among the workflows checked with it; expected one of: \(choices.isEmpty ? "(none)" : choices.joined(separator: ", ")) (else the chain fails when the instance completes)")
+        }
+    }
+
+    /// `ack.requires` names a workflow that can be checked (when the checker knows which).
+    mutating func checkRequiredWorkflows(_ requirements: [AckRequirement], workflow: String?) {
+        guard let known = checker.knownWorkflows else { return }
+        for requirement in requirements where !known.contains(requirement.workflow.value) {
+            warning(requirement.workflow.location, "'ack.requires' waits for workflow '\(requirement.workflow.value)', which is not among the workflows checked with it (else every acknowledgement is refused)")
         }
     }
 

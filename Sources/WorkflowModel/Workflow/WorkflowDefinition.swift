@@ -127,6 +127,26 @@ public struct AckPolicy: Hashable, Sendable {
     public var repeatUntil: Located<TimeExpression>?
     public var escalate: EscalationPolicy?
     public var location: SourceLocation
+    /// `ack.requires:` — results of other instances the acknowledgement must point to.
+    public var requires: [AckRequirement] = []
+}
+
+/// One entry of `ack.requires:`: the acknowledgement names (in `field`, or the daemon finds)
+/// an instance of `workflow` for the same unit whose step `step` is done — e.g. the election's
+/// `publish-audit` needs the departure audit's published result. Without one the daemon
+/// refuses the acknowledgement (`prerequisite_missing`).
+public struct AckRequirement: Hashable, Sendable {
+    public var field: String
+    public var workflow: Located<String>
+    public var step: String
+    public var location: SourceLocation
+
+    public init(field: String, workflow: Located<String>, step: String, location: SourceLocation) {
+        self.field = field
+        self.workflow = workflow
+        self.step = step
+        self.location = location
+    }
 }
 
 /// `ack.escalate:` — who is told, one level per `every`, when nobody acknowledges in time.
