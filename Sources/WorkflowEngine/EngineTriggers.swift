@@ -50,11 +50,13 @@ extension WorkflowEngine {
             let units = support.orgChart.map { chart in
                 chart.unitOrder.filter { trigger.unitKinds.contains(chart.units[$0]!.kind) }
             } ?? []
+            let params = TriggerSchedule.params(for: units, of: loaded.definition, chart: support.orgChart, planner: support.planner(for: loaded.definition),
+                                                start: now, timeZone: support.timeZone, calendar: support.calendar(for: loaded.definition))
             for unit in units {
                 guard try !store.triggerFired(workflow: workflow, occurrence: key, unit: unit),
                       !work.triggerFires.contains(where: { $0.workflow == workflow && $0.occurrence == key && $0.unit == unit }) else { continue }
                 do {
-                    let report = try startInstance(workflow: workflow, params: ["unit": unit], actor: "\(Self.daemonActor) (trigger \(key))",
+                    let report = try startInstance(workflow: workflow, params: params[unit] ?? ["unit": unit], actor: "\(Self.daemonActor) (trigger \(key))",
                                                    in: work, now: now)
                     work.triggerFires.append(.init(workflow: workflow, occurrence: key, unit: unit, instance: report.id))
                     started += 1

@@ -331,6 +331,13 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
         started = try cli.instances()
         #expect(started.count == units.count, "the occurrence starts each unit once")
 
+        // trigger.spread: the street's 组织委员 attends each meeting, so the communities under one
+        // street meet one workday apart (2027-01-01 is 元旦, 01-02/03 a weekend).
+        var meetingDay: [String: String] = [:]
+        for instance in started { meetingDay[instance.unit ?? "?"] = try cli.show(instance.id).params["meeting_day"] }
+        #expect(meetingDay == ["guqiao-shequ": "2026-12-31", "guanghua-dadao": "2027-01-04", "dujiaping": "2027-01-05",
+                               "xijie": "2026-12-31", "dongyuan": "2027-01-04"])
+
         let guqiao = try #require(started.first { $0.unit == "guqiao-shequ" })
         for other in started where other.id != guqiao.id {
             let cancelled = try cli.run(["cancel", "\(other.id)", "--reason", "本测试只推进古桥社区的述职评议"])
@@ -338,7 +345,7 @@ private func steps(_ detail: InstanceDetail) -> [String: StepDetail] {
         }
         let oracle = try plan(site, "community-year-end-review", start: "2026-12-01T09:00", ["unit": "guqiao-shequ"])
         #expect(oracle.param("meeting_day") == "2026-12-31")
-        // The trigger gives only the unit; meeting_day comes from its default (start + 30 days).
+        // The first community of the street keeps meeting_day's default (start + 30 days).
         let shown = try cli.show(guqiao.id)
         #expect(shown.params["unit"] == "guqiao-shequ")
         #expect(shown.steps.first { $0.id == "notice" }?.due.map(isoInstant) == shanghaiTime("2026-12-18T09:00"))

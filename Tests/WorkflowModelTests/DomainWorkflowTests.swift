@@ -292,6 +292,32 @@ private func messages(_ definition: WorkflowDefinition) -> [(step: String, text:
         }
     }
 
+    /// The 12-01 trigger no longer sets every village's meeting at the same hour: villages under
+    /// one township meet a workday apart (trigger.spread), and lint warns when a file would
+    /// make one person attend two meetings at once.
+    @Test func yearEndMeetingsUnderOneTownshipAreSpreadAndClashesAreWarned() throws {
+        let (definition, planner) = try load("year-end-review")
+        let calendar = try Shipped.calendar()
+        let chart = try Shipped.chart()
+        let start = LocalDateTime("2026-12-01T09:00")!.instant(in: shanghai)
+        let params = TriggerSchedule.params(for: ["huangjue", "shiling", "qingshan"], of: definition, chart: chart, planner: planner,
+                                            start: start, timeZone: shanghai, calendar: calendar)
+        #expect(params["huangjue"]?["meeting_day"] == "2026-12-31")
+        #expect(params["shiling"]?["meeting_day"] == "2027-01-04", "the next workday after 元旦 and the weekend (provisional 2027)")
+        #expect(params["qingshan"]?["meeting_day"] == "2026-12-31", "another township")
+        let now = LocalDateTime("2026-11-20T09:00")!.instant(in: shanghai)
+        #expect(TriggerSchedule.conflicts(definition, chart: chart, calendar: calendar, timeZone: shanghai, now: now).isEmpty)
+
+        // Without the spread, 禄市镇's 组织委员 is due at both villages' meetings at 09:00 on 12-31.
+        var unspread = definition
+        unspread.trigger?.spread = nil
+        let clashes = TriggerSchedule.conflicts(unspread, chart: chart, calendar: calendar, timeZone: shanghai, now: now)
+        #expect(clashes.count == 1)
+        #expect(clashes.first?.severity == .warning)
+        #expect(clashes.first?.location?.line == definition.step("review-meeting")?.at?.location.line)
+        #expect(clashes.first?.message.contains("'review-meeting' of 2 units at the same time, 2026-12-31 09:00") == true, "\(clashes)")
+    }
+
     /// The objection window counts from the day the list was posted (the publication's
     /// posted_on), not from the acknowledgement: the formula reads the field.
     @Test func theObjectionWindowCountsFromThePostingDay() throws {

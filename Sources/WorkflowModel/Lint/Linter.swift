@@ -88,6 +88,9 @@ public enum Linter {
                 let result = checker.check(file)
                 diagnostics += result.diagnostics
                 if let definition = result.definition {
+                    if definition.trigger != nil, let chart = support.orgChart, let calendar = support.calendars[definition.calendar.value] {
+                        diagnostics += TriggerSchedule.conflicts(definition, chart: chart, calendar: calendar, timeZone: config.timeZone, now: Date())
+                    }
                     if let first = ids[definition.id.value] {
                         diagnostics.append(.error(definition.id.location, "workflow id '\(definition.id.value)' is also used by \(first); expected one file per workflow id"))
                     } else {

@@ -23,6 +23,21 @@ public struct TriggerDefinition: Hashable, Sendable {
     public var time: TimeOfDay?
     public var unitKinds: [UnitKind]
     public var location: SourceLocation
+    /// `spread:` — the units under one parent (a township's villages) get a date parameter
+    /// `every` apart, in org-chart order, instead of the same default (TriggerSchedule).
+    public var spread: Spread? = nil
+
+    public struct Spread: Hashable, Sendable {
+        public var param: String
+        public var every: TimeOffset
+        public var location: SourceLocation
+
+        public init(param: String, every: TimeOffset, location: SourceLocation) {
+            self.param = param
+            self.every = every
+            self.location = location
+        }
+    }
 
     public init(every: Period, month: Int?, day: Int, time: TimeOfDay?, unitKinds: [UnitKind], location: SourceLocation) {
         self.every = every

@@ -211,7 +211,26 @@ private struct Run {
         for param in params where param.name != "unit" && param.defaultText == nil {
             error(param.location, "parameter '\(param.name)' has no default, but a triggered workflow is started without parameters; expected a 'default:'")
         }
-        return TriggerDefinition(every: every, month: month, day: day, time: time, unitKinds: kinds, location: file.location(of: reader.node))
+        var spread: TriggerDefinition.Spread?
+        if var spreadReader = reader.mapping("spread") {
+            let param = spreadReader.string("param", required: true)
+            let paramLocation = spreadReader.value("param").map(file.location(of:)) ?? file.location(of: spreadReader.node)
+            var offset: TimeOffset?
+            if let text = spreadReader.string("every", required: true), let node = spreadReader.value("every") {
+                offset = duration(text, node: node, key: "trigger.spread.every")
+            }
+            diagnostics += spreadReader.finish()
+            if let param {
+                if let definition = params.first(where: { $0.name == param }), definition.type == .date, definition.defaultText != nil {
+                    if let offset { spread = .init(param: param, every: offset, location: paramLocation) }
+                } else {
+                    error(paramLocation, "'trigger.spread.param' names '\(param)'; expected a date parameter with a default, such as meeting_day")
+                }
+            }
+        }
+        var trigger = TriggerDefinition(every: every, month: month, day: day, time: time, unitKinds: kinds, location: file.location(of: reader.node))
+        trigger.spread = spread
+        return trigger
     }
 
     mutating func parseChain(_ node: Node) -> ChainDefinition? {
