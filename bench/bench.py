@@ -353,6 +353,9 @@ time_zone: {time_zone}
 log_level: notice
 sqlite:
   synchronous: {synchronous}
+election:
+  province: 四川省
+  candidate_list_lead_days: 5
 """)
     return path
 

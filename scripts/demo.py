@@ -23,6 +23,7 @@ def main():
     with open(f"{site}/etc/huaying.yaml", "w") as f:
         f.write("paths:\n  state_dir: ../state\n  socket: ../run/huaying.sock\n  workflows: ../workflows\n"
                 "  staff: staff.yaml\n  calendars: calendars\ntime_zone: Asia/Shanghai\nlog_level: warning\n"
+                "election:\n  province: 四川省\n  candidate_list_lead_days: 5\n"
                 "sqlite:\n  synchronous: normal\n")
     socket = f"{site}/run/huaying.sock"
     log = open(f"{site}/huayingd.log", "w")

@@ -115,7 +115,8 @@ class Site:
         (self.root / "etc/huaying.yaml").write_text(
             "paths:\n  state_dir: ../state\n  socket: ../run/huaying.sock\n  workflows: ../workflows\n"
             "  plugins: ../plugins\n  staff: staff.yaml\n  calendars: calendars\n"
-            "time_zone: Asia/Shanghai\nlog_level: info\n", encoding="utf-8")
+            "time_zone: Asia/Shanghai\nlog_level: info\n"
+            "election:\n  province: 四川省\n  candidate_list_lead_days: 5\n", encoding="utf-8")
         (self.root / "etc/staff.yaml").write_bytes((ROOT / "etc/staff.yaml").read_bytes())
         (self.root / "etc/calendars").mkdir()
         for path in (ROOT / "etc/calendars").glob("*.yaml"):

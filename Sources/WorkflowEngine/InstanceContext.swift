@@ -8,6 +8,8 @@ public struct EngineSupport: Sendable {
     public var calendars: CalendarLibrary
     public var orgChart: OrgChart?
     public var timeZone: TimeZone
+    /// The deployment's `settings.<name>` amounts (HuayingConfig.settings).
+    public var settings: [String: Int] = [:]
 
     public init(calendars: CalendarLibrary, orgChart: OrgChart?, timeZone: TimeZone) {
         self.calendars = calendars
@@ -21,7 +23,9 @@ public struct EngineSupport: Sendable {
     }
 
     func planner(for definition: WorkflowDefinition) -> WorkflowPlanner {
-        WorkflowPlanner(calendar: calendar(for: definition), orgChart: orgChart, timeZone: timeZone)
+        var planner = WorkflowPlanner(calendar: calendar(for: definition), orgChart: orgChart, timeZone: timeZone)
+        planner.settings = settings
+        return planner
     }
 }
 

@@ -77,7 +77,8 @@ struct Plan: ParsableCommand {
             printError("error: calendar '\(definition.calendar.value)' could not be loaded")
             throw ExitCode(ExitStatus.failed)
         }
-        let planner = WorkflowPlanner(calendar: calendar, orgChart: support.orgChart, timeZone: zone)
+        var planner = WorkflowPlanner(calendar: calendar, orgChart: support.orgChart, timeZone: zone)
+        planner.settings = support.settings
         let plan: WorkflowPlan
         do {
             plan = try planner.plan(definition, params: givenParams, start: startInstant, now: nowInstant)

@@ -81,7 +81,9 @@ final class ConfigurationReloader {
             let errors = files.diagnostics.filter { $0.severity == .error }
             if errors.isEmpty, let chart = files.orgChart {
                 do {
-                    try engine.replaceSupport(EngineSupport(calendars: files.calendars, orgChart: chart, timeZone: config.timeZone))
+                    var support = EngineSupport(calendars: files.calendars, orgChart: chart, timeZone: config.timeZone)
+                    support.settings = config.settings
+                    try engine.replaceSupport(support)
                     supportFingerprint = fingerprint
                     logger.notice("org chart and calendars reloaded; pending due times derived again")
                 } catch {

@@ -18,6 +18,8 @@ extension Daemon {
         if files.orgChart == nil {
             logger.error("no usable org chart: reminders cannot be addressed until \(config.staffFile) is fixed")
         }
-        return EngineSupport(calendars: files.calendars, orgChart: files.orgChart, timeZone: config.timeZone)
+        var support = EngineSupport(calendars: files.calendars, orgChart: files.orgChart, timeZone: config.timeZone)
+        support.settings = config.settings
+        return support
     }
 }

@@ -54,6 +54,9 @@ struct TestSite {
             log_level: debug
             sqlite:
               synchronous: normal
+            election:
+              province: 四川省
+              candidate_list_lead_days: 5
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 

@@ -40,6 +40,7 @@ enum HuayingBinary {
               staff: \(staff)
               calendars: \(packageRoot)/etc/calendars
             time_zone: Asia/Shanghai
+            election: { province: 四川省, candidate_list_lead_days: 5 }
 
             """
         let path = directory.appendingPathComponent("huaying.yaml").path

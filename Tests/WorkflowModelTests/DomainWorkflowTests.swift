@@ -12,7 +12,7 @@ private func load(_ workflow: String) throws -> (WorkflowDefinition, WorkflowPla
     let chart = try Shipped.chart()
     let checker = WorkflowChecker(calendars: CalendarLibrary([calendar]), orgChart: chart)
     let definition = try checker.load(path: TestPaths.workflows + "/\(workflow).yaml")
-    return (definition, WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai))
+    return (definition, WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai).withShippedSettings)
 }
 
 private func plan(_ workflow: String, _ params: [String: String], start: String = "2025-01-02T09:00") throws -> WorkflowPlan {
@@ -316,6 +316,42 @@ private func messages(_ definition: WorkflowDefinition) -> [(step: String, text:
         #expect(clashes.first?.severity == .warning)
         #expect(clashes.first?.location?.line == definition.step("review-meeting")?.at?.location.line)
         #expect(clashes.first?.message.contains("'review-meeting' of 2 units at the same time, 2026-12-31 09:00") == true, "\(clashes)")
+    }
+
+    /// The candidate-list lead time is the deployment's setting: E−N, moved to the workday
+    /// before when it is a day off (as E−20); without the setting there is no date at all,
+    /// and lint says which key to set.
+    @Test func candidateListLeadTimeIsAProvincialSettingWithThePreviousWorkdayRule() throws {
+        let (definition, planner) = try load("election-cycle")
+        let start = LocalDateTime("2026-09-01T09:00")!.instant(in: shanghai)
+        func candidateList(_ lead: Int, _ extra: [String: String] = [:]) throws -> PlannedStep {
+            var withLead = planner
+            withLead.settings = ["candidate_list_lead_days": lead]
+            var params = ["unit": "huangjue", "election_day": "2026-12-20"]
+            params.merge(extra) { $1 }
+            return try #require(try withLead.plan(definition, params: params, start: start, now: start).steps.first { $0.id == "publish-candidate-list" })
+        }
+        #expect(try candidateList(5).deadline?.local == at("2026-12-15T18:00"))        // E−5, a Tuesday
+        #expect(try candidateList(3).deadline?.local == at("2026-12-17T18:00"))
+        #expect(try candidateList(7).deadline?.local == at("2026-12-11T18:00"), "E−7 = 12-13 is a Sunday: the Friday before")
+        let byHand = try candidateList(5, ["candidate_list_day": "2026-12-13"])
+        #expect(byHand.deadline?.local == at("2026-12-11T18:00"))
+        #expect(byHand.deadline?.movedFrom == date("2026-12-13"))
+
+        var bare = planner
+        bare.settings = [:]
+        #expect(throws: PlanError.self) {
+            try bare.plan(definition, params: ["unit": "huangjue", "election_day": "2026-12-20"], start: start, now: start)
+        }
+        do {
+            _ = try bare.plan(definition, params: ["unit": "huangjue", "election_day": "2026-12-20"], start: start, now: start)
+        } catch {
+            #expect(error.messages.contains { $0.contains("candidate_list_lead_days") && $0.contains("not set in huaying.yaml") }, "\(error.messages)")
+        }
+        var checker = WorkflowChecker(calendars: CalendarLibrary([try Shipped.calendar()]), orgChart: try Shipped.chart())
+        checker.settings = [:]
+        let findings = checker.check(path: TestPaths.workflows + "/election-cycle.yaml").diagnostics.map(\.description)
+        #expect(findings.contains { $0.hasSuffix("election-cycle.yaml:40:65: error: 'settings.candidate_list_lead_days' is a deployment setting that huaying.yaml does not give; expected election.candidate_list_lead_days: the province's lead time of the final candidate list, E−3…E−7, with election.province naming the province") }, "\(findings)")
     }
 
     /// The objection window counts from the day the list was posted (the publication's

@@ -145,7 +145,8 @@ import Testing
         let config = HuayingConfig(
             file: TestPaths.packageRoot + "/etc/huaying.yaml", stateDirectory: "/tmp", socketPath: "/tmp/x.sock",
             workflowsDirectory: TestPaths.workflows, pluginsDirectory: "/tmp", staffFile: TestPaths.staff,
-            calendarsDirectory: TestPaths.calendars, timeZone: shanghai, logLevel: .info, sqliteSynchronous: .full)
+            calendarsDirectory: TestPaths.calendars, timeZone: shanghai, logLevel: .info, sqliteSynchronous: .full,
+            province: "四川省", settings: Shipped.settings)
         let report = Linter.lint(paths: [TestPaths.workflows], config: config)
         #expect(report.diagnostics.map(\.description) == [])
         #expect(report.files.contains { $0.hasSuffix("election-cycle.yaml") })

@@ -54,6 +54,27 @@ import Testing
         #expect(config.socketGroup == "huaying")
     }
 
+    /// The candidate-list lead time is the province's rule: named, and within E−3…E−7.
+    @Test func electionSettingsNameTheProvinceAndStayInTheProvincialRange() throws {
+        let config = try parse("""
+            paths: {state_dir: s, socket: s.sock, workflows: w, staff: st.yaml, calendars: c}
+            election:
+              province: 四川省
+              candidate_list_lead_days: 7
+            """)
+        #expect(config.province == "四川省")
+        #expect(config.settings == ["candidate_list_lead_days": 7])
+        #expect(try parse("paths: {state_dir: s, socket: s.sock, workflows: w, staff: st.yaml, calendars: c}\n").settings.isEmpty)
+        #expect(messages("""
+            paths: {state_dir: s, socket: s.sock, workflows: w, staff: st.yaml, calendars: c}
+            election:
+              candidate_list_lead_days: 10
+            """) == [
+            "/etc/huaying/huaying.yaml:3:3: error: missing required key 'province' in 'election'",
+            "/etc/huaying/huaying.yaml:3:29: error: 'candidate_list_lead_days' must be a whole number from 3 to 7; found '10'",
+        ])
+    }
+
     @Test func reportsEveryBadKeyWithItsPosition() {
         #expect(messages("""
             paths:
@@ -85,12 +106,12 @@ import Testing
             timezone: UTC
             """) == [
             "/etc/huaying/huaying.yaml:1:8: error: expected a mapping (key: value lines) for 'paths', found a list",
-            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access, ledger",
+            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access, ledger, election",
         ])
     }
 
     @Test func reportsAnEmptyFile() {
-        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger"])
+        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, election"])
     }
 
     @Test func theShippedDevelopmentConfigIsValid() throws {

@@ -9,7 +9,7 @@ import Testing
         let checker = WorkflowChecker(calendars: CalendarLibrary([calendar]), orgChart: chart)
         let definition = try checker.load(path: TestPaths.workflows + "/election-cycle.yaml")
         let start = LocalDateTime("2026-09-01T09:00")!.instant(in: shanghai)
-        return try WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai)
+        return try WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai).withShippedSettings
             .plan(definition, params: params, start: start, now: start)
     }
 

@@ -15,7 +15,7 @@ private func shippedPlan(_ workflow: String, _ params: [String: String], start: 
     let checker = WorkflowChecker(calendars: CalendarLibrary([calendar]), orgChart: chart)
     let definition = try checker.load(path: TestPaths.workflows + "/\(workflow).yaml")
     let instant = LocalDateTime(start)!.instant(in: shanghai)
-    return try WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai)
+    return try WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai).withShippedSettings
         .plan(definition, params: params, start: instant, now: instant)
 }
 
@@ -154,7 +154,7 @@ private extension PlannedStep {
             let chart = try Shipped.chart()
             let checker = WorkflowChecker(calendars: CalendarLibrary([calendar]), orgChart: chart)
             definition = try checker.load(path: TestPaths.workflows + "/election-cycle.yaml")
-            planner = WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai)
+            planner = WorkflowPlanner(calendar: calendar, orgChart: chart, timeZone: shanghai).withShippedSettings
         }
 
         func plan(_ params: [String: String]) throws -> WorkflowPlan {
@@ -257,7 +257,7 @@ private extension PlannedStep {
         // N = E = 09-24 (§0): the handover's 10th day, 10-04, is in the National Day holiday.
         Case(params: ["election_day": "2026-09-24", "unit": "huangjue"], deadlines: [
             "publish-voter-list": ("2026-09-04T18:00", nil),
-            "publish-candidate-list": ("2026-09-19T18:00", nil),           // C = E−5, a Saturday: stays
+            "publish-candidate-list": ("2026-09-18T18:00", nil),           // C = E−5 = 09-19, a Saturday: the Friday before
             "announce-results": ("2026-09-24T23:59", nil),
             "handover": ("2026-10-08T23:59", "2026-10-04"),
         ]),

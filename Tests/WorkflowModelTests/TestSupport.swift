@@ -14,6 +14,9 @@ enum TestPaths {
 
 /// Loaded once per use (tests run in parallel; nothing here is shared mutable state).
 enum Shipped {
+    /// The settings of the shipped etc/huaying.yaml (election.candidate_list_lead_days).
+    static let settings = ["candidate_list_lead_days": 5]
+
     static func calendar() throws -> WorkCalendar {
         try CalendarFile.load(path: TestPaths.calendars + "/cn-mainland.yaml")
     }
@@ -82,4 +85,13 @@ func cycleWorkflow(steps count: Int) -> String {
 /// The findings of a file, with the folder left out of the path.
 func findings(_ result: (definition: WorkflowDefinition?, diagnostics: [Diagnostic]), in folder: String) -> [String] {
     result.diagnostics.map { $0.description.replacingOccurrences(of: folder + "/", with: "") }
+}
+
+extension WorkflowPlanner {
+    /// The planner with the shipped configuration's settings.
+    var withShippedSettings: WorkflowPlanner {
+        var planner = self
+        planner.settings = Shipped.settings
+        return planner
+    }
 }

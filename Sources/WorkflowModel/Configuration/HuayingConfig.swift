@@ -23,6 +23,9 @@ import Foundation
 ///   socket_group: huaying            # the control socket's group (mode 0660)
 /// ledger:
 ///   hmac_key_file: ledger.key        # optional: chain the ledger with HMAC-SHA256 (mode 0600)
+/// election:                          # the province's election rules (workflows read settings.<name>)
+///   province: 四川省
+///   candidate_list_lead_days: 5      # final candidate list no later than E−5 (3…7 by province)
 /// ```
 public struct HuayingConfig: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
@@ -50,6 +53,20 @@ public struct HuayingConfig: Sendable, Equatable {
     public var socketGroup: String?
     /// The ledger's HMAC key file (`ledger.hmac_key_file`; nil: a plain sha256 chain).
     public var ledgerKeyFile: String?
+    /// `election.province`: whose rules the election settings below are.
+    public var province: String? = nil
+    /// Amounts workflows read as `settings.<name>` (`election.candidate_list_lead_days`).
+    public var settings: [String: Int] = [:]
+
+    /// The settings a deployment may give, with the range each allows and what it means.
+    public static let knownSettings: [String: (range: ClosedRange<Int>, meaning: String)] = [
+        "candidate_list_lead_days": (3...7, "election.candidate_list_lead_days: the province's lead time of the final candidate list, E−3…E−7, with election.province naming the province"),
+    ]
+
+    /// What a setting is, for messages.
+    public static func settingHelp(_ name: String) -> String {
+        knownSettings[name]?.meaning ?? "no such setting; known: \(knownSettings.keys.sorted().joined(separator: ", "))"
+    }
 
     /// The database file inside the state directory.
     public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("state.db") }
@@ -84,7 +101,7 @@ public struct HuayingConfig: Sendable, Equatable {
     public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
         var diagnostics: [Diagnostic] = []
         guard let root = file.root else {
-            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger")])
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, election")])
         }
         guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
             throw DiagnosticsError(diagnostics)
@@ -140,6 +157,15 @@ public struct HuayingConfig: Sendable, Equatable {
             }
             diagnostics += ledger.finish()
         }
+        var province: String?
+        var settings: [String: Int] = [:]
+        if var election = top.mapping("election") {
+            province = election.string("province", required: true)
+            if let value = election.integer("candidate_list_lead_days", in: HuayingConfig.knownSettings["candidate_list_lead_days"]!.range) {
+                settings["candidate_list_lead_days"] = value
+            }
+            diagnostics += election.finish()
+        }
         diagnostics = top.finish() + diagnostics
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
@@ -158,7 +184,9 @@ public struct HuayingConfig: Sendable, Equatable {
             sqliteSynchronous: synchronous,
             adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 },
             socketGroup: socketGroup.flatMap { $0.isEmpty ? nil : $0 },
-            ledgerKeyFile: ledgerKeyFile.map { resolve($0, $0) }
+            ledgerKeyFile: ledgerKeyFile.map { resolve($0, $0) },
+            province: province,
+            settings: settings
         )
     }
 

@@ -39,9 +39,17 @@ public struct SupportFiles: Sendable {
             diagnostics.append(error)
         }
         self.diagnostics = diagnostics
+        settings = config.settings
     }
 
-    public var checker: WorkflowChecker { WorkflowChecker(calendars: calendars, orgChart: orgChart) }
+    /// The configuration's `settings.<name>` amounts.
+    public var settings: [String: Int] = [:]
+
+    public var checker: WorkflowChecker {
+        var checker = WorkflowChecker(calendars: calendars, orgChart: orgChart)
+        checker.settings = settings
+        return checker
+    }
 }
 
 public enum Linter {

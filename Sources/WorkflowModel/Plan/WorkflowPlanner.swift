@@ -91,6 +91,8 @@ public struct WorkflowPlanner: Sendable {
     public var calendar: WorkCalendar
     public var orgChart: OrgChart?
     public var timeZone: TimeZone
+    /// The deployment's settings (`settings.<name>` in formulas; HuayingConfig.settings).
+    public var settings: [String: Int] = [:]
 
     public init(calendar: WorkCalendar, orgChart: OrgChart?, timeZone: TimeZone) {
         self.calendar = calendar
@@ -107,6 +109,7 @@ public struct WorkflowPlanner: Sendable {
             problems.append("unknown parameter '\(name)'; expected one of: \(names.isEmpty ? "(none)" : names.joined(separator: ", "))")
         }
         var environment = TimeEnvironment(calendar: calendar, timeZone: timeZone, defaultTime: definition.defaultTime, start: start)
+        environment.settings = settings
         var values: [String: String] = [:]
         var defaults: Set<String> = []
         for param in definition.params {
@@ -159,7 +162,19 @@ public struct WorkflowPlanner: Sendable {
             }
             if !progressed {
                 // Defaults that read a parameter already reported add nothing.
-                if problems.isEmpty { problems += pending.map { "cannot compute the default of '\($0.name)' (\($0.defaultText ?? "")); give it with --param" } }
+                if problems.isEmpty {
+                    problems += pending.map { param in
+                        var reason = ""
+                        if let expression = param.defaultExpression {
+                            do {
+                                _ = try expression.evaluate(in: environment)
+                            } catch {
+                                if case TimeEvaluationError.missingSetting = error { reason = ": \(error)" }
+                            }
+                        }
+                        return "cannot compute the default of '\(param.name)' (\(param.defaultText ?? ""))\(reason); give it with --param"
+                    }
+                }
                 break
             }
         }

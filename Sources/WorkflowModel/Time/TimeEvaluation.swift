@@ -17,6 +17,8 @@ public struct TimeEnvironment: Sendable {
     public var completions: [String: Date]
     /// Dates given with acknowledgements (`steps.<id>.fields.<name>`), keyed "id.name".
     public var fieldDates: [String: CivilDate] = [:]
+    /// The deployment's settings (`settings.<name>` amounts, HuayingConfig.settings).
+    public var settings: [String: Int] = [:]
 
     public init(calendar: WorkCalendar, timeZone: TimeZone, defaultTime: TimeOfDay, start: Date? = nil,
                 dates: [String: CivilDate] = [:], dateTimes: [String: LocalDateTime] = [:], completions: [String: Date] = [:]) {
@@ -53,6 +55,8 @@ public enum TimeEvaluationError: Error, Equatable, Sendable, CustomStringConvert
     case noStart
     /// The offsets leave the calendar's years 1–9999 (`lint` refuses offsets over 100 years).
     case outOfRange(String)
+    /// A `settings.<name>` amount the configuration does not give.
+    case missingSetting(String)
 
     public var description: String {
         switch self {
@@ -60,6 +64,7 @@ public enum TimeEvaluationError: Error, Equatable, Sendable, CustomStringConvert
         case let .missingParameter(name): "parameter '\(name)' has no date value"
         case let .stepNotDone(id): "step '\(id)' has not completed yet"
         case .noStart: "the instance has no start time"
+        case let .missingSetting(name): "the deployment setting '\(name)' is not set in huaying.yaml (\(HuayingConfig.settingHelp(name)))"
         }
     }
 }
@@ -96,7 +101,11 @@ extension TimeExpression {
             local = LocalDateTime(date: date, time: environment.defaultTime)
         }
         var provisional = false
-        for offset in offsets {
+        for var offset in offsets {
+            if let setting = offset.setting {
+                guard let amount = environment.settings[setting] else { throw .missingSetting(setting) }
+                offset.amount = offset.amount < 0 || offset.negative ? -amount : amount
+            }
             switch offset.unit {
             case .seconds, .minutes, .hours:
                 let seconds = Double(offset.amount * offset.unit.seconds!)

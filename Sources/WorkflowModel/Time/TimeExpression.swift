@@ -67,7 +67,10 @@ public struct TimeExpression: Hashable, Sendable, Codable, CustomStringConvertib
     }
 
     /// Whether the formula counts backwards (a latest date before its base, e.g. E−20).
-    public var countsBackwards: Bool { offsets.contains { $0.amount < 0 } }
+    public var countsBackwards: Bool { offsets.contains { $0.amount < 0 || $0.negative } }
+
+    /// The deployment settings the formula reads (`settings.<name>` amounts).
+    public var settings: [String] { offsets.compactMap(\.setting) }
 
     /// About how many days the offsets move the base, at most (a workday taken as 1.5 days,
     /// a month as 31), for `lint`'s bound on offsets.
@@ -91,8 +94,10 @@ public struct TimeExpression: Hashable, Sendable, Codable, CustomStringConvertib
         case let .stepFieldDate(id, field): text = "steps.\(id).fields.\(field)"
         }
         for offset in offsets {
-            text += offset.amount < 0 ? " - " : " + "
-            text += TimeOffset(amount: abs(offset.amount), unit: offset.unit).description
+            text += offset.amount < 0 || offset.negative ? " - " : " + "
+            var magnitude = TimeOffset(amount: abs(offset.amount), unit: offset.unit)
+            magnitude.setting = offset.setting
+            text += magnitude.description
         }
         if let timeOfDay { text += " at \(timeOfDay)" }
         if let adjustment { text += " \(adjustment.rawValue)" }
@@ -137,15 +142,20 @@ public enum TimeUnit: String, Hashable, Sendable, Codable, CaseIterable {
 public struct TimeOffset: Hashable, Sendable, Codable, CustomStringConvertible {
     public var amount: Int
     public var unit: TimeUnit
+    /// `settings.<name> days`: the amount is the deployment's setting (HuayingConfig.settings),
+    /// read when the expression is evaluated; `amount` is then 0 and `negative` its sign.
+    public var setting: String? = nil
+    public var negative = false
 
     public init(amount: Int, unit: TimeUnit) {
         self.amount = amount
         self.unit = unit
     }
 
-    /// `20 days`, `1 workday`, `-3 hours`.
+    /// `20 days`, `1 workday`, `-3 hours`, `settings.candidate_list_lead_days days`.
     public var description: String {
-        "\(amount) \(abs(amount) == 1 ? unit.singular : unit.rawValue)"
+        if let setting { return "\(negative ? "-" : "")settings.\(setting) \(unit.rawValue)" }
+        return "\(amount) \(abs(amount) == 1 ? unit.singular : unit.rawValue)"
     }
 
     /// Parses a duration such as `2 days`, `1 workday`, `-5 workdays` (negative only when

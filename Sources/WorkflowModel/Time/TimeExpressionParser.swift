@@ -87,8 +87,8 @@ struct TimeExpressionParser {
             let negative = current.kind == .minus
             try requireSpaces(around: current)
             advance()
-            var offset = try parseAmountAndUnit()
-            if negative { offset.amount = -offset.amount }
+            var offset = try parseAmountAndUnit(allowSetting: true)
+            if negative { offset.amount = -offset.amount; offset.negative = offset.setting != nil }
             expression.offsets.append(offset)
         }
         var sawAt = false
@@ -169,7 +169,23 @@ struct TimeExpressionParser {
     }
 
     /// `20 days`, `1 workday`.
-    private mutating func parseAmountAndUnit() throws(TimeExpressionError) -> TimeOffset {
+    private mutating func parseAmountAndUnit(allowSetting: Bool = false) throws(TimeExpressionError) -> TimeOffset {
+        // settings.<name>: an amount the deployment sets (huaying.yaml), such as the province's
+        // candidate-list lead time.
+        if allowSetting, case let .word(word) = current.kind, word.hasPrefix("settings.") {
+            let name = String(word.dropFirst("settings.".count))
+            guard Self.isParameterName(name) else {
+                throw TimeExpressionError(offset: current.offset, "'\(word)' is not a setting; expected settings.<name>, such as settings.candidate_list_lead_days")
+            }
+            advance()
+            guard case let .word(unitWord) = current.kind, let unit = TimeUnit(word: unitWord) else {
+                throw TimeExpressionError(offset: current.offset, "expected a unit (\(TimeUnit.allCases.map(\.rawValue).joined(separator: ", "))) after \(word), found '\(current.text)'")
+            }
+            advance()
+            var offset = TimeOffset(amount: 0, unit: unit)
+            offset.setting = name
+            return offset
+        }
         guard case let .literal(text) = current.kind, let amount = Int(text), amount >= 0, text.count <= 6 else {
             throw TimeExpressionError(offset: current.offset, "expected a whole number after '+' or '-', found '\(current.text)'")
         }

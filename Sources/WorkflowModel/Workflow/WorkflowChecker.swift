@@ -12,6 +12,9 @@ public struct WorkflowChecker: Sendable {
     /// The ids of the other workflows that can be started (`lint` of several files, the
     /// daemon's loaded set): a `then:` naming none of them is a warning. Nil skips the check.
     public var knownWorkflows: Set<String>?
+    /// The deployment's settings (HuayingConfig.settings): a formula reading a setting that is
+    /// not given is an error. Nil skips that check.
+    public var settings: [String: Int]? = nil
     /// The most steps one file may have (`defaultMaximumSteps`); more are refused at the first
     /// step past the limit, before any cross-step check runs.
     public var maximumSteps: Int
@@ -531,6 +534,13 @@ private struct Run {
             stepReferences.append((step, location, currentStep, "fields." + field))
         } else {
             for step in expression.steps { stepReferences.append((step, location, currentStep, inTemplate ? "done" : nil)) }
+        }
+        for name in expression.settings {
+            if HuayingConfig.knownSettings[name] == nil {
+                error(location, "unknown setting 'settings.\(name)'; expected one of: \(HuayingConfig.knownSettings.keys.sorted().map { "settings." + $0 }.joined(separator: ", "))")
+            } else if let settings = checker.settings, settings[name] == nil {
+                error(location, "'settings.\(name)' is a deployment setting that huaying.yaml does not give; expected \(HuayingConfig.settingHelp(name))")
+            }
         }
         if expression.spanInDays > TimeExpression.maximumSpanInDays {
             error(location, "'\(expression)' moves more than \(Int(TimeExpression.maximumSpanInDays / 365.25)) years from its base; expected a smaller offset")
