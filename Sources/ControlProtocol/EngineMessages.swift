@@ -15,21 +15,30 @@ public struct StartResult: Codable, Equatable, Sendable {
     public var id: Int
     /// Steps whose due time had already passed at the start (they ran at once, marked late).
     public var pastDueSteps: Int
+    /// Whether a date of the new instance lies in a year the calendar lacks (ProvisionalDates.swift).
+    public var provisional: Bool
+    public var provisionalYears: [Int]
 
-    public init(id: Int, pastDueSteps: Int = 0) {
+    public init(id: Int, pastDueSteps: Int = 0, provisionalYears: [Int] = []) {
         self.id = id
         self.pastDueSteps = pastDueSteps
+        self.provisionalYears = provisionalYears
+        provisional = !provisionalYears.isEmpty
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(Int.self, forKey: .id)
         pastDueSteps = try container.decodeIfPresent(Int.self, forKey: .pastDueSteps) ?? 0
+        provisional = try container.decodeIfPresent(Bool.self, forKey: .provisional) ?? false
+        provisionalYears = try container.decodeIfPresent([Int].self, forKey: .provisionalYears) ?? []
     }
 
     enum CodingKeys: String, CodingKey {
         case id
         case pastDueSteps = "past_due_steps"
+        case provisional
+        case provisionalYears = "provisional_years"
     }
 }
 
@@ -101,6 +110,9 @@ public struct StepDetail: Codable, Equatable, Sendable {
     @NullEncoded public var note: String?
     /// Why the step failed (a formula that did not evaluate, a plugin's reason), when it did.
     @NullEncoded public var failure: String?
+    /// Whether its due time or deadline lies in a year the calendar lacks, and which years.
+    @FalseWhenMissing public var provisional: Bool = false
+    @EmptyWhenMissing public var provisionalYears: [Int] = []
 
     public init(id: String, title: String, uses: String, state: String, due: String? = nil, dueFormula: String? = nil,
                 deadline: String? = nil, doneAt: String? = nil, lateBySeconds: Int = 0, ackedBy: String? = nil,
@@ -129,6 +141,8 @@ public struct StepDetail: Codable, Equatable, Sendable {
         case ackedBy = "acked_by"
         case ackedAt = "acked_at"
         case note, failure
+        case provisional
+        case provisionalYears = "provisional_years"
     }
 }
 
@@ -160,6 +174,9 @@ public struct ReminderInfo: Codable, Equatable, Sendable {
     @NullEncoded public var note: String?
     /// Values recorded with the acknowledgement (`huaying ack --set key=value`).
     public var fields: [String: String]
+    /// Whether its due time or deadline lies in a year the calendar lacks, and which years.
+    @FalseWhenMissing public var provisional: Bool = false
+    @EmptyWhenMissing public var provisionalYears: [Int] = []
 
     public init(id: Int, instance: Int, workflow: String, step: String, title: String, assignees: [String], due: String,
                 deadline: String? = nil, level: Int = 0, message: String, state: String, overdue: Bool = false,
@@ -187,6 +204,8 @@ public struct ReminderInfo: Codable, Equatable, Sendable {
         case ackedBy = "acked_by"
         case ackedAt = "acked_at"
         case note, fields
+        case provisional
+        case provisionalYears = "provisional_years"
     }
 }
 
@@ -307,12 +326,17 @@ public struct UpdateResult: Codable, Equatable, Sendable {
     public var changed: [ParamChange]
     public var rederived: [Rederived]
     public var reminders: [Rescheduled]
+    /// Whether a new date lies in a year the calendar lacks (ProvisionalDates.swift).
+    public var provisional: Bool
+    public var provisionalYears: [Int]
 
-    public init(id: Int, changed: [ParamChange], rederived: [Rederived], reminders: [Rescheduled] = []) {
+    public init(id: Int, changed: [ParamChange], rederived: [Rederived], reminders: [Rescheduled] = [], provisionalYears: [Int] = []) {
         self.id = id
         self.changed = changed
         self.rederived = rederived
         self.reminders = reminders
+        self.provisionalYears = provisionalYears
+        provisional = !provisionalYears.isEmpty
     }
 
     public init(from decoder: any Decoder) throws {
@@ -321,10 +345,13 @@ public struct UpdateResult: Codable, Equatable, Sendable {
         changed = try container.decode([ParamChange].self, forKey: .changed)
         rederived = try container.decode([Rederived].self, forKey: .rederived)
         reminders = try container.decodeIfPresent([Rescheduled].self, forKey: .reminders) ?? []
+        provisional = try container.decodeIfPresent(Bool.self, forKey: .provisional) ?? false
+        provisionalYears = try container.decodeIfPresent([Int].self, forKey: .provisionalYears) ?? []
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, changed, rederived, reminders
+        case id, changed, rederived, reminders, provisional
+        case provisionalYears = "provisional_years"
     }
 }
 

@@ -191,6 +191,7 @@ extension WorkflowEngine {
             fields["reminder"] = "\(reminder.id)"
             fields["to"] = reminder.users.joined(separator: ",")
             if let ackBy { fields["ack_by"] = InstanceContext.local(ackBy, support.timeZone) }
+            fields.merge(provisionalFields([due, ackBy, deadline], workflow: instance.workflow)) { $1 }
             work.record(at: now, instance: instance.id, step: stepID, .reminderSent, request.message + lateText, fields: fields)
         case let .failed(reason, retryAt?):
             row.dueAt = Millis.from(retryAt)

@@ -100,7 +100,7 @@ extension WorkflowEngine {
 
     /// Re-renders each open reminder of an instance whose parameters changed, and derives its
     /// acknowledgement deadline, next repeat and next escalation again from the new dates.
-    private func rescheduleOpenReminders(of instance: inout InstanceState, in work: UnitOfWork, actor: String, now: Date) throws -> [UpdateReport.Rescheduled] {
+    func rescheduleOpenReminders(of instance: inout InstanceState, in work: UnitOfWork, actor: String, now: Date) throws -> [UpdateReport.Rescheduled] {
         var result: [UpdateReport.Rescheduled] = []
         let context = try work.context(for: instance)
         let nowMillis = Millis.from(now)
@@ -153,6 +153,7 @@ extension WorkflowEngine {
             var fields = ["reminder": "\(reminder.id)", "to": reminder.users.joined(separator: ",")]
             fields["ack_by"] = ackBy.map { InstanceContext.local($0, support.timeZone) } ?? "-"
             fields["old_ack_by"] = change.oldAckBy.map { InstanceContext.local($0, support.timeZone) } ?? "-"
+            fields.merge(provisionalFields([due, ackBy], workflow: instance.workflow)) { $1 }
             work.record(at: now, actor: actor, instance: instance.id, step: reminder.step, .reminderRescheduled,
                         "提醒已按新参数更新：\(message)", fields: fields)
             result.append(change)

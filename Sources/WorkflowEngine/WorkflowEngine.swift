@@ -64,6 +64,8 @@ public final class WorkflowEngine {
     let store: any EngineStore
     public let clock: any EngineClock
     public private(set) var support: EngineSupport
+    /// The calendar years the daemon has warned are missing (EngineProvisional.swift).
+    let provisionalWarnings = ProvisionalYearWarnings()
     let logger: Logger
     let registry: DefinitionRegistry
     let ledger: Ledger
@@ -130,6 +132,7 @@ public final class WorkflowEngine {
     /// times are derived again (a calendar that now covers a year turns provisional dates firm).
     public func replaceSupport(_ support: EngineSupport) throws {
         self.support = support
+        provisionalWarnings.warned = []
         registry.checker = WorkflowChecker(calendars: support.calendars, orgChart: support.orgChart, plugins: registry.checker.plugins)
         registry.forgetSeenFiles()
         var running: [Int64] = []
@@ -142,6 +145,9 @@ public final class WorkflowEngine {
                 for id in chunk {
                     guard var instance = try work.instance(id), instance.isRunning else { continue }
                     try derive(&instance, in: work, force: true)
+                    // Open reminders' acknowledgement deadlines, repeats and escalations too (a
+                    // calendar that gained a year: its make-up days move them).
+                    _ = try rescheduleOpenReminders(of: &instance, in: work, actor: Self.daemonActor, now: clock.now)
                     work.put(instance)
                 }
             }

@@ -39,7 +39,7 @@ struct Inbox: ParsableCommand {
         var rows = [["ID", "DUE", "DEADLINE", "INSTANCE", "STEP", "LEVEL", "MESSAGE", "ACKED"]]
         for reminder in reminders {
             rows.append([
-                String(reminder.id), EngineOutput.time(reminder.due), deadline(reminder), String(reminder.instance),
+                String(reminder.id), ProvisionalMark.time(reminder.due, reminder.provisionalYears), deadline(reminder), String(reminder.instance),
                 reminder.step, String(reminder.level), TextFormatting.truncate(reminder.message, toWidth: 40),
                 acked(reminder),
             ])
@@ -49,7 +49,7 @@ struct Inbox: ParsableCommand {
 
     /// The deadline cell, marked when the reminder is overdue.
     static func deadline(_ reminder: ReminderInfo) -> String {
-        let text = EngineOutput.time(reminder.deadline)
+        let text = ProvisionalMark.time(reminder.deadline, reminder.provisionalYears)
         return reminder.overdue ? text + " (overdue)" : text
     }
 

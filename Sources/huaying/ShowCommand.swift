@@ -51,7 +51,8 @@ struct Show: ParsableCommand {
         for step in detail.steps {
             let late = step.lateBySeconds > 0 ? "late \(TextFormatting.duration(seconds: step.lateBySeconds))" : ""
             let acked = step.ackedBy.map { by in step.ackedAt.map { "\(by) \(EngineOutput.time($0))" } ?? by } ?? ""
-            rows.append(.cells([step.id, step.state, EngineOutput.time(step.due), step.deadline.map(EngineOutput.time) ?? "",
+            rows.append(.cells([step.id, step.state, ProvisionalMark.time(step.due, step.provisionalYears),
+                                step.deadline.map { ProvisionalMark.time($0, step.provisionalYears) } ?? "",
                                 step.doneAt.map(EngineOutput.time) ?? "", late, acked]))
             let formula = step.dueFormula.map { "; due \($0)" } ?? ""
             rows.append(.line("  \(TextFormatting.truncate(step.title, toWidth: 40))  (\(step.uses)\(formula))"))
@@ -60,6 +61,8 @@ struct Show: ParsableCommand {
             }
         }
         lines.append(Self.timeline(rows))
+        let provisional = Set(detail.steps.flatMap(\.provisionalYears) + detail.reminders.flatMap(\.provisionalYears)).sorted()
+        if let note = ProvisionalMark.note(provisional) { lines.append(note) }
 
         let open = detail.reminders.filter { $0.state == ReminderState.open.rawValue }
         lines.append("")
@@ -71,7 +74,7 @@ struct Show: ParsableCommand {
             for reminder in open {
                 reminders.append([
                     String(reminder.id), reminder.step, String(reminder.level), reminder.assignees.joined(separator: ", "),
-                    EngineOutput.time(reminder.due), Inbox.deadline(reminder),
+                    ProvisionalMark.time(reminder.due, reminder.provisionalYears), Inbox.deadline(reminder),
                     TextFormatting.truncate(reminder.message, toWidth: 40),
                 ])
             }

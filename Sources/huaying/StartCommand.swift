@@ -50,6 +50,7 @@ struct Start: ParsableCommand {
             try printJSON(result)
         } else {
             print("started instance \(result.id) of \(workflow)")
+            if let note = ProvisionalMark.note(result.provisionalYears) { print(note) }
             if result.pastDueSteps > 0 {
                 print("\(result.pastDueSteps) step\(result.pastDueSteps == 1 ? " was" : "s were") already past due and ran at once (marked as started after its due time); see `huaying show \(result.id)`")
             }

@@ -57,17 +57,18 @@ struct Update: ParsableCommand {
             lines.append("due times derived again")
             var rows: [[String]] = []
             for item in result.rederived {
-                rows.append(["  " + item.step, EngineOutput.time(item.oldDue), "→", EngineOutput.time(item.newDue)])
+                rows.append(["  " + item.step, EngineOutput.time(item.oldDue), "→", ProvisionalMark.time(item.newDue, result.provisionalYears)])
             }
             lines.append(TextFormatting.table(rows))
         }
         if !result.reminders.isEmpty {
             lines.append("open reminders brought in line with the new dates (their recipients see the new text)")
             for item in result.reminders {
-                lines.append("  reminder \(item.reminder) (\(item.step)): acknowledge by \(EngineOutput.time(item.oldAckBy)) → \(EngineOutput.time(item.newAckBy))")
+                lines.append("  reminder \(item.reminder) (\(item.step)): acknowledge by \(EngineOutput.time(item.oldAckBy)) → \(ProvisionalMark.time(item.newAckBy, result.provisionalYears))")
                 if item.oldMessage != item.newMessage { lines.append("    \(item.newMessage)") }
             }
         }
+        if let note = ProvisionalMark.note(result.provisionalYears) { lines.append(note) }
         return lines.joined(separator: "\n")
     }
 }

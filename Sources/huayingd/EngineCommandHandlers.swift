@@ -37,7 +37,7 @@ struct EngineCommandHandlers {
             case "show":
                 let view = try engine.instance(try arguments.int("id"))
                 try requireVisible(view.summary.id, unit: view.summary.unit, grant)
-                return try encode(detail(view))
+                return try encode(detail(view, provisional: try engine.provisionalYears(ofInstance: view.summary.id).steps))
             case "update":
                 let report = try engine.update(instance: try arguments.int("id"), params: try arguments.stringMap("params"), actor: actor)
                 return try encode(UpdateResult(
@@ -47,7 +47,8 @@ struct EngineCommandHandlers {
                     reminders: report.reminders.map {
                         .init(reminder: Int($0.reminder), step: $0.step, oldMessage: $0.oldMessage, newMessage: $0.newMessage,
                               oldAckBy: $0.oldAckBy.map(time), newAckBy: $0.newAckBy.map(time))
-                    }))
+                    },
+                    provisionalYears: try engine.provisionalYears(ofInstance: report.id).all))
             case "cancel":
                 let reason = try arguments.string("reason")
                 guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -151,7 +152,14 @@ struct EngineCommandHandlers {
             switch request.command {
             case "start":
                 engine.enqueueStart(workflow: try arguments.string("workflow"), params: try arguments.stringMap("params"), actor: actor) { result in
-                    answer(result.map { StartResult(id: Int($0.id), pastDueSteps: $0.pastDueSteps) })
+                    answer(result.flatMap { report in
+                        do {
+                            return .success(StartResult(id: Int(report.id), pastDueSteps: report.pastDueSteps,
+                                                        provisionalYears: try engine.provisionalYears(ofInstance: report.id).all))
+                        } catch {
+                            return .failure(error as? EngineError ?? EngineError(.storeError, "instance \(report.id) started, but its dates could not be read: \(error)"))
+                        }
+                    })
                 }
             case "clock":
                 try clock(arguments) { result in answer(result) }
@@ -252,22 +260,29 @@ struct EngineCommandHandlers {
     }
 
     private func reminder(_ view: ReminderView) -> ReminderInfo {
-        ReminderInfo(id: Int(view.id), instance: Int(view.instance), workflow: view.workflow, step: view.step, title: view.title,
+        var info = ReminderInfo(id: Int(view.id), instance: Int(view.instance), workflow: view.workflow, step: view.step, title: view.title,
                      assignees: view.assignees, due: time(view.due), deadline: view.deadline.map(time), level: view.level,
                      message: view.message, state: view.state, overdue: view.overdue, ackedBy: view.ackedBy,
                      ackedAt: view.ackedAt.map(time), note: view.note, fields: view.fields)
+        info.provisionalYears = engine.provisionalYears([view.due, view.deadline], workflow: view.workflow)
+        info.provisional = !info.provisionalYears.isEmpty
+        return info
     }
 
-    private func detail(_ view: InstanceView) -> InstanceDetail {
+    private func detail(_ view: InstanceView, provisional: [String: [Int]] = [:]) -> InstanceDetail {
         InstanceDetail(
             id: Int(view.summary.id), workflow: view.summary.workflow, title: view.title, version: view.summary.version,
             state: view.summary.state, unit: view.summary.unit, params: view.params, startedAt: time(view.summary.startedAt),
             startedBy: view.summary.startedBy, endedAt: view.summary.endedAt.map(time), cancelReason: view.cancelReason,
             steps: view.steps.map { step in
-                StepDetail(id: step.id, title: step.title, uses: step.uses, state: step.state, due: step.due.map(time),
+                var detail = StepDetail(id: step.id, title: step.title, uses: step.uses, state: step.state, due: step.due.map(time),
                            dueFormula: step.dueFormula, deadline: step.deadline.map(time), doneAt: step.doneAt.map(time),
                            lateBySeconds: Int(step.lateBySeconds), ackedBy: step.ackedBy, ackedAt: step.ackedAt.map(time), note: step.note,
                            failure: step.failure)
+                detail.provisionalYears = provisional[step.id]
+                    ?? engine.provisionalYears([step.due, step.deadline], workflow: view.summary.workflow)
+                detail.provisional = !detail.provisionalYears.isEmpty
+                return detail
             },
             reminders: view.reminders.map(reminder))
     }

@@ -29,8 +29,12 @@ import ControlProtocol
         due: "2026-11-25T09:00:00+08:00", level: 1, message: "请张贴公告", state: "open", overdue: true)
 
     @Test func startResultIsTheIDAndThePastDueSteps() throws {
-        try check(StartResult(id: 7, pastDueSteps: 2), keys: ["id", "past_due_steps"])
-        #expect(String(decoding: try ControlCoding.encodeLine(StartResult(id: 7)), as: UTF8.self) == "{\"id\":7,\"past_due_steps\":0}\n")
+        try check(StartResult(id: 7, pastDueSteps: 2), keys: ["id", "past_due_steps", "provisional", "provisional_years"])
+        #expect(String(decoding: try ControlCoding.encodeLine(StartResult(id: 7)), as: UTF8.self)
+                == "{\"id\":7,\"past_due_steps\":0,\"provisional\":false,\"provisional_years\":[]}\n")
+        let provisional = StartResult(id: 8, provisionalYears: [2027])
+        #expect(provisional.provisional)
+        #expect(try object(provisional)["provisional_years"] == .array([.number(2027)]))
         #expect(try ControlCoding.decode(StartResult.self, from: Array("{\"id\":7}".utf8)) == StartResult(id: 7), "an older daemon's answer still reads")
     }
 
@@ -49,7 +53,7 @@ import ControlProtocol
 
     @Test func reminderInfoKeepsEveryKey() throws {
         try check(Self.reminder, keys: ["id", "instance", "workflow", "step", "title", "assignees", "due", "deadline", "level", "message",
-                                        "state", "overdue", "acked_by", "acked_at", "note", "fields"],
+                                        "state", "overdue", "acked_by", "acked_at", "note", "fields", "provisional", "provisional_years"],
                   nulls: ["deadline", "acked_by", "acked_at", "note"])
         var acked = Self.reminder
         acked.state = "acked"
@@ -58,7 +62,9 @@ import ControlProtocol
         acked.note = "已张贴"
         acked.fields = ["photos": "3"]
         try check(acked, keys: ["id", "instance", "workflow", "step", "title", "assignees", "due", "deadline", "level", "message",
-                                "state", "overdue", "acked_by", "acked_at", "note", "fields"])
+                                "state", "overdue", "acked_by", "acked_at", "note", "fields", "provisional", "provisional_years"])
+        let older = try ControlCoding.decode(ReminderInfo.self, from: Array(#"{"id":1,"instance":2,"workflow":"w","step":"s","title":"t","assignees":[],"due":"2027-01-04T09:00:00+08:00","deadline":null,"level":0,"message":"m","state":"open","overdue":false,"acked_by":null,"acked_at":null,"note":null,"fields":{}}"#.utf8))
+        #expect(!older.provisional && older.provisionalYears.isEmpty, "an older daemon's answer still reads")
         #expect(try object(acked)["fields"] == .object(["photos": .string("3")]))
     }
 
@@ -66,7 +72,7 @@ import ControlProtocol
         let step = StepDetail(id: "kickoff", title: "成立选举委员会", uses: "record", state: "done", due: "2026-11-01T09:00:00+08:00",
                               doneAt: "2026-11-01T12:12:00+08:00", lateBySeconds: 11_520)
         try check(step, keys: ["id", "title", "uses", "state", "due", "due_formula", "deadline", "done_at", "late_by_seconds",
-                               "acked_by", "acked_at", "note", "failure"],
+                               "acked_by", "acked_at", "note", "failure", "provisional", "provisional_years"],
                   nulls: ["due_formula", "deadline", "acked_by", "acked_at", "note", "failure"])
         let detail = InstanceDetail(id: 7, workflow: "election-cycle", title: "换届选举", version: "abc", state: "running",
                                     params: ["election_day": "2026-12-20"], startedAt: "2026-11-01T09:00:00+08:00", startedBy: "admin",
@@ -91,7 +97,7 @@ import ControlProtocol
                                              oldAckBy: "2026-11-30T09:00:00+08:00", newAckBy: nil)
         try check(moved, keys: ["reminder", "step", "old_message", "new_message", "old_ack_by", "new_ack_by"], nulls: ["new_ack_by"])
         try check(UpdateResult(id: 7, changed: [change], rederived: [rederived], reminders: [moved]),
-                  keys: ["id", "changed", "rederived", "reminders"])
+                  keys: ["id", "changed", "rederived", "reminders", "provisional", "provisional_years"])
     }
 
     @Test func cancelResultCountsWhatStopped() throws {

@@ -1,0 +1,77 @@
+import ControlProtocol
+import Foundation
+import Logging
+import WorkflowModel
+
+/// The years the daemon has already warned about (once each, until the calendars are reloaded).
+/// - Important: loop-confined, like the engine that owns it.
+final class ProvisionalYearWarnings {
+    var warned: Set<Int> = []
+}
+
+@available(*, unavailable)
+extension ProvisionalYearWarnings: Sendable {}
+
+/// Dates in a year the calendar does not cover are provisional (docs/procedures.md
+/// #calendar-fails-closed): answers and ledger rows say so, and the daemon logs one warning per
+/// such year.
+extension WorkflowEngine {
+    /// The years among `dates` that `workflow`'s calendar lacks, sorted; the first time a year
+    /// is seen the daemon logs a warning naming it.
+    public func provisionalYears(_ dates: [Date?], workflow: String) -> [Int] {
+        let calendar = registry.current[workflow].map { support.calendar(for: $0.definition) }
+            ?? support.calendars.calendars["cn-mainland"]
+        guard let calendar else { return [] }
+        var years: Set<Int> = []
+        for date in dates.compactMap({ $0 }) {
+            let day = LocalDateTime(date, in: support.timeZone).date
+            if calendar.isProvisional(day) { years.insert(day.year) }
+        }
+        for year in years.sorted() where provisionalWarnings.warned.insert(year).inserted {
+            logger.warning("calendar lacks a year: its dates are provisional", metadata: [
+                "calendar.id": "\(calendar.id)", "year": "\(year)",
+                "basis": "\(calendar.provisionalBasis(year: year))",
+                "hint": "add the State Council's holiday notice for \(year) to the calendars folder; pending dates are derived again when it is loaded",
+            ])
+        }
+        return years.sorted()
+    }
+
+    /// The provisional years of every pending or open date of an instance — its steps' due
+    /// times and deadlines (a pending step's deadline from its formula, when it can be computed
+    /// yet), its open reminders' due times and acknowledgement deadlines — in all and per step.
+    public func provisionalYears(ofInstance id: Int64) throws -> (all: [Int], steps: [String: [Int]]) {
+        let view = try instance(id)
+        var perStep: [String: [Date?]] = [:]
+        for step in view.steps { perStep[step.id] = [step.due, step.deadline] }
+        if let state = try store.loadInstance(id, definition: registry.definition(version:)), state.isRunning {
+            var environment = try InstanceContext.bind(state, support: support)
+            for step in state.steps.values where step.state == .done {
+                if let done = step.doneAt { environment.completions[step.id] = Millis.date(done) }
+            }
+            for step in state.definition.steps where state.steps[step.id.value]?.state == .pending {
+                for expression in [step.at, step.deadline].compactMap({ $0 }) {
+                    do {
+                        perStep[step.id.value, default: []].append(try expression.value.evaluate(in: environment).instant)
+                    } catch {
+                        continue  // waits for a step not done yet: no date to mark
+                    }
+                }
+            }
+        }
+        var steps: [String: [Int]] = [:]
+        var all: [Date?] = []
+        for step in view.steps where step.state != "done" && step.state != "failed" && step.state != "cancelled" {
+            steps[step.id] = provisionalYears(perStep[step.id] ?? [], workflow: view.summary.workflow)
+            all += perStep[step.id] ?? []
+        }
+        for reminder in view.reminders where reminder.state == "open" { all += [reminder.due, reminder.deadline] }
+        return (provisionalYears(all, workflow: view.summary.workflow), steps)
+    }
+
+    /// Ledger fields for a row about these dates: `provisional_years` when any is provisional.
+    func provisionalFields(_ dates: [Date?], workflow: String) -> [String: String] {
+        let years = provisionalYears(dates, workflow: workflow)
+        return years.isEmpty ? [:] : ["provisional_years": years.map(String.init).joined(separator: ",")]
+    }
+}
