@@ -263,21 +263,72 @@ extension WorkflowEngine {
     public func verifyLedger(on loop: EventLoop, completion: @escaping (Result<LedgerCheck, EngineError>) -> Void) {
         // The key crosses to the pool thread as bytes (SymmetricKey is not Sendable).
         let path = db.path, head = ledger.head, keyBytes = ledger.key.map { $0.withUnsafeBytes { Data($0) } }
+        let cancellation = VerificationCancellation()
+        verifications.append(cancellation)
         do {
             try WorkRequest.queue(on: loop, { () -> Result<LedgerCheck, EngineError> in
                 do {
                     let reader = try Database(path: path, options: DatabaseOptions(readOnly: true))
-                    defer { try? reader.close() }
+                    cancellation.watch(reader)
+                    defer {
+                        cancellation.unwatch()
+                        try? reader.close()
+                    }
                     let verifier = try Ledger(db: reader)
                     verifier.key = keyBytes.map { SymmetricKey(data: $0) }
                     verifier.committed = head
-                    return .success(try verifier.verifyAll())
+                    return .success(try verifier.verifyAll(cancellation: cancellation))
                 } catch {
+                    if cancellation.isCancelled {
+                        return .failure(EngineError(.shuttingDown, "the daemon is stopping; the verification was called off"))
+                    }
                     return .failure(EngineError(.storeError, "cannot verify the ledger: \(error)"))
                 }
-            }, completion: completion)
+            }, completion: { [weak self] result in
+                self?.verifications.removeAll { $0 === cancellation }
+                completion(result)
+            })
         } catch {
+            verifications.removeAll { $0 === cancellation }
             completion(.failure(EngineError(.shuttingDown, "cannot verify the ledger now: \(error)")))
         }
     }
+
+    /// Calls off every verification still running on a worker thread, so that the loop (which
+    /// waits for them when it closes) and a daemon told to stop are not held for seconds.
+    func cancelVerifications() {
+        for cancellation in verifications { cancellation.cancel() }
+    }
+}
+
+/// A verification was called off (the daemon is stopping).
+struct VerificationCancelled: Error {}
+
+/// How the loop thread calls off a verification running on a worker thread: a flag checked
+/// between chunks of rows, and `sqlite3_interrupt` for a query already running.
+///
+/// `@unchecked Sendable`, soundly: every field is read and written under `lock`, and the reader
+/// connection is interrupted only while the worker has it open (it unwatches before closing).
+final class VerificationCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    private var reader: Database?
+
+    var isCancelled: Bool { lock.withLock { cancelled } }
+
+    func cancel() {
+        lock.withLock {
+            cancelled = true
+            reader?.interrupt()
+        }
+    }
+
+    func watch(_ database: Database) {
+        lock.withLock {
+            reader = database
+            if cancelled { database.interrupt() }
+        }
+    }
+
+    func unwatch() { lock.withLock { reader = nil } }
 }
