@@ -201,6 +201,26 @@ struct WeComNotifierTests {
         #expect(try server.requests().isEmpty)
     }
 
+    /// docs/plugins.md shows a request and the text it becomes: both are checked here.
+    @Test func theDocumentedRequestProducesTheDocumentedMessage() throws {
+        let page = try String(contentsOfFile: checkout + "/docs/plugins.md", encoding: .utf8)
+        func block(after marker: String, fence: String) throws -> String {
+            let start = try #require(page.range(of: marker), "docs/plugins.md lacks '\(marker)'")
+            let open = try #require(page.range(of: fence + "\n", range: start.upperBound..<page.endIndex))
+            let close = try #require(page.range(of: "\n```", range: open.upperBound..<page.endIndex))
+            return String(page[open.upperBound..<close.lowerBound])
+        }
+        let request = try block(after: "### The request a notifier gets", fence: "```json")
+        let message = try block(after: "A WeCom text message for the request above:", fence: "```")
+        let server = try RobotServer()
+        let state = try ScratchDirectory("wecom-state")
+        defer { state.remove() }
+        let result = try runNotifier("wecom", request: request, environment: environment(server), in: state.path)
+        #expect(result["status"] as? String == "completed", "\(result)")
+        let body = try #require(try server.requests().first?["body"] as? [String: Any])
+        #expect((body["text"] as? [String: Any])?["content"] as? String == message)
+    }
+
     @Test func aRequestThatIsNotJSONIsOneFailedResult() throws {
         let state = try ScratchDirectory("wecom-state")
         defer { state.remove() }
