@@ -74,9 +74,11 @@ import Testing
         ])
     }
 
-    @Test func theShippedChartStillLoads() throws {
+    @Test func theShippedChartHasExampleContactsAndNoRobots() throws {
         let chart = try Shipped.chart()
-        #expect(!chart.staff.isEmpty)
+        #expect(chart.member(user: "wanghong")?.contacts == StaffContacts(mobile: "13800000001", wecomUserID: "WangHong"))
+        #expect(chart.member(user: "zhaomin")?.contacts == StaffContacts(mobile: "13800000002", dingtalkUserID: "zhaomin-guqiao"))
+        #expect(chart.unitOrder.allSatisfy { chart.robots(for: $0).isEmpty }, "the example names no robot: it ships without secrets")
     }
 
     // MARK: secrets file
