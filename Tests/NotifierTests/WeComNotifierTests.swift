@@ -1,4 +1,5 @@
 import Foundation
+import HuayingTestSupport
 import Testing
 
 /// `notifiers/wecom` run as the daemon runs it, against a robot stand-in on 127.0.0.1.
@@ -158,6 +159,32 @@ struct WeComNotifierTests {
         #expect(later["status"] as? String == "completed", "\(later)")
         #expect(try server.requests().count == 22)
         #expect(FileManager.default.fileExists(atPath: state.path + "/wecom-rate.json"))
+    }
+
+    @Test func concurrentRunsShareOneBucketThroughTheLock() throws {
+        let server = try RobotServer()
+        let state = try ScratchDirectory("wecom-state")
+        defer { state.remove() }
+        var env = environment(server)
+        env["HUAYING_NOTIFIER_NOW"] = "1791000000"
+        env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+        let executable = checkout + "/notifiers/wecom/wecom"
+        let runs = 30
+        var children: [ChildProcess] = []
+        for index in 0..<runs {
+            let request = state.path + "/request-\(index).json"
+            try notifierRequest(plugin: "wecom", key: "c/\(index)").write(toFile: request, atomically: true, encoding: .utf8)
+            children.append(try ChildProcess(executable: "/bin/sh", arguments: ["-c", #"cd "$1" && exec "$2" < "$3""#, "sh", state.path, executable, request],
+                                             environment: env, stdoutPath: state.path + "/result-\(index).json"))
+        }
+        for child in children { #expect(child.wait(seconds: 120)) }
+        let statuses = try (0..<runs).map { index -> String in
+            let text = try String(contentsOfFile: state.path + "/result-\(index).json", encoding: .utf8)
+            return ((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["status"] as? String) ?? text
+        }
+        #expect(statuses.filter { $0 == "completed" }.count == 20, "\(statuses)")
+        #expect(statuses.filter { $0 == "retry" }.count == runs - 20, "\(statuses)")
+        #expect(try server.requests().count == 20)
     }
 
     @Test func rateLimitErrcodeHoldsTheRobotForAWholeWindow() throws {

@@ -112,6 +112,18 @@ import Testing
         ])
     }
 
+    @Test func aUnitsRobotsAndRecipientsAreWhatTheRequestCarries() throws {
+        let chart = try #require(try chart(Self.staff).chart)
+        let secrets = try #require(SecretsFile.check(try YAMLFile(path: "secrets.yaml", text: Self.secrets)).secrets)
+        #expect(secrets.robots(for: "shequ", in: chart).map(\.name) == ["jiedao-wecom", "jiedao-dingtalk"])
+        #expect(secrets.robots(for: "shequ", in: chart, plugins: ["dingtalk"]).map(\.name) == ["jiedao-dingtalk"])
+        #expect(secrets.robots(for: "other", in: chart).isEmpty, "city-wecom is not in the secrets file")
+        #expect(chart.member(user: "zhangsan")?.notifierRecipient == [
+            "user": "zhangsan", "name": "张三", "mobile": "13800001111", "wecom_userid": "ZhangSan", "dingtalk_userid": "manager4711",
+        ])
+        #expect(chart.member(user: "lisi")?.notifierRecipient == ["user": "lisi", "name": "李四", "mobile": "13900002222"])
+    }
+
     @Test func badSecretsArePointedAtWithoutShowingValues() throws {
         let result = SecretsFile.check(try YAMLFile(path: "secrets.yaml", text: """
             robots:
