@@ -125,6 +125,7 @@ install:
 	    for file in "$$plugin"*; do \
 	        if [ ! -f "$$file" ]; then continue; elif [ -x "$$file" ]; then mode=0755; else mode=0644; fi; \
 	        install -m $$mode "$$file" "$$target/"; done; \
+	    install -m 0644 notifiers/huaying_notifier.py "$$target/"; \
 	done; \
 	sed 's|^ExecStart=/usr/local/bin/|ExecStart=$(BINDIR)/|' etc/systemd/huayingd.service > "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
@@ -166,7 +167,7 @@ uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/huayingd" "$(DESTDIR)$(BINDIR)/huaying" "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
 	for plugin in notifiers/*/; do \
 	    target="$(DESTDIR)$(PLUGINDIR)/$$(basename "$$plugin")"; \
-	    for file in "$$plugin"*; do rm -f "$$target/$$(basename "$$file")"; done; \
+	    for file in "$$plugin"* notifiers/huaying_notifier.py; do rm -f "$$target/$$(basename "$$file")"; done; \
 	    if [ -d "$$target" ]; then rmdir --ignore-fail-on-non-empty "$$target"; fi; \
 	done; \
 	for dir in "$(DESTDIR)$(PLUGINDIR)" "$(DESTDIR)$(PKGLIBDIR)"; do \

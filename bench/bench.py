@@ -839,12 +839,15 @@ def w2_initial_starts(villages, townships, year):
     base = dt.date(year, 1, 1)
     starts = []
     for k, village in enumerate(villages):
+        # Villages and communities alternate (w2_org_chart); each kind has its own workflows.
+        community = k % 2 == 1
         # An election year: every village and community elects, spread over April–June.
         election = base + dt.timedelta(days=95 + (k * 7) % 80)
-        starts.append(("election-cycle", {"unit": village, "election_day": election.isoformat()}))
+        starts.append(("community-election-cycle" if community else "election-cycle",
+                       {"unit": village, "election_day": election.isoformat()}))
         for m in range(2):
             meeting = base + dt.timedelta(days=45 + (k * 11 + m * 150) % 290)
-            starts.append(("four-deliberations-two-disclosures",
+            starts.append(("community-four-deliberations" if community else "four-deliberations-two-disclosures",
                            {"unit": village, "matter": f"议题{k}-{m}", "meeting_day": meeting.isoformat()}))
     for k, township in enumerate(townships):
         starts.append(("social-worker-station", {"unit": township, "start_day": (base + dt.timedelta(days=4)).isoformat()}))

@@ -200,10 +200,4 @@ struct NotifierErrorClassTests {
         #expect((result["reason"] as? String)?.contains("cannot reach http://127.0.0.1:") == true, "\(result)")
         #expect((result["reason"] as? String)?.contains("key=") == false, "the key is never in a reason")
     }
-
-    @Test func theSharedModuleIsTheSameInBothPluginFolders() throws {
-        let wecom = try Data(contentsOf: URL(fileURLWithPath: checkout + "/notifiers/wecom/huaying_notifier.py"))
-        let dingtalk = try Data(contentsOf: URL(fileURLWithPath: checkout + "/notifiers/dingtalk/huaying_notifier.py"))
-        #expect(wecom == dingtalk, "edit notifiers/wecom/huaying_notifier.py and copy it to notifiers/dingtalk/")
-    }
 }
