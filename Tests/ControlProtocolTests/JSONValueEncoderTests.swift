@@ -39,3 +39,44 @@ import Testing
         #expect(throws: EncodingError.self) { try ControlCoding.value([Double.infinity]) }
     }
 }
+
+/// `JSONValue.write(to:)` writes the bytes `JSONEncoder` writes for the same value (the
+/// daemon's answers are written with it; scripts and the CLI read them).
+@Suite struct JSONValueWriterTests {
+    private func encoderBytes(_ value: JSONValue) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try encoder.encode(value))
+    }
+
+    private func written(_ value: JSONValue) -> [UInt8] {
+        var bytes: [UInt8] = []
+        value.write(to: &bytes)
+        return bytes
+    }
+
+    @Test func everyKindOfValueIsWrittenAsJSONEncoderWritesIt() throws {
+        let controls = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) })
+        let values: [JSONValue] = [
+            .null, .bool(true), .bool(false), .string(""), .string("古桥社区：最迟于2026-11-12（周四，含当日）"),
+            .string(controls + "\"\\/\u{7F}\u{2028}😀"), .number(0), .number(-0.0), .number(1), .number(-42), .number(1.5),
+            .number(0.1), .number(1e-7), .number(123_456_789_012), .number(9_007_199_254_740_991), .number(1e300), .number(-2.5e-300),
+            .array([]), .object([:]),
+            .object(["b": .number(2), "a": .array([.null, .string("x")]), "B": .bool(true), "_": .object(["z": .null, "aa": .number(3)])]),
+            .object(["open_reminders": .number(2), "openReminders": .number(1), "open": .null, "键": .string("值")]),
+        ]
+        for value in values {
+            let expected = try encoderBytes(value)
+            #expect(written(value) == expected, "\(String(decoding: written(value), as: UTF8.self)) vs \(String(decoding: expected, as: UTF8.self))")
+        }
+    }
+
+    @Test func aResponseLineIsTheSameAsBefore() throws {
+        let page = JSONValue.array((1...50).map { .object(["id": .number(Double($0)), "unit": $0 % 2 == 0 ? .null : .string("v\($0)")]) })
+        for response in [ControlResponse.success(page), .failure(ControlError(.notVisible, "instance 3 \"不可见\"\n"))] {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            #expect(try ControlCoding.encodeLine(response) == [UInt8](try encoder.encode(response)) + [0x0A])
+        }
+    }
+}
