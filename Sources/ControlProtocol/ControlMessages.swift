@@ -163,6 +163,15 @@ public enum ControlCoding {
         return bytes
     }
 
+    /// A response line, written by `JSONValue.write(to:)` (the same bytes as the generic
+    /// `encodeLine`, several times faster for a large result).
+    public static func encodeLine(_ response: ControlResponse) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try JSONValueEncoder.encode(response).write(to: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from line: [UInt8]) throws -> T {
         try JSONDecoder().decode(type, from: Data(line))
     }
@@ -172,8 +181,9 @@ public enum ControlCoding {
         try JSONDecoder().decode(type, from: JSONEncoder().encode(value))
     }
 
-    /// Turns a concrete result into a `JSONValue`.
+    /// Turns a concrete result into a `JSONValue` (directly, not through JSON bytes:
+    /// `JSONValueEncoder`).
     public static func value<T: Encodable>(_ result: T) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(result))
+        try JSONValueEncoder.encode(result)
     }
 }

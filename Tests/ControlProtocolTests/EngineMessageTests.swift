@@ -53,17 +53,22 @@ import ControlProtocol
 
     @Test func reminderInfoKeepsEveryKey() throws {
         try check(Self.reminder, keys: ["id", "instance", "workflow", "step", "title", "assignees", "due", "deadline", "level", "message",
-                                        "state", "overdue", "acked_by", "acked_at", "note", "fields", "provisional", "provisional_years"],
-                  nulls: ["deadline", "acked_by", "acked_at", "note"])
+                                        "state", "overdue", "acked_by", "acked_at", "note", "fields", "provisional", "provisional_years",
+                                        "on_behalf_of", "nudged_at", "nudged_by"],
+                  nulls: ["deadline", "acked_by", "acked_at", "note", "nudged_at", "nudged_by"])
         var acked = Self.reminder
         acked.state = "acked"
         acked.ackedBy = "li.ming"
         acked.ackedAt = "2026-11-26T10:15:00+08:00"
         acked.note = "已张贴"
         acked.fields = ["photos": "3"]
+        acked.onBehalfOf = ["zhaomin"]
+        acked.nudgedAt = "2026-11-26T09:00:00+08:00"
+        acked.nudgedBy = "wanghong"
         try check(acked, keys: ["id", "instance", "workflow", "step", "title", "assignees", "due", "deadline", "level", "message",
-                                "state", "overdue", "acked_by", "acked_at", "note", "fields", "provisional", "provisional_years"])
-        let older = try ControlCoding.decode(ReminderInfo.self, from: Array(#"{"id":1,"instance":2,"workflow":"w","step":"s","title":"t","assignees":[],"due":"2027-01-04T09:00:00+08:00","deadline":null,"level":0,"message":"m","state":"open","overdue":false,"acked_by":null,"acked_at":null,"note":null,"fields":{}}"#.utf8))
+                                "state", "overdue", "acked_by", "acked_at", "note", "fields", "provisional", "provisional_years",
+                                "on_behalf_of", "nudged_at", "nudged_by"])
+        let older = try ControlCoding.decode(ReminderInfo.self, from: Array(#"{"id":1,"instance":2,"workflow":"w","step":"s","title":"t","assignees":[],"due":"2027-01-04T09:00:00+08:00","deadline":null,"level":0,"message":"m","state":"open","overdue":false,"acked_by":null,"acked_at":null,"note":null,"fields":{},"on_behalf_of":[],"nudged_at":null,"nudged_by":null}"#.utf8))
         #expect(!older.provisional && older.provisionalYears.isEmpty, "an older daemon's answer still reads")
         #expect(try object(acked)["fields"] == .object(["photos": .string("3")]))
     }
