@@ -7,7 +7,7 @@ import WorkflowModel
 struct CalendarCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calendar",
-        abstract: "Date arithmetic on the working-day calendar (offline).",
+        abstract: Message.abstractCalendar(),
         discussion: """
             The calendars come from the configured calendars folder (paths.calendars). Years \
             a calendar does not list are counted from the statutory days off of \
@@ -61,7 +61,7 @@ extension CalendarCommand {
     /// `huaying calendar add DATE "N workdays"`.
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add an amount to a date and print the resulting date (YYYY-MM-DD).",
+            abstract: Message.abstractCalendarAdd(),
             discussion: """
                 AMOUNT is a whole number and a unit: workdays, days, weeks or months, e.g. \
                 "5 workdays" (the 5th workday after DATE, DATE itself not counted). A negative \
@@ -124,7 +124,7 @@ extension CalendarCommand {
     struct IsWorkday: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "is-workday",
-            abstract: "Say whether a date is a workday, and why.",
+            abstract: Message.abstractCalendarIsWorkday(),
             discussion: """
                 Exits 0 for a workday (including a make-up workday), 1 for a day off (weekend or \
                 holiday), and 3 for any answer in a year the calendar does not cover \
@@ -173,7 +173,7 @@ extension CalendarCommand {
     /// `huaying calendar list YEAR`.
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List a year's holidays and make-up workdays (with --all, every day).",
+            abstract: Message.abstractCalendarHolidays(),
             discussion: "For admins checking the calendar data against the State Council notice."
         )
 

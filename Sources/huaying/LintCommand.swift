@@ -6,7 +6,7 @@ import WorkflowModel
 /// `huaying lint [PATH...]`: checks workflow files, the org chart and the calendars offline.
 struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check workflow files, the org chart and the calendars (offline).",
+        abstract: Message.abstractLint(),
         discussion: """
             Prints each problem as `file:line:col: error|warning: message`. PATH is a workflow \
             file or a folder of them (default: the configured workflows folder); the org chart \

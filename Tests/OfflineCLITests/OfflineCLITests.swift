@@ -47,11 +47,16 @@ enum HuayingBinary {
         return path
     }
 
-    static func run(_ arguments: [String], config: String? = nil) throws -> Result {
+    /// Runs the CLI in English (`LANG=en_US.UTF-8`), or with `language: "zh"` in Chinese, without
+    /// COLUMNS or NO_COLOR from the runner.
+    static func run(_ arguments: [String], config: String? = nil, language: String = "en") throws -> Result {
         let configPath = try config ?? makeConfig()
         var arguments = arguments
         arguments.insert(contentsOf: ["--config", configPath], at: arguments.firstIndex(of: "--") ?? arguments.count)
-        let result = try runProgram(path, arguments)
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["LC_ALL", "LC_MESSAGES", "LANG", "COLUMNS", "NO_COLOR"] { environment[name] = nil }
+        environment["LANG"] = language == "zh" ? "zh_CN.UTF-8" : "en_US.UTF-8"
+        let result = try runProgram(path, arguments, environment: environment)
         return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
@@ -216,7 +221,7 @@ enum HuayingBinary {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let due = try (object["steps"] as? [[String: Any]] ?? []).map { try #require($0["due"] as? [String: Any]) }
         #expect(due.map { $0["local"] as? String } == ["2026-12-01T09:00:45.500", "2026-12-02T09:00"])
-        #expect(due.map { $0["instant"] as? String } == ["2026-12-01T01:00:45.500Z", "2026-12-02T01:00:00Z"])
+        #expect(due.map { $0["instant"] as? String } == ["2026-12-01T09:00:45.500+08:00", "2026-12-02T09:00:00+08:00"])
     }
 
     @Test func missingParameterIsRefusedWithUsageStatus() throws {

@@ -23,6 +23,8 @@ import Foundation
 ///   socket_group: huaying            # the control socket's group (mode 0660)
 /// ledger:
 ///   hmac_key_file: ledger.key        # optional: chain the ledger with HMAC-SHA256 (mode 0600)
+/// ui:
+///   language: zh                     # the CLI's human output: zh or en (a zh_*/en_* locale wins)
 /// ```
 public struct HuayingConfig: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
@@ -50,6 +52,13 @@ public struct HuayingConfig: Sendable, Equatable {
     public var socketGroup: String?
     /// The ledger's HMAC key file (`ledger.hmac_key_file`; nil: a plain sha256 chain).
     public var ledgerKeyFile: String?
+    /// The language of the CLI's human output (`ui.language`; nil: from the locale, else English).
+    public var uiLanguage: UILanguage? = nil
+
+    /// The languages the CLI speaks (`ui.language`).
+    public enum UILanguage: String, Sendable, CaseIterable {
+        case zh, en
+    }
 
     /// The database file inside the state directory.
     public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("state.db") }
@@ -84,7 +93,7 @@ public struct HuayingConfig: Sendable, Equatable {
     public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
         var diagnostics: [Diagnostic] = []
         guard let root = file.root else {
-            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger")])
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, ui")])
         }
         guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
             throw DiagnosticsError(diagnostics)
@@ -140,6 +149,11 @@ public struct HuayingConfig: Sendable, Equatable {
             }
             diagnostics += ledger.finish()
         }
+        var uiLanguage: UILanguage?
+        if var ui = top.mapping("ui") {
+            uiLanguage = ui.choice("language", from: UILanguage.allCases.map(\.rawValue)).flatMap(UILanguage.init(rawValue:))
+            diagnostics += ui.finish()
+        }
         diagnostics = top.finish() + diagnostics
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
@@ -158,7 +172,8 @@ public struct HuayingConfig: Sendable, Equatable {
             sqliteSynchronous: synchronous,
             adminGroup: adminGroup.flatMap { $0.isEmpty ? nil : $0 },
             socketGroup: socketGroup.flatMap { $0.isEmpty ? nil : $0 },
-            ledgerKeyFile: ledgerKeyFile.map { resolve($0, $0) }
+            ledgerKeyFile: ledgerKeyFile.map { resolve($0, $0) },
+            uiLanguage: uiLanguage
         )
     }
 
