@@ -16,8 +16,7 @@ struct Start: ParsableCommand {
             below UNIT in the org chart (its `unit` param set to the unit), and a summary says \
             what was started and what refused; the exit code is 4 when any was refused. \
             A start is refused (duplicate_instance) when an instance of the workflow is running \
-            for the same unit with the same values for the params both give, unless \
-            --allow-duplicate.
+            for the same unit, started with the same params and values, unless --allow-duplicate.
             """
     )
 

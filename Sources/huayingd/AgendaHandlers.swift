@@ -112,8 +112,10 @@ extension EngineCommandHandlers {
                             inOrgChart: member != nil, roles: roles, units: grant.units.map { $0.sorted() })
     }
 
-    /// `start` with `refuse_duplicate` (the CLI's default): a running instance of the same workflow for the same
-    /// unit (`params.unit`) whose params agree with `params` on every name both give.
+    /// `start` with `refuse_duplicate` (the CLI's default): a running instance of the same
+    /// workflow for the same unit (`params.unit`) started with the same params and values. A
+    /// request naming other params is not a duplicate: the engine then judges its params
+    /// (a missing or unknown one is `bad_params`, not `duplicate_instance`).
     func duplicate(of workflow: String, params: [String: String]) throws -> Int64? {
         var filter = WorkflowEngine.InstanceFilter(workflow: workflow, state: .running)
         let unit = params["unit"]
@@ -121,7 +123,7 @@ extension EngineCommandHandlers {
         filter.limit = Self.instancesPageLimit
         for summary in try engine.instances(filter) where summary.unit == unit {
             let existing = try engine.instance(summary.id).params
-            if params.allSatisfy({ name, value in existing[name].map { $0 == value } ?? true }) { return summary.id }
+            if existing == params { return summary.id }
         }
         return nil
     }

@@ -158,7 +158,7 @@ struct EngineCommandHandlers {
                 if arguments.bool("refuse_duplicate"), let existing = try duplicate(of: workflow, params: params) {
                     throw ControlError(.duplicateInstance, """
                         instance \(existing) of \(workflow) is running for \(params["unit"].map { "unit \($0)" } ?? "no unit") \
-                        with the same values for the params given; see `huaying show \(existing)`, or add --allow-duplicate
+                        with the same params and values; see `huaying show \(existing)`, or add --allow-duplicate
                         """)
                 }
                 engine.enqueueStart(workflow: workflow, params: params, actor: actor) { result in
