@@ -18,6 +18,11 @@ PKGLIBDIR ?= $(PREFIX)/lib/huaying
 PLUGINDIR ?= $(PKGLIBDIR)/plugins
 # /etc/systemd/system is searched whatever PREFIX is; packagers may prefer /usr/lib/systemd/system.
 UNITDIR ?= /etc/systemd/system
+# Man pages (English in man1, Chinese in zh_CN/man1) and shell completion, generated from the
+# installed huaying's own commands (scripts/generate-manual.py, --generate-completion-script).
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/site-functions
 CONFDIR := /etc/huaying
 # The binaries `make install` copies: `make release` builds them here. Tests pass their own
 # (debug) build directory, so installing never compiles.
@@ -119,6 +124,14 @@ install:
 	done; \
 	install -d -m 0755 "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PLUGINDIR)"; \
 	install -m 0755 "$(BUILT_BINARIES)/huayingd" "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(BINDIR)/"; \
+	install -d -m 0755 "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/zh_CN/man1" \
+	    "$(DESTDIR)$(BASH_COMPLETION_DIR)" "$(DESTDIR)$(ZSH_COMPLETION_DIR)"; \
+	python3 scripts/generate-manual.py "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(MANDIR)/man1" en >/dev/null; \
+	python3 scripts/generate-manual.py "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(MANDIR)/zh_CN/man1" zh >/dev/null; \
+	chmod 0644 "$(DESTDIR)$(MANDIR)"/man1/huaying*.1 "$(DESTDIR)$(MANDIR)"/zh_CN/man1/huaying*.1; \
+	LANG=en_US.UTF-8 LC_ALL= "$(BUILT_BINARIES)/huaying" --generate-completion-script bash > "$(DESTDIR)$(BASH_COMPLETION_DIR)/huaying"; \
+	LANG=en_US.UTF-8 LC_ALL= "$(BUILT_BINARIES)/huaying" --generate-completion-script zsh > "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_huaying"; \
+	chmod 0644 "$(DESTDIR)$(BASH_COMPLETION_DIR)/huaying" "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_huaying"; \
 	sed 's|^ExecStart=/usr/local/bin/|ExecStart=$(BINDIR)/|' etc/systemd/huayingd.service > "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
 	install -d -m 0755 "$(DESTDIR)$(CONFDIR)" "$(DESTDIR)$(CONFDIR)/calendars" "$(DESTDIR)$(CONFDIR)/workflows.d"; \
@@ -157,6 +170,9 @@ uninstall:
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -e "$(UNITDIR)/huayingd.service" ]; then \
 	    systemctl disable --now huayingd.service || true; fi; \
 	rm -f "$(DESTDIR)$(BINDIR)/huayingd" "$(DESTDIR)$(BINDIR)/huaying" "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
+	rm -f "$(DESTDIR)$(MANDIR)"/man1/huaying.1 "$(DESTDIR)$(MANDIR)"/man1/huaying-*.1 \
+	    "$(DESTDIR)$(MANDIR)"/zh_CN/man1/huaying.1 "$(DESTDIR)$(MANDIR)"/zh_CN/man1/huaying-*.1 \
+	    "$(DESTDIR)$(BASH_COMPLETION_DIR)/huaying" "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_huaying"; \
 	for dir in "$(DESTDIR)$(PLUGINDIR)" "$(DESTDIR)$(PKGLIBDIR)"; do \
 	    if [ -d "$$dir" ]; then rmdir --ignore-fail-on-non-empty "$$dir"; fi; done; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \

@@ -12,6 +12,8 @@ public struct AgendaItem: Codable, Equatable, Sendable {
     /// The workflow's title.
     public var title: String
     @NullEncoded public var unit: String?
+    /// The unit's name in the org chart (`古桥社区`).
+    @NullEncoded public var unitName: String?
     public var step: String
     /// The step's title.
     public var stepTitle: String
@@ -31,7 +33,8 @@ public struct AgendaItem: Codable, Equatable, Sendable {
     public var overdue: Bool
     public var escalated: Bool
 
-    public init(at: String, instance: Int, workflow: String, title: String, unit: String?, step: String, stepTitle: String,
+    public init(at: String, instance: Int, workflow: String, title: String, unit: String?, unitName: String? = nil,
+                step: String, stepTitle: String,
                 state: String, due: String, deadline: String?, ackBy: String?, reminder: Int?, assignees: [String],
                 level: Int, overdue: Bool, escalated: Bool) {
         self.at = at
@@ -39,6 +42,7 @@ public struct AgendaItem: Codable, Equatable, Sendable {
         self.workflow = workflow
         self.title = title
         self.unit = unit
+        self.unitName = unitName
         self.step = step
         self.stepTitle = stepTitle
         self.state = state
@@ -53,7 +57,9 @@ public struct AgendaItem: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case at, instance, workflow, title, unit, step
+        case at, instance, workflow, title, unit
+        case unitName = "unit_name"
+        case step
         case stepTitle = "step_title"
         case state, due, deadline
         case ackBy = "ack_by"

@@ -98,7 +98,7 @@ struct Agenda: ParsableCommand {
         ])
         for item in items {
             table.append([
-                EngineOutput.time(item.at), item.unit ?? "-", item.workflow, item.step, item.stepTitle,
+                EngineOutput.time(item.at), item.unitName ?? item.unit ?? "-", item.workflow, item.step, item.stepTitle,
                 item.assignees.isEmpty ? "-" : item.assignees.joined(separator: ", "), state(item), String(item.instance),
                 EngineOutput.time(item.deadline),
             ], mark: item.overdue ? .overdue : item.escalated ? .escalated : nil)
@@ -144,6 +144,7 @@ struct Whoami: ParsableCommand {
         } else {
             print(Message.whoamiNotInChart(result.user))
         }
+        if result.actor != result.user { print(Message.whoamiActingAs(result.actor, result.user)) }
         if let units = result.units { print(Message.whoamiUnits(units.joined(separator: ", "))) }
         if result.admin, !result.inOrgChart, result.user == result.actor { print(Message.whoamiUseAs()) }
     }

@@ -23,7 +23,7 @@ enum ICalendar {
                 lines.append("DTSTART:" + utc(at))
                 lines.append("DURATION:PT30M")
             }
-            var summary = "\(item.unit ?? "-") · \(item.stepTitle)"
+            var summary = "\(item.unitName ?? item.unit ?? "-") · \(item.stepTitle)"
             if item.overdue { summary = "[\(Message.overdue())] " + summary }
             if item.escalated { summary = "[\(Message.escalated())] " + summary }
             lines.append("SUMMARY:" + escape(summary))

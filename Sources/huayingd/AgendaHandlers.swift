@@ -67,7 +67,8 @@ extension EngineCommandHandlers {
                 guard onlyOverdue ? overdue : (overdue || inWindow) else { continue }
                 items.append(AgendaItem(
                     at: DaemonTime.iso8601(at, zone: timeZone), instance: Int(summary.id), workflow: summary.workflow,
-                    title: view.title, unit: summary.unit, step: step.id, stepTitle: step.title, state: step.state,
+                    title: view.title, unit: summary.unit, unitName: summary.unit.flatMap { chart?.units[$0]?.name },
+                    step: step.id, stepTitle: step.title, state: step.state,
                     due: DaemonTime.iso8601(due, zone: timeZone), deadline: step.deadline.map { DaemonTime.iso8601($0, zone: timeZone) },
                     ackBy: reminder?.deadline.map { DaemonTime.iso8601($0, zone: timeZone) }, reminder: reminder.map { Int($0.id) },
                     assignees: reminder?.assignees ?? [], level: reminder?.level ?? 0, overdue: overdue,

@@ -76,6 +76,7 @@ import Testing
         #expect(Set(notify.assignees).contains("yangfan"), "escalated to the township's civil affairs: \(notify.assignees)")
         #expect(notify.ackBy == "2026-11-07T09:00:00+08:00" && notify.at == notify.ackBy)
         #expect(notify.deadline == "2026-11-09T18:00:00+08:00")
+        #expect(notify.unitName == "黄桷村")
         #expect(agenda.items[1].at == "2026-11-11T09:00:00+08:00" && !agenda.items[1].overdue)
 
         let overdue = try f.json(AgendaResult.self, ["agenda", "--overdue"])
@@ -92,6 +93,7 @@ import Testing
         #expect(chinese.status == 0, "\(chinese.stderr)")
         #expect(chinese.stdout.hasPrefix("日期"), "\(chinese.stdout)")
         #expect(chinese.stdout.contains("2026-11-07 周六 09:00") && chinese.stdout.contains("逾期 · 已升级至乡镇"), "\(chinese.stdout)")
+        #expect(chinese.stdout.contains("黄桷村") && !chinese.stdout.contains("石岭村"), "\(chinese.stdout)")
         #expect(chinese.stdout.contains("已提醒") || chinese.stdout.contains("待办"), "\(chinese.stdout)")
         let english = try f.run(["agenda"], locale: .english)
         #expect(english.stdout.hasPrefix("DATE"), "\(english.stdout)")
@@ -188,6 +190,7 @@ import Testing
 
         let chinese = try f.cli.run(["whoami"], as: "yangfan", locale: .chinese)
         #expect(chinese.stdout.contains("用户      yangfan（杨帆）") && chinese.stdout.contains("禄市镇"), "\(chinese.stdout)")
+        #expect(chinese.stdout.contains("代 yangfan 操作"), "an admin acting for yangfan is told so: \(chinese.stdout)")
         let english = try f.cli.run(["whoami"], as: "yangfan")
         #expect(english.stdout.contains("user      yangfan") && english.stdout.contains("roles"), "\(english.stdout)")
         if !me.inOrgChart {

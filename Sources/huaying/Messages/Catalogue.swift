@@ -59,7 +59,7 @@ enum Message: String, CaseIterable, Sendable {
 
     // MARK: agenda, whoami
     case agendaNothing, agendaWrote, agendaMore
-    case whoamiUser, whoamiAdmin, whoamiNotAdmin, whoamiRoles, whoamiNoRoles, whoamiUnits, whoamiNotInChart,
+    case whoamiUser, whoamiAdmin, whoamiNotAdmin, whoamiRoles, whoamiNoRoles, whoamiUnits, whoamiNotInChart, whoamiActingAs,
          whoamiUseAs
 
     // MARK: Errors
@@ -388,6 +388,7 @@ enum Catalogue {
         case .whoamiNoRoles: return Phrase(zh: "组织架构中没有你的角色", en: "no roles in the org chart")
         case .whoamiUnits: return Phrase(zh: "所辖单位  {1}", en: "units     {1}")
         case .whoamiNotInChart: return Phrase(zh: "{1} 不在组织架构（staff.yaml）中", en: "{1} is not in the org chart (staff.yaml)")
+        case .whoamiActingAs: return Phrase(zh: "操作人    {1}（代 {2} 操作）", en: "actor     {1} (acting as {2})")
         case .whoamiUseAs: return Phrase(zh: "提示：以 root 身份操作时，用 --as 用户名 代某人查看或办理", en: "hint: as root, act for a person with --as USER")
 
         case .errorCommand: return Phrase(zh: "huaying：{1}：{2}", en: "huaying: {1}: {2}")
