@@ -1,6 +1,7 @@
 import ArgumentParser
 import ControlProtocol
 import Foundation
+import WorkflowModel
 
 /// `huaying agenda [--from DATE] [--until DATE|+7d] [--under UNIT] [--overdue] [--ics FILE]`:
 /// what is due or overdue across the caller's units, by date.
@@ -58,7 +59,8 @@ struct Agenda: ParsableCommand {
         result.items.sort { ($0.at, $0.instance, $0.step) < ($1.at, $1.instance, $1.step) }
         result.nextBefore = nil
         if let ics {
-            let zone = Self.zone(of: result.from)
+            // The configured zone when the config can be read, else the one the instants were written in.
+            let zone = (try? HuayingConfig.load(path: globals.configPath).timeZone) ?? Self.zone(of: result.from)
             let text = ICalendar.document(result.items, name: "Huaying agenda", stamp: Date(), zone: zone)
             do {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: ics))

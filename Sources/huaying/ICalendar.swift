@@ -9,7 +9,9 @@ enum ICalendar {
     /// sequence), text values escaped.
     static func document(_ items: [AgendaItem], name: String, stamp: Date, zone: TimeZone) -> String {
         var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Huaying//huaying agenda//EN", "CALSCALE:GREGORIAN",
-                     "METHOD:PUBLISH", "X-WR-CALNAME:" + escape(name), "X-WR-TIMEZONE:" + zone.identifier]
+                     "METHOD:PUBLISH", "X-WR-CALNAME:" + escape(name)]
+        // Timed events are in UTC; the zone (an IANA name) only tells calendars how to show them.
+        if zone.identifier.contains("/") { lines.append("X-WR-TIMEZONE:" + zone.identifier) }
         for item in items {
             guard let at = EngineOutput.parseInstant(item.at) else { continue }
             lines.append("BEGIN:VEVENT")
