@@ -162,8 +162,8 @@ extension CalendarCommand {
                     explanation: info.kind.explanation
                 ))
             } else {
-                let verdict = info.kind.isWorkday ? "a workday" : "not a workday"
-                print("\(OfflineOutput.day(day)) is \(verdict): \(info.kind.explanation)\(info.provisional ? " (provisional)" : "")")
+                let verdict = info.kind.isWorkday ? Message.calendarIsWorkday : Message.calendarNotWorkday
+                print(verdict(OfflineOutput.day(day), Catalogue.explanation(info.kind), info.provisional ? Message.calendarProvisional() : ""))
             }
             if info.provisional { throw ExitCode(ExitStatus.provisional) }
             if !info.kind.isWorkday { throw ExitCode(ExitStatus.failed) }
@@ -231,26 +231,29 @@ extension CalendarCommand {
                 ))
                 return
             }
-            print("\(calendar.id) \(year): \(calendar.title)")
-            print("source: \(data?.source ?? "none — \(calendar.provisionalBasis(year: year)) (provisional)")")
-            print("\(workdays) workdays, \(days.count - workdays) days off")
+            print(Message.calendarTitle(calendar.id, year, calendar.title))
+            print(Message.calendarSource(data?.source ?? Message.calendarSourceNone(calendar.provisionalBasis(year: year))))
+            print(Message.calendarCounts(workdays, days.count - workdays))
             let holidays = calendar.holidays(ofYear: year)
             if !holidays.isEmpty {
                 print("")
-                var rows = [["HOLIDAY", "DAYS OFF", "", data == nil ? "MAKE-UP WORKDAYS (unknown: provisional)" : "MAKE-UP WORKDAYS (调休上班)"]]
+                var rows = [[Message.headerHoliday(), Message.headerDaysOff(), "",
+                             data == nil ? Message.headerMakeUpUnknown() : Message.headerMakeUpWorkdays()]]
                 for holiday in holidays {
                     let first = holiday.daysOff.first, last = holiday.daysOff.last
                     let range = first.map { first in first == last ? OfflineOutput.day(first) : "\(OfflineOutput.day(first)) – \(OfflineOutput.day(last!))" } ?? ""
-                    rows.append([holiday.name, range, "\(holiday.daysOff.count) day\(holiday.daysOff.count == 1 ? "" : "s")",
+                    rows.append([holiday.name, range,
+                                 holiday.daysOff.count == 1 ? Message.calendarOneDay() : Message.calendarDays(holiday.daysOff.count),
                                  holiday.makeUpWorkdays.map(OfflineOutput.day).joined(separator: ", ")])
                 }
                 print(TextFormatting.table(rows))
             }
             if all {
                 print("")
-                var rows = [["DATE", "KIND", "WHY"]]
+                var rows = [[Message.headerDate(), Message.headerKind(), Message.headerWhy()]]
                 for day in days {
-                    rows.append([OfflineOutput.day(day.date), day.kind.isWorkday ? "workday" : "day off", day.kind.explanation])
+                    rows.append([OfflineOutput.day(day.date), day.kind.isWorkday ? Message.kindWorkday() : Message.kindDayOff(),
+                                 Catalogue.explanation(day.kind)])
                 }
                 print(TextFormatting.table(rows))
             }

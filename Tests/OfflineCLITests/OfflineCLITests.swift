@@ -81,6 +81,15 @@ enum HuayingBinary {
         #expect(result.stderr.contains("expected a unit"))
     }
 
+    @Test func calendarAnswersInChineseInAChineseLocale() throws {
+        let workday = try HuayingBinary.run(["calendar", "is-workday", "2026-10-10"], language: "zh")
+        #expect(workday.stdout == "2026-10-10 周六 是工作日：国庆节调休上班\n")
+        let dayOff = try HuayingBinary.run(["calendar", "is-workday", "2026-10-01"], language: "zh")
+        #expect(dayOff.status == 1 && dayOff.stdout == "2026-10-01 周四 不是工作日：国庆节法定节假日\n", "\(dayOff.stdout)")
+        let list = try HuayingBinary.run(["calendar", "list", "2026"], language: "zh")
+        #expect(list.stdout.contains("工作日 248 天，休息日 117 天") && list.stdout.contains("节假日"), "\(list.stdout)")
+    }
+
     @Test func makeUpSaturdayIsAWorkday() throws {
         let result = try HuayingBinary.run(["calendar", "is-workday", "2026-10-10"])
         #expect(result.status == 0)

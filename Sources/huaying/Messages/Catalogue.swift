@@ -1,4 +1,5 @@
 import ControlProtocol
+import WorkflowModel
 
 /// Every fixed text of the CLI's human output, in Chinese and English, in one place: headers,
 /// states, terms, lines, hints, `--help` abstracts and refusals. `--json` output never passes
@@ -75,6 +76,12 @@ enum Message: String, CaseIterable, Sendable {
          refusalNoteTooLong, refusalStateLost, refusalBackupRunning, refusalCannotWrite, refusalFileExists,
          refusalNotPermitted, refusalUnknownJob, refusalDuplicate
 
+    // MARK: calendar (offline)
+    case calendarIsWorkday, calendarNotWorkday, calendarProvisional, dayOrdinaryWorkday, dayMakeUpWorkday, dayWeekend,
+         dayHoliday, calendarTitle, calendarSource, calendarSourceNone, calendarCounts, headerHoliday, headerDaysOff,
+         headerMakeUpWorkdays, headerMakeUpUnknown, calendarOneDay, calendarDays, headerKind, headerWhy, kindWorkday,
+         kindDayOff
+
     // MARK: plan (offline)
     case planDefault, planStart, planRecord, planAckBy, planRemindedEvery, planRemindedUntilAck,
          planEscalate, planWarning, planMovedFrom, planDayOff, planWeekend, planProvisional, planEstimate, planPast
@@ -134,6 +141,16 @@ enum Catalogue {
         case .running: return Message.instanceRunning()
         case .completed: return Message.instanceCompleted()
         case .cancelled: return Message.instanceCancelled()
+        }
+    }
+
+    /// Why a day is or is not a workday (`DayKind.explanation`, in the run's language).
+    static func explanation(_ kind: DayKind) -> String {
+        switch kind {
+        case .workday: return Message.dayOrdinaryWorkday()
+        case let .makeUpWorkday(holiday): return Message.dayMakeUpWorkday(holiday)
+        case .weekend: return Message.dayWeekend()
+        case let .holiday(name): return Message.dayHoliday(name)
         }
     }
 
@@ -435,6 +452,28 @@ enum Catalogue {
         case .refusalNotPermitted: return Phrase(zh: "不允许", en: "not permitted")
         case .refusalUnknownJob: return Phrase(zh: "没有这个任务", en: "unknown job")
         case .refusalDuplicate: return Phrase(zh: "同一单位已有相同参数的运行中实例", en: "a duplicate of a running instance")
+
+        case .calendarIsWorkday: return Phrase(zh: "{1} 是工作日：{2}{3}", en: "{1} is a workday: {2}{3}")
+        case .calendarNotWorkday: return Phrase(zh: "{1} 不是工作日：{2}{3}", en: "{1} is not a workday: {2}{3}")
+        case .calendarProvisional: return Phrase(zh: "（暂定）", en: " (provisional)")
+        case .dayOrdinaryWorkday: return Phrase(zh: "普通工作日", en: "an ordinary workday")
+        case .dayMakeUpWorkday: return Phrase(zh: "{1}调休上班", en: "a make-up workday for {1} (调休上班)")
+        case .dayWeekend: return Phrase(zh: "周末休息日", en: "a weekend day")
+        case .dayHoliday: return Phrase(zh: "{1}法定节假日", en: "a day off for {1} (法定节假日)")
+        case .calendarTitle: return Phrase(zh: "{1} {2}年：{3}", en: "{1} {2}: {3}")
+        case .calendarSource: return Phrase(zh: "依据：{1}", en: "source: {1}")
+        case .calendarSourceNone: return Phrase(zh: "无——{1}（暂定）", en: "none — {1} (provisional)")
+        case .calendarCounts: return Phrase(zh: "工作日 {1} 天，休息日 {2} 天", en: "{1} workdays, {2} days off")
+        case .headerHoliday: return Phrase(zh: "节假日", en: "HOLIDAY")
+        case .headerDaysOff: return Phrase(zh: "放假", en: "DAYS OFF")
+        case .headerMakeUpWorkdays: return Phrase(zh: "调休上班", en: "MAKE-UP WORKDAYS (调休上班)")
+        case .headerMakeUpUnknown: return Phrase(zh: "调休上班（未知：暂定）", en: "MAKE-UP WORKDAYS (unknown: provisional)")
+        case .calendarOneDay: return Phrase(zh: "1 天", en: "1 day")
+        case .calendarDays: return Phrase(zh: "{1} 天", en: "{1} days")
+        case .headerKind: return Phrase(zh: "类型", en: "KIND")
+        case .headerWhy: return Phrase(zh: "说明", en: "WHY")
+        case .kindWorkday: return Phrase(zh: "工作日", en: "workday")
+        case .kindDayOff: return Phrase(zh: "休息日", en: "day off")
 
         case .planDefault: return Phrase(zh: "  （默认）", en: "  (default)")
         case .planStart: return Phrase(zh: "  开始 {1} {2} · 日历 {3} · {4}", en: "  start {1} {2} · calendar {3} · {4}")
