@@ -6,8 +6,9 @@
 SWIFT ?= swift
 CONFIG ?= etc/huaying.yaml
 APT_PACKAGES := libuv1-dev libsqlite3-dev pkg-config
-# The tests run `systemd-analyze verify` on the unit file.
-APT_TEST_PACKAGES := systemd
+# The tests run `systemd-analyze verify` on the unit file, and open the printable pages
+# (`report --html`, `board --html`) in headless Chromium, with a font for Chinese.
+APT_TEST_PACKAGES := systemd chromium fonts-wqy-microhei
 
 # Installation. DESTDIR stages the whole tree elsewhere (packaging, tests): then no user is
 # created and systemd is not touched. The configuration always lives in /etc/huaying (the
@@ -96,10 +97,15 @@ deps:
 	@if pkg-config --exists libuv sqlite3 2>/dev/null; then exit 0; fi; \
 	$(call apt_install,$(APT_PACKAGES),libuv and SQLite development files (with pkg-config))
 
-## Install systemd-analyze when it is missing (CI containers often lack systemd).
+## Install what the tests use and a fresh machine lacks: systemd-analyze (CI containers often
+## lack systemd), chromium and a Chinese font.
 test-deps:
-	@if command -v systemd-analyze >/dev/null; then exit 0; fi; \
-	$(call apt_install,$(APT_TEST_PACKAGES),systemd (for systemd-analyze))
+	@missing=; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || fc-list 2>/dev/null | grep -qi "CJK\|WenQuanYi" || missing="$$missing fonts-wqy-microhei"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	$(call apt_install,$$missing,$(APT_TEST_PACKAGES))
 
 ## Install the binaries, the unit, /etc/huaying and the huaying user. Never overwrites a file
 ## under /etc/huaying: an edited config, staff list, calendar or workflow is kept as it is.

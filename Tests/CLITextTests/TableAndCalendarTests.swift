@@ -76,3 +76,43 @@ import Testing
         #expect(text.hasSuffix("END:VCALENDAR\r\n"))
     }
 }
+
+@Suite struct PrintedPageTests {
+    static let detail = InstanceDetail(
+        id: 7, workflow: "check", title: "村务检查", version: "abc", state: "running", unit: "huangjue", params: ["day": "2026-11-09"],
+        startedAt: "2026-11-02T08:00:00+08:00", startedBy: "root",
+        steps: [StepDetail(id: "notify", title: "通知<检查>", uses: "remind", state: "done", due: "2026-11-06T09:00:00+08:00",
+                           deadline: "2026-11-09T18:00:00+08:00", doneAt: "2026-11-08T10:00:00+08:00", ackedBy: "yangfan", note: "a & b")],
+        reminders: [ReminderInfo(id: 1, instance: 7, workflow: "check", step: "notify", title: "通知", assignees: ["xiaoming"],
+                                 due: "2026-11-06T09:00:00+08:00", message: "请准备。依据：《村民委员会组织法》（2025年修正）。其他", state: "acked")])
+
+    @Test func theLegalBasisIsTheSentenceAReminderCites() {
+        #expect(Report.basis(in: "请准备。依据：《村民委员会组织法》（2025年修正）。其他") == "《村民委员会组织法》（2025年修正）")
+        #expect(Report.basis(in: "没有依据") == nil)
+    }
+
+    @Test func aStaffMembersPageSaysTheChainWasNotChecked() {
+        let refused = ControlError(.notVisible, "the whole ledger is for admins")
+        let html = Report.page(Self.detail, rows: [], verification: .failure(refused), printedAt: Date(timeIntervalSince1970: 0))
+        #expect(html.contains("the whole ledger is for admins [not_visible]"))
+        #expect(html.contains("通知&lt;检查&gt;") && html.contains("a &amp; b"), "text is escaped")
+        #expect(html.contains("《村民委员会组织法》（2025年修正）"))
+        #expect(!html.contains("<script") && html.contains("@page { size: A4;"))
+    }
+
+    @Test func boardCellsFollowTheStepAndItsOpenReminder() {
+        var step = Self.detail.steps[0]
+        #expect(Board.cell(step, reminders: []).state == .done)
+        step.state = "waiting"
+        let open = ReminderInfo(id: 2, instance: 7, workflow: "check", step: "notify", title: "通知", assignees: [],
+                                due: "2026-11-06T09:00:00+08:00", deadline: "2026-11-07T09:00:00+08:00", level: 1, message: "",
+                                state: "open")
+        #expect(Board.cell(step, reminders: [open]).state == .escalated)
+        var overdue = open
+        overdue.overdue = true
+        #expect(Board.cell(step, reminders: [overdue]) .state == .overdue)
+        #expect(Board.cell(step, reminders: [overdue]).date == "11-07 09:00")
+        step.state = "pending"
+        #expect(Board.cell(step, reminders: []).state == .notYetDue)
+    }
+}

@@ -15,7 +15,7 @@ enum Message: String, CaseIterable, Sendable {
          abstractCalendarHolidays
     case abstractStart, abstractInstances, abstractShow, discussionShow, abstractUpdate, abstractCancel, abstractInbox,
          abstractAck, abstractAudit, abstractClock, abstractClockAdvance, abstractClockSet, abstractWorkflows,
-         abstractReload, abstractBackup, abstractAgenda, abstractWhoami
+         abstractReload, abstractBackup, abstractAgenda, abstractWhoami, abstractReport, abstractBoard
 
     // MARK: Table headers and terms
     case headerID, headerWorkflow, headerTitle, headerVersion, headerState, headerUnit, headerStarted, headerNextDue,
@@ -75,6 +75,11 @@ enum Message: String, CaseIterable, Sendable {
          refusalStoreError, refusalShuttingDown, refusalInternalError, refusalUnknown, refusalIdleTimeout,
          refusalNoteTooLong, refusalStateLost, refusalBackupRunning, refusalCannotWrite, refusalFileExists,
          refusalNotPermitted, refusalUnknownJob, refusalDuplicate
+
+    // MARK: report, board
+    case pageWritten, reportTitle, reportSteps, reportBasis, reportDone, reportNotes, reportMarks, reportLedger,
+         reportNotVerified, reportFooter, reportAckedBy, boardTitle, boardDone, boardNotYetDue, boardSummary, boardEmpty,
+         boardFooter
 
     // MARK: calendar (offline)
     case calendarIsWorkday, calendarNotWorkday, calendarProvisional, dayOrdinaryWorkday, dayMakeUpWorkday, dayWeekend,
@@ -256,6 +261,11 @@ enum Catalogue {
                                             en: "Everything due or overdue across your units (or below a unit), by date; --ics writes a calendar file.")
         case .abstractWhoami: return Phrase(zh: "守护进程认定的你：用户、角色、所辖单位。",
                                             en: "Who the daemon thinks you are: your user, roles and units.")
+
+        case .abstractReport: return Phrase(zh: "把实例的工作台账写成可打印的 A4 网页（--html）。",
+                                            en: "Write an instance's work record as a printable A4 page (--html).")
+        case .abstractBoard: return Phrase(zh: "把某单位以下一个流程的进度看板（单位 × 步骤）写成网页（--html）。",
+                                           en: "Write a progress board (units × steps) of a workflow below a unit as a page (--html).")
 
         case .headerID: return Phrase(zh: "编号", en: "ID")
         case .headerWorkflow: return Phrase(zh: "流程", en: "WORKFLOW")
@@ -452,6 +462,24 @@ enum Catalogue {
         case .refusalNotPermitted: return Phrase(zh: "不允许", en: "not permitted")
         case .refusalUnknownJob: return Phrase(zh: "没有这个任务", en: "unknown job")
         case .refusalDuplicate: return Phrase(zh: "同一单位已有相同参数的运行中实例", en: "a duplicate of a running instance")
+
+        case .pageWritten: return Phrase(zh: "已写入 {1}", en: "wrote {1}")
+        case .reportTitle: return Phrase(zh: "工作台账：{1}", en: "Work record: {1}")
+        case .reportSteps: return Phrase(zh: "办理情况", en: "Steps")
+        case .reportBasis: return Phrase(zh: "依据", en: "Legal basis")
+        case .reportDone: return Phrase(zh: "办结", en: "Done")
+        case .reportNotes: return Phrase(zh: "备注与填报", en: "Notes and values")
+        case .reportMarks: return Phrase(zh: "升级与延误", en: "Escalations and late marks")
+        case .reportLedger: return Phrase(zh: "台账记录（哈希链）", en: "Ledger rows (hash chain)")
+        case .reportNotVerified: return Phrase(zh: "未校验整条台账：{1}", en: "the whole ledger was not checked: {1}")
+        case .reportFooter: return Phrase(zh: "华英 · 实例 {1} · 打印于 {2}", en: "Huaying · instance {1} · printed {2}")
+        case .reportAckedBy: return Phrase(zh: "经办人 {1}", en: "by {1}")
+        case .boardTitle: return Phrase(zh: "{1}进度看板（{2}）", en: "{1}: progress board ({2})")
+        case .boardDone: return Phrase(zh: "已完成", en: "done")
+        case .boardNotYetDue: return Phrase(zh: "未到期", en: "not yet due")
+        case .boardSummary: return Phrase(zh: "{1} 个单位，{2} 个步骤", en: "{1} unit(s), {2} step(s)")
+        case .boardEmpty: return Phrase(zh: "该单位以下没有此流程的实例", en: "no instance of this workflow below the unit")
+        case .boardFooter: return Phrase(zh: "华英 · 生成于 {1}", en: "Huaying · made {1}")
 
         case .calendarIsWorkday: return Phrase(zh: "{1} 是工作日：{2}{3}", en: "{1} is a workday: {2}{3}")
         case .calendarNotWorkday: return Phrase(zh: "{1} 不是工作日：{2}{3}", en: "{1} is not a workday: {2}{3}")
