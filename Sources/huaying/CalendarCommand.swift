@@ -143,7 +143,7 @@ extension CalendarCommand {
             var weekday: String
             var workday: Bool
             var kind: String
-            var holiday: String?
+            @NullEncoded var holiday: String?
             var provisional: Bool
             var explanation: String
         }
@@ -193,21 +193,28 @@ extension CalendarCommand {
                 var workdays: [String]
             }
 
-            struct Day: Encodable {
+            struct Day: Codable, Equatable, Sendable {
                 var date: String
                 var weekday: String
                 var kind: String
-                var holiday: String?
+                @NullEncoded var holiday: String?
             }
 
             var calendar: String
             var year: Int
             var covered: Bool
-            var source: String?
+            @NullEncoded var source: String?
             var workdays: Int
             var daysOff: Int
             var holidays: [Holiday]
-            var days: [Day]?
+            /// Every day with `--all`, else null.
+            @NullEncoded var days: [Day]?
+
+            enum CodingKeys: String, CodingKey {
+                case calendar, year, covered, source, workdays
+                case daysOff = "days_off"
+                case holidays, days
+            }
         }
 
         func validate() throws {

@@ -26,8 +26,8 @@ struct Lint: ParsableCommand {
     struct Output: Encodable {
         struct Finding: Encodable {
             var file: String
-            var line: Int?
-            var column: Int?
+            @NullEncoded var line: Int?
+            @NullEncoded var column: Int?
             var severity: String
             var message: String
         }

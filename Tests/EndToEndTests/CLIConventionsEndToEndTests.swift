@@ -73,13 +73,20 @@ import Testing
             ("start", ["start", "check", "--param", "unit=shiling", "--param", "day=2026-11-20"], nil),
             ("start --under", ["start", "check", "--under", "yongxing", "--kind", "village", "--param", "day=2026-11-20"], nil),
             ("cancel", ["cancel", "\(started.id)", "--reason", "改期"], nil),
+            ("calendar add", ["calendar", "add", "2026-09-30", "5 workdays"], nil),
+            ("calendar is-workday", ["calendar", "is-workday", "2026-10-12"], nil),
+            ("calendar list", ["calendar", "list", "2026", "--all"], nil),
+            ("lint", ["lint"], nil),
         ]
         for command in commands {
             let text = try output(command.arguments, as: command.user)
+            #expect(!text.isEmpty, "\(command.name) printed nothing")
             let value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
             let problems = Self.conventionProblems(value)
             #expect(problems.isEmpty, "\(command.name): \(problems.joined(separator: "; "))")
         }
+        let year = try #require(try JSONSerialization.jsonObject(with: Data(try output(["calendar", "list", "2026"]).utf8)) as? [String: Any])
+        #expect(year["days_off"] as? Int == 117 && year.keys.contains("days") && year["days"] is NSNull, "\(year.keys.sorted())")
         // Absent values are there as null, not left out.
         let status = try #require(try JSONSerialization.jsonObject(with: Data(try output(["status"]).utf8)) as? [String: Any])
         #expect(status.keys.contains("last_error") && status.keys.contains("state_error"), "\(status.keys.sorted())")
