@@ -107,8 +107,9 @@ test-deps:
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	$(call apt_install,$$missing,$(APT_TEST_PACKAGES))
 
-## Install the binaries, the unit, /etc/huaying and the huaying user. Never overwrites a file
-## under /etc/huaying: an edited config, staff list, calendar or workflow is kept as it is.
+## Install the binaries, the notifiers (notifiers/*, into PLUGINDIR), the unit, /etc/huaying and
+## the huaying user. Never overwrites a file under /etc/huaying: an edited config, staff list,
+## calendar or workflow is kept as it is.
 install:
 	@set -e; \
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" != 0 ]; then \
@@ -130,6 +131,13 @@ install:
 	done; \
 	install -d -m 0755 "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PLUGINDIR)"; \
 	install -m 0755 "$(BUILT_BINARIES)/huayingd" "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(BINDIR)/"; \
+	for plugin in notifiers/*/; do \
+	    target="$(DESTDIR)$(PLUGINDIR)/$$(basename "$$plugin")"; install -d -m 0755 "$$target"; \
+	    for file in "$$plugin"*; do \
+	        if [ ! -f "$$file" ]; then continue; elif [ -x "$$file" ]; then mode=0755; else mode=0644; fi; \
+	        install -m $$mode "$$file" "$$target/"; done; \
+	    install -m 0644 notifiers/huaying_notifier.py "$$target/"; \
+	done; \
 	install -d -m 0755 "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/zh_CN/man1" \
 	    "$(DESTDIR)$(BASH_COMPLETION_DIR)" "$(DESTDIR)$(ZSH_COMPLETION_DIR)"; \
 	python3 scripts/generate-manual.py "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(MANDIR)/man1" en >/dev/null; \
@@ -168,7 +176,7 @@ install:
 	        systemctl restart huayingd.service; echo "restarted huayingd (it was running)"; fi; fi; \
 	echo "installed; next: systemctl enable --now huayingd && journalctl -u huayingd -f"
 
-## Remove the binaries and the unit (stopping the service first). Keeps /etc/huaying,
+## Remove the binaries, the shipped notifiers and the unit (stopping the service first). Keeps /etc/huaying,
 ## /var/lib/huaying and the huaying user: configuration and governance records are not ours
 ## to delete.
 uninstall:
@@ -176,6 +184,11 @@ uninstall:
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -e "$(UNITDIR)/huayingd.service" ]; then \
 	    systemctl disable --now huayingd.service || true; fi; \
 	rm -f "$(DESTDIR)$(BINDIR)/huayingd" "$(DESTDIR)$(BINDIR)/huaying" "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
+	for plugin in notifiers/*/; do \
+	    target="$(DESTDIR)$(PLUGINDIR)/$$(basename "$$plugin")"; \
+	    for file in "$$plugin"* notifiers/huaying_notifier.py; do rm -f "$$target/$$(basename "$$file")"; done; \
+	    if [ -d "$$target" ]; then rmdir --ignore-fail-on-non-empty "$$target"; fi; \
+	done; \
 	rm -f "$(DESTDIR)$(MANDIR)"/man1/huaying.1 "$(DESTDIR)$(MANDIR)"/man1/huaying-*.1 \
 	    "$(DESTDIR)$(MANDIR)"/zh_CN/man1/huaying.1 "$(DESTDIR)$(MANDIR)"/zh_CN/man1/huaying-*.1 \
 	    "$(DESTDIR)$(BASH_COMPLETION_DIR)/huaying" "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_huaying"; \

@@ -172,8 +172,9 @@ public enum ControlCoding {
         try JSONDecoder().decode(type, from: JSONEncoder().encode(value))
     }
 
-    /// Turns a concrete result into a `JSONValue`.
+    /// Turns a concrete result into a `JSONValue` (directly, not through JSON bytes:
+    /// `JSONValueEncoder`).
     public static func value<T: Encodable>(_ result: T) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(result))
+        try JSONValueEncoder.encode(result)
     }
 }

@@ -12,7 +12,8 @@ struct Huaying: ParsableCommand {
         subcommands: [
             Status.self, Lint.self, Plan.self, CalendarCommand.self,
             Start.self, Instances.self, Show.self, Update.self, Cancel.self,
-            Inbox.self, Ack.self, Agenda.self, Whoami.self, Report.self, Board.self, Audit.self, ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self,
+            Inbox.self, Ack.self, Away.self, Nudge.self, Agenda.self, Whoami.self, Report.self, Board.self, Audit.self,
+            ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self,
         ]
     )
 

@@ -42,7 +42,8 @@ import Testing
     }
 
     /// English texts that keep the Chinese legal term beside the translation.
-    static let chineseTermsInEnglish: Set<Message> = [.dayMakeUpWorkday, .dayHoliday, .headerMakeUpWorkdays]
+    static let chineseTermsInEnglish: Set<Message> = [.dayMakeUpWorkday, .dayHoliday, .headerMakeUpWorkdays,
+                                                          .abstractAway, .abstractNudge]
 
     @Test func everyRefusalCodeHasItsOwnMessage() {
         var seen: [Message: RefusalCode] = [:]

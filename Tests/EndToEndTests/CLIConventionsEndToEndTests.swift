@@ -73,6 +73,8 @@ import Testing
             ("start", ["start", "check", "--param", "unit=shiling", "--param", "day=2026-11-20"], nil),
             ("start --under", ["start", "check", "--under", "yongxing", "--kind", "village", "--param", "day=2026-11-20"], nil),
             ("cancel", ["cancel", "\(started.id)", "--reason", "改期"], nil),
+            ("away", ["away", "--from", "2026-11-10", "--until", "2026-11-12", "--substitute", "xiaoming"], "yangfan"),
+            ("away --list", ["away", "--list"], nil),
             ("calendar add", ["calendar", "add", "2026-09-30", "5 workdays"], nil),
             ("calendar is-workday", ["calendar", "is-workday", "2026-10-12"], nil),
             ("calendar list", ["calendar", "list", "2026", "--all"], nil),

@@ -29,6 +29,13 @@ import Glibc
             "etc/huaying/workflows.d": 0o755,
         ]
         for name in shipped { expected["etc/huaying/workflows.d/\(name)"] = 0o644 }
+        for notifier in ["wecom", "dingtalk"] {
+            let folder = "usr/local/lib/huaying/plugins/\(notifier)"
+            expected[folder] = 0o755
+            expected["\(folder)/\(notifier)"] = 0o755
+            expected["\(folder)/plugin.yaml"] = 0o644
+            expected["\(folder)/huaying_notifier.py"] = 0o644
+        }
         for page in ["huaying", "huaying-agenda", "huaying-start", "huaying-calendar-add"] {
             expected["usr/local/share/man/man1/\(page).1"] = 0o644
             expected["usr/local/share/man/zh_CN/man1/\(page).1"] = 0o644

@@ -15,7 +15,8 @@ enum Message: String, CaseIterable, Sendable {
          abstractCalendarHolidays
     case abstractStart, abstractInstances, abstractShow, discussionShow, abstractUpdate, abstractCancel, abstractInbox,
          abstractAck, abstractAudit, abstractClock, abstractClockAdvance, abstractClockSet, abstractWorkflows,
-         abstractReload, abstractBackup, abstractAgenda, abstractWhoami, abstractReport, abstractBoard
+         abstractReload, abstractBackup, abstractAgenda, abstractWhoami, abstractReport, abstractBoard,
+         abstractAway, abstractNudge
 
     // MARK: Table headers and terms
     case headerID, headerWorkflow, headerTitle, headerVersion, headerState, headerUnit, headerStarted, headerNextDue,
@@ -74,7 +75,11 @@ enum Message: String, CaseIterable, Sendable {
          refusalCancelled, refusalRealClock, refusalClockBackwards, refusalClockJumpTooLarge, refusalClockBusy,
          refusalStoreError, refusalShuttingDown, refusalInternalError, refusalUnknown, refusalIdleTimeout,
          refusalNoteTooLong, refusalStateLost, refusalBackupRunning, refusalCannotWrite, refusalFileExists,
-         refusalNotPermitted, refusalUnknownJob, refusalDuplicate
+         refusalNotPermitted, refusalUnknownJob, refusalDuplicate, refusalSubstituteCycle
+
+    // MARK: away, nudge
+    case awayNone, headerUser, headerFrom, headerUntil, headerSubstitute, headerRecordedBy, awayEnded, awayRecorded,
+         awayEndedEarly, nudgeLine
 
     // MARK: report, board
     case pageWritten, reportTitle, reportSteps, reportBasis, reportDone, reportNotes, reportMarks, reportLedger,
@@ -201,6 +206,7 @@ enum Catalogue {
         case .fileExists: return .refusalFileExists
         case .notPermitted: return .refusalNotPermitted
         case .unknownJob: return .refusalUnknownJob
+        case .substituteCycle: return .refusalSubstituteCycle
         }
     }
 
@@ -262,6 +268,10 @@ enum Catalogue {
         case .abstractWhoami: return Phrase(zh: "守护进程认定的你：用户、角色、所辖单位。",
                                             en: "Who the daemon thinks you are: your user, roles and units.")
 
+        case .abstractAway: return Phrase(zh: "登记请假并指定代理人（请假/代理），或列出请假（--list）。",
+                                          en: "Record leave with a substitute (请假/代理), or list the windows (--list).")
+        case .abstractNudge: return Phrase(zh: "立即再发一次待确认的提醒（催办），台账记录催办人。",
+                                           en: "Send an open reminder again now (催办), recorded in the ledger with who nudged.")
         case .abstractReport: return Phrase(zh: "把实例的工作台账写成可打印的 A4 网页（--html）。",
                                             en: "Write an instance's work record as a printable A4 page (--html).")
         case .abstractBoard: return Phrase(zh: "把某单位以下一个流程的进度看板（单位 × 步骤）写成网页（--html）。",
@@ -461,7 +471,22 @@ enum Catalogue {
         case .refusalFileExists: return Phrase(zh: "文件已存在", en: "file exists")
         case .refusalNotPermitted: return Phrase(zh: "不允许", en: "not permitted")
         case .refusalUnknownJob: return Phrase(zh: "没有这个任务", en: "unknown job")
+        case .refusalSubstituteCycle: return Phrase(zh: "代理人循环（甲代乙、乙又代甲）", en: "substitutes in a circle")
         case .refusalDuplicate: return Phrase(zh: "同一单位已有相同参数的运行中实例", en: "a duplicate of a running instance")
+
+        case .awayNone: return Phrase(zh: "今天起没有登记的请假", en: "no leave recorded from today on")
+        case .headerUser: return Phrase(zh: "用户", en: "USER")
+        case .headerFrom: return Phrase(zh: "起", en: "FROM")
+        case .headerUntil: return Phrase(zh: "止", en: "UNTIL")
+        case .headerSubstitute: return Phrase(zh: "代理人", en: "SUBSTITUTE")
+        case .headerRecordedBy: return Phrase(zh: "登记人", en: "RECORDED BY")
+        case .awayEnded: return Phrase(zh: "（已结束）", en: "(ended)")
+        case .awayRecorded: return Phrase(zh: "{1} 请假 {2} 至 {3}，由 {4} 代理（记录 {5}）",
+                                          en: "{1} away {2} – {3}; {4} stands in (record {5})")
+        case .awayEndedEarly: return Phrase(zh: "{1}：{2} 至 {3} 的请假已结束（记录 {4}）",
+                                            en: "{1}: leave on {2} – {3} ended (record {4})")
+        case .nudgeLine: return Phrase(zh: "已催办提醒 {1}（实例 {2}，步骤 {3}），发给 {4}",
+                                       en: "nudged reminder {1} (instance {2}, step {3}) to {4}")
 
         case .pageWritten: return Phrase(zh: "已写入 {1}", en: "wrote {1}")
         case .reportTitle: return Phrase(zh: "工作台账：{1}", en: "Work record: {1}")
