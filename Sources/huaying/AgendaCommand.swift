@@ -47,7 +47,7 @@ struct Agenda: ParsableCommand {
         if let until { arguments["until"] = .string(until) }
         if let under { arguments["under"] = .string(under) }
         var result = try EngineOutput.call("agenda", arguments: arguments, globals: globals, as: AgendaResult.self)
-        // A page per 100 instances (the daemon never holds its loop for a long listing).
+        // A page per 5 instances (the daemon never holds its loop for a long listing).
         var next = result.nextBefore
         while let before = next {
             var page = arguments
