@@ -115,6 +115,41 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    /// A daemon of another release (a stand-in answering `status` on a real socket) gets a
+    /// warning on stderr; the output itself is unchanged.
+    @Test func statusWarnsWhenTheDaemonRunsAnotherRelease() throws {
+        let directory = "/tmp/hy-ver-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/s.sock"
+        let status = StatusResult(daemonVersion: "9.9.9", pid: 1, startedAt: "2026-11-02T08:00:00+08:00", uptimeSeconds: 5,
+                                  clockMode: "real", now: "2026-11-02T08:00:05+08:00", timeZone: "Asia/Shanghai", statePath: "/s",
+                                  socketPath: socket, configPath: "/c", counts: [:])
+        let answer = String(decoding: try ControlCoding.encodeLine(ControlResponse.success(try ControlCoding.value(status))), as: UTF8.self)
+        let script = """
+            import socket, sys
+            server = socket.socket(socket.AF_UNIX)
+            server.bind(sys.argv[1]); server.listen(4)
+            open(sys.argv[1] + ".ready", "w").close()
+            for _ in range(2):
+                connection, _ = server.accept()
+                connection.makefile("rb").readline()
+                connection.sendall(sys.argv[2].encode())
+                connection.close()
+            """
+        let server = try BackgroundProgram("/usr/bin/python3", ["-c", script, socket, answer])
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: socket + ".ready"), Date() < deadline { usleep(20_000) }
+        for locale in CLILocale.allCases {
+            let result = try huaying(["--socket", socket, "status"], locale: locale)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains(locale == .english ? "warning: this CLI is version \(ReleaseVersion.current), the daemon 9.9.9"
+                                                               : "命令行版本 \(ReleaseVersion.current) 与守护进程版本 9.9.9 不一致"), "\(result.stderr)")
+            #expect(result.stdout.contains("9.9.9"))
+        }
+        _ = server.wait()
+    }
+
     @Test func tablesFitTheTerminalAndWideShowsEveryColumn() throws {
         let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["check.yaml": DailyUseEndToEndTests.check])
         defer { site.remove() }
