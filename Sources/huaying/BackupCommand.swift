@@ -42,7 +42,7 @@ struct BackupCommand: ParsableCommand {
             print(Message.backupWritten(status.path, size))
             print(Message.backupVerified(status.rowsVerified, status.ledgerHeadSeq ?? 0))
         } else {
-            printError("huaying: backup: \(status.path): \(status.error ?? "failed without a reason")")
+            printError(Message.errorCommand("backup", "\(status.path): \(status.error ?? Message.backupNoReason())"))
         }
         if status.state != "done" { throw ExitCode(ExitStatus.failed) }
     }

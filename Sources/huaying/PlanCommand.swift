@@ -46,16 +46,16 @@ struct Plan: ParsableCommand {
         let config = try globals.loadConfig()
         let zone = config.timeZone
         guard let startInstant = OfflineOutput.instant(start, zone: zone) else {
-            printError("error: --start '\(start)' is not a time; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or now")
+            printError(Message.planBadTime("--start", start))
             throw ExitCode(ExitStatus.usage)
         }
         guard let nowInstant = OfflineOutput.instant(now, zone: zone) else {
-            printError("error: --now '\(now)' is not a time; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or now")
+            printError(Message.planBadTime("--now", now))
             throw ExitCode(ExitStatus.usage)
         }
         guard let path = WorkflowLocator.path(for: workflow, in: config.workflowsDirectory) else {
             let ids = WorkflowLocator.ids(in: config.workflowsDirectory)
-            printError("error: no workflow file or id '\(workflow)'; expected a file path or one of: \(ids.isEmpty ? "(none in \(OfflineOutput.shortPath(config.workflowsDirectory)))" : ids.joined(separator: ", "))")
+            printError(Message.planNoWorkflow(workflow, ids.isEmpty ? Message.planNoneIn(OfflineOutput.shortPath(config.workflowsDirectory)) : ids.joined(separator: ", ")))
             throw ExitCode(ExitStatus.usage)
         }
         let support = SupportFiles(config: config)

@@ -112,7 +112,7 @@ struct Start: ParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         guard chart.units[under] != nil else {
-            printError("huaying: start: --under '\(under)' is not a unit of the org chart (\(OfflineOutput.shortPath(config.staffFile)))")
+            printError(Message.errorCommand("start", Message.startUnknownUnit(under, OfflineOutput.shortPath(config.staffFile))))
             throw ExitCode(ExitStatus.usage)
         }
         return chart.unitOrder.filter { chart.units[$0]?.kind.rawValue == kind && chart.isUnit($0, within: under) }

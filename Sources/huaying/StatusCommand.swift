@@ -19,7 +19,7 @@ struct Status: ParsableCommand {
         do {
             status = try ControlCoding.convert(result, to: StatusResult.self)
         } catch {
-            printError("huaying: status: unexpected answer from the daemon: \(error)")
+            printError(Message.errorUnexpectedAnswer("status", error))
             throw ExitCode(ExitStatus.unavailable)
         }
         Self.warnOnVersionMismatch(daemon: status.daemonVersion)

@@ -156,6 +156,8 @@ enum HuayingBinary {
         #expect(result.stdout.contains("broken/cycle.yaml:6:12: error: dependency cycle: a → c → b → a"))
         #expect(result.stdout.contains("broken/unknown-plugin.yaml:6:11: error: unknown plugin 'sms'"))
         #expect(result.stderr.contains("2 errors, 0 warnings"))
+        let chinese = try HuayingBinary.run(["lint", fixtures + "/broken/cycle.yaml"], config: config, language: "zh")
+        #expect(chinese.stderr.contains("个错误"), "\(chinese.stderr)")
     }
 
     /// Issue: a 5,000-step cycle overflowed the stack of the recursive cycle check (exit 139).

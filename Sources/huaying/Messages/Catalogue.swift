@@ -86,6 +86,9 @@ enum Message: String, CaseIterable, Sendable {
          reportNotVerified, reportFooter, reportAckedBy, boardTitle, boardDone, boardNotYetDue, boardSummary, boardEmpty,
          boardFooter
 
+    // MARK: lint, plan errors, misc
+    case lintClean, lintFound, planBadTime, planNoWorkflow, planNoneIn, startUnknownUnit, backupNoReason
+
     // MARK: calendar (offline)
     case calendarIsWorkday, calendarNotWorkday, calendarProvisional, dayOrdinaryWorkday, dayMakeUpWorkday, dayWeekend,
          dayHoliday, calendarTitle, calendarSource, calendarSourceNone, calendarCounts, headerHoliday, headerDaysOff,
@@ -505,6 +508,16 @@ enum Catalogue {
         case .boardSummary: return Phrase(zh: "{1} 个单位，{2} 个步骤", en: "{1} unit(s), {2} step(s)")
         case .boardEmpty: return Phrase(zh: "该单位以下没有此流程的实例", en: "no instance of this workflow below the unit")
         case .boardFooter: return Phrase(zh: "华英 · 生成于 {1}", en: "Huaying · made {1}")
+
+        case .lintClean: return Phrase(zh: "已检查 {1} 个文件：没有问题", en: "{1} checked: no problems")
+        case .lintFound: return Phrase(zh: "已检查 {1} 个文件：{2} 个错误，{3} 个警告", en: "{1} checked: {2}, {3}")
+        case .planBadTime: return Phrase(zh: "错误：{1} '{2}' 不是时间；应为 YYYY-MM-DD、YYYY-MM-DDTHH:MM 或 now",
+                                         en: "error: {1} '{2}' is not a time; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or now")
+        case .planNoWorkflow: return Phrase(zh: "错误：没有流程文件或编号 '{1}'；应为文件路径或以下之一：{2}",
+                                            en: "error: no workflow file or id '{1}'; expected a file path or one of: {2}")
+        case .planNoneIn: return Phrase(zh: "（{1} 中没有）", en: "(none in {1})")
+        case .startUnknownUnit: return Phrase(zh: "--under '{1}' 不是组织架构中的单位（{2}）", en: "--under '{1}' is not a unit of the org chart ({2})")
+        case .backupNoReason: return Phrase(zh: "失败，未说明原因", en: "failed without a reason")
 
         case .calendarIsWorkday: return Phrase(zh: "{1} 是工作日：{2}{3}", en: "{1} is a workday: {2}{3}")
         case .calendarNotWorkday: return Phrase(zh: "{1} 不是工作日：{2}{3}", en: "{1} is not a workday: {2}{3}")
