@@ -90,7 +90,7 @@ public struct StatusResult: Codable, Equatable, Sendable {
     public var daemonVersion: String
     public var protocolVersion: Int
     public var pid: Int32
-    /// When the daemon started (ISO 8601, UTC).
+    /// When the daemon started (ISO 8601 with the configured zone's offset).
     public var startedAt: String
     public var uptimeSeconds: Double
     /// `real` or `simulated`.
@@ -104,12 +104,12 @@ public struct StatusResult: Codable, Equatable, Sendable {
     /// Counters, by name: requests served, requests refused, open connections, daemon runs recorded.
     public var counts: [String: Int]
     /// The last reload of workflows, org chart and calendars (at start, SIGHUP, request or file change).
-    public var lastReload: ReloadResult?
+    @NullEncoded public var lastReload: ReloadResult?
     /// The last error the daemon logged about its own work (a rolled-back batch), if any.
-    public var lastError: String?
+    @NullEncoded public var lastError: String?
     /// Set when the daemon can no longer record anything (its database was deleted or replaced
     /// while it ran): what happened and what to do. Absent while the state is sound.
-    public var stateError: String?
+    @NullEncoded public var stateError: String?
 
     public init(daemonVersion: String, protocolVersion: Int = ControlProtocol.version, pid: Int32, startedAt: String,
                 uptimeSeconds: Double, clockMode: String, now: String, timeZone: String, statePath: String,

@@ -92,6 +92,9 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case badField = "bad_field"
     case prerequisiteMissing = "prerequisite_missing"
     case badParams = "bad_params"
+    /// `start`: a running instance of the workflow for the same unit was started with the same
+    /// params and values (`--allow-duplicate` starts it anyway).
+    case duplicateInstance = "duplicate_instance"
     // The state it finds
     case notRunning = "not_running"
     case alreadyAcknowledged = "already_acknowledged"

@@ -31,6 +31,8 @@ import Foundation
 ///   quiet_hours: "21:00-08:00"
 ///   quiet_on_days_off: true
 ///   digest_window: 60 seconds
+/// ui:
+///   language: zh                     # the CLI's human output: zh or en (a zh_*/en_* locale wins)
 /// ```
 public struct HuayingConfig: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
@@ -77,6 +79,14 @@ public struct HuayingConfig: Sendable, Equatable {
         knownSettings[name]?.meaning ?? "no such setting; known: \(knownSettings.keys.sorted().joined(separator: ", "))"
     }
 
+    /// The language of the CLI's human output (`ui.language`; nil: from the locale, else English).
+    public var uiLanguage: UILanguage? = nil
+
+    /// The languages the CLI speaks (`ui.language`).
+    public enum UILanguage: String, Sendable, CaseIterable {
+        case zh, en
+    }
+
     /// The database file inside the state directory.
     public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("state.db") }
     /// The lock file that keeps a second daemon off the same state directory.
@@ -110,7 +120,7 @@ public struct HuayingConfig: Sendable, Equatable {
     public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
         var diagnostics: [Diagnostic] = []
         guard let root = file.root else {
-            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, notifications, election")])
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, notifications, ui, election")])
         }
         guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
             throw DiagnosticsError(diagnostics)
@@ -171,6 +181,11 @@ public struct HuayingConfig: Sendable, Equatable {
             notifications = NotificationSettings.read(&section)
             diagnostics += section.finish()
         }
+        var uiLanguage: UILanguage?
+        if var ui = top.mapping("ui") {
+            uiLanguage = ui.choice("language", from: UILanguage.allCases.map(\.rawValue)).flatMap(UILanguage.init(rawValue:))
+            diagnostics += ui.finish()
+        }
         var province: String?
         var settings: [String: Int] = [:]
         if var election = top.mapping("election") {
@@ -204,6 +219,7 @@ public struct HuayingConfig: Sendable, Equatable {
         )
         config.secretsFile = paths["secrets"].map { resolve($0, $0) } ?? SecretsFile.defaultPath
         config.notifications = notifications
+        config.uiLanguage = uiLanguage
         return config
     }
 
