@@ -4,7 +4,7 @@ import ControlProtocol
 /// (`provisional_years` in the answer): its workdays are provisional until the State
 /// Council's holiday notice for that year is in the calendar.
 enum ProvisionalMark {
-    static let text = " (暂定 provisional)"
+    static var text: String { Message.provisionalMark() }
 
     /// `date` as EngineOutput writes it, marked when its year is one of `years`.
     static func time(_ date: String?, _ years: [Int]) -> String {
@@ -14,7 +14,6 @@ enum ProvisionalMark {
     /// The line `start` and `update` print when dates are provisional.
     static func note(_ years: [Int]) -> String? {
         guard !years.isEmpty else { return nil }
-        let list = years.map(String.init).joined(separator: ", ")
-        return "dates in \(list) are provisional (暂定): the calendar has no State Council holiday notice for \(list) yet; they are derived again when it does"
+        return Message.provisionalNote(years.map(String.init).joined(separator: ", "))
     }
 }

@@ -34,7 +34,7 @@ enum Message: String, CaseIterable, Sendable {
 
     // MARK: show
     case showInstanceLine, showVersion, showState, showUnit, showParam, showStarted, showStartedBy, showEnded,
-         showCancelled, showLate, showNote, showNoOpenReminders, showOpenReminders, showDueFormula, showOverdueMark
+         showCancelled, showLate, showNote, showNoOpenReminders, showOpenReminders, showDueFormula, showOverdueMark, provisionalMark, provisionalNote
 
     // MARK: instances, inbox
     case noInstances, noReminders, noOpenReminders
@@ -350,6 +350,10 @@ enum Catalogue {
         case .showOpenReminders: return Phrase(zh: "待确认的提醒", en: "open reminders")
         case .showDueFormula: return Phrase(zh: "；应办 {1}", en: "; due {1}")
         case .showOverdueMark: return Phrase(zh: "（逾期）", en: " (overdue)")
+        case .provisionalMark: return Phrase(zh: "（暂定）", en: " (provisional)")
+        case .provisionalNote: return Phrase(
+            zh: "{1}年的日期为暂定：日历中尚无国务院该年节假日安排通知；通知载入后将重新推算",
+            en: "dates in {1} are provisional: the calendar has no State Council holiday notice for {1} yet; they are derived again when it does")
 
         case .noInstances: return Phrase(zh: "没有实例", en: "no instances")
         case .noReminders: return Phrase(zh: "没有提醒", en: "no reminders")
