@@ -43,6 +43,10 @@ public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
     case instanceCompleted = "instance.completed"
     case stepRecorded = "step.recorded"
     case stepRetry = "step.retry"
+    /// A step was handed to an external plugin (an outbox row with its idempotency key).
+    case stepHanded = "step.handed"
+    /// An admin retried a failed step (`huaying retry`).
+    case stepRetried = "step.retried"
     case stepFailed = "step.failed"
     case reminderSent = "reminder.sent"
     case reminderRepeated = "reminder.repeated"
@@ -81,11 +85,13 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case unknownInstance = "unknown_instance"
     case unknownReminder = "unknown_reminder"
     case unknownField = "unknown_field"
+    case unknownStep = "unknown_step"
     case badParams = "bad_params"
     // The state it finds
     case notRunning = "not_running"
     case alreadyAcknowledged = "already_acknowledged"
     case cancelled
+    case notFailed = "not_failed"
     // The clock
     case realClock = "real_clock"
     case clockBackwards = "clock_backwards"

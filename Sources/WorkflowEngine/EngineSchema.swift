@@ -126,5 +126,6 @@ public enum EngineSchema {
                 ALTER TABLE step ADD COLUMN failure TEXT;
                 """)
         }
+        registerOutbox(in: &migrator)
     }
 }

@@ -144,7 +144,7 @@ import Testing
     @Test func theShippedWorkflowsAreClean() throws {
         let config = HuayingConfig(
             file: TestPaths.packageRoot + "/etc/huaying.yaml", stateDirectory: "/tmp", socketPath: "/tmp/x.sock",
-            workflowsDirectory: TestPaths.workflows, pluginsDirectory: "/tmp", staffFile: TestPaths.staff,
+            workflowsDirectory: TestPaths.workflows, pluginsDirectory: TestPaths.fixtures + "/no-plugins", staffFile: TestPaths.staff,
             calendarsDirectory: TestPaths.calendars, timeZone: shanghai, logLevel: .info, sqliteSynchronous: .full)
         let report = Linter.lint(paths: [TestPaths.workflows], config: config)
         #expect(report.diagnostics.map(\.description) == [])
