@@ -88,7 +88,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkflowEngineTests",
-            dependencies: ["WorkflowEngine", "StepPluginAPI", "Record", "Remind", "Escalate", "WorkflowModel", "SQLiteStore",
+            dependencies: ["WorkflowEngine", "StepPluginAPI", "Record", "Remind", "Escalate", "WorkflowModel", "SQLiteStore", "EventLoop",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),

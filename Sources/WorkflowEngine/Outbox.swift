@@ -82,7 +82,8 @@ extension EngineSchema {
                     id INTEGER PRIMARY KEY,
                     kind TEXT NOT NULL CHECK (kind IN ('step', 'notify')),
                     plugin TEXT NOT NULL,
-                    instance INTEGER NOT NULL REFERENCES instance(id),
+                    -- No foreign key: the row is written before the instance's own rows in its transaction.
+                    instance INTEGER NOT NULL,
                     step TEXT NOT NULL,
                     reminder INTEGER,
                     idempotency_key TEXT NOT NULL UNIQUE,   -- the same on every retry of the effect
