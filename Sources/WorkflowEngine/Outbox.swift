@@ -192,9 +192,11 @@ extension WorkflowEngine {
         }
     }
 
-    /// After a commit: tells the runner when rows were added.
+    /// After a commit: tells the runner when rows were added or changed, and after every
+    /// commit on a simulated clock (which moves only through commands, so a retry's `next_at`
+    /// is noticed when a `clock` move reaches it).
     func outboxCommitted(_ work: UnitOfWork) {
-        if !work.outboxInserts.isEmpty || work.outboxTouched { outbox.onChange?() }
+        if !work.outboxInserts.isEmpty || work.outboxTouched || !(clock is RealClock) { outbox.onChange?() }
     }
 
     static func iso8601(_ date: Date, _ zone: TimeZone) -> String {

@@ -30,9 +30,11 @@ extension WorkflowEngine {
         return rows.count
     }
 
-    /// The earliest instant a pending row falls due, if any.
-    public func nextOutboxDue() throws -> Date? {
-        try db.queryOne("SELECT min(next_at) AS t FROM outbox WHERE state = 'pending'")?.optionalInt("t").map(Millis.date)
+    /// The earliest instant a pending row falls due after `instant` (any pending row when nil).
+    public func nextOutboxDue(after instant: Date? = nil) throws -> Date? {
+        let after = instant.map(Millis.from) ?? Int64.min
+        return try db.queryOne("SELECT min(next_at) AS t FROM outbox WHERE state = 'pending' AND next_at > ?", [.integer(after)])?
+            .optionalInt("t").map(Millis.date)
     }
 
     /// `outbox_pending` (pending or running) and `outbox_failed` rows.

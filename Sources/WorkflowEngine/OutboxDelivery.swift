@@ -52,10 +52,12 @@ public final class OutboxDelivery {
     /// Attempts in progress.
     public var runningCount: Int { running.count }
 
-    /// Looks at the outbox on the next loop turn (never inside the commit that asked).
+    /// Looks at the outbox on the next loop turn (never inside the commit that asked). 1 ms,
+    /// not 0: libuv 1.44 runs a timer re-armed with 0 inside a timer callback again in the
+    /// same pass, without polling I/O in between.
     public func schedule() {
         guard !closed, let kick else { return }
-        try? kick.start(after: 0) { [unowned self] in self.deliverDue() }
+        try? kick.start(after: 1) { [unowned self] in self.deliverDue() }
     }
 
     /// Claims and starts what is due now.
@@ -117,11 +119,12 @@ public final class OutboxDelivery {
         onAttemptFinished?(attempt, result)
     }
 
-    /// Arms the wake-up for the next pending row (real clock only).
+    /// Arms the wake-up for the next row that is not due yet (real clock only). Rows due now
+    /// but held back by a plugin's concurrency start when one of its attempts finishes.
     private func armWake() {
         guard let wake, engine.clock is RealClock else { return }
         wake.stop()
-        guard let next = try? engine.nextOutboxDue() else { return }
+        guard let next = try? engine.nextOutboxDue(after: engine.clock.now) else { return }
         let delay = max(0, min(60_000, Int64((next.timeIntervalSince(engine.clock.now) * 1000).rounded(.up))))
         try? wake.start(after: UInt64(delay)) { [unowned self] in self.deliverDue() }
     }

@@ -16,6 +16,7 @@ struct Huaying: ParsableCommand {
             Status.self, Lint.self, Plan.self, CalendarCommand.self,
             Start.self, Instances.self, Show.self, Update.self, Cancel.self,
             Inbox.self, Ack.self, Audit.self, ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self,
+            Plugins.self, Retry.self,
         ]
     )
 

@@ -17,7 +17,7 @@ struct EngineCommandHandlers {
     /// check on a pool thread.
     static let deferred: Set<String> = ["start", "clock", "audit"]
 
-    static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock"]
+    static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock", "retry"]
     /// The longest `ack --note` accepted, in characters.
     static let maxNoteCharacters = 2000
 
@@ -58,6 +58,8 @@ struct EngineCommandHandlers {
                 return try encode(CancelResult(id: Int(id), cancelledReminders: counts.reminders, cancelledSteps: counts.steps))
             case "inbox":
                 return try encode(try engine.inbox(user: user, all: arguments.bool("all")).map(reminder))
+            case "retry":  // OutboxCommands.swift
+                return try encode(detail(try engine.retryStep(instance: try arguments.int("id"), step: try arguments.string("step"), actor: caller)))
             case "ack":
                 let note = arguments.optionalString("note")
                 if let note, note.count > Self.maxNoteCharacters {
