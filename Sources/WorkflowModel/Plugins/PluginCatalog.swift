@@ -97,6 +97,7 @@ public struct PluginCatalog: Sendable {
             } catch {
                 entry.problems.append(error)
             }
+            entry.problems = entry.problems.sortedByPosition()
             catalog.entries.append(entry)
         }
         return catalog
@@ -150,8 +151,10 @@ public struct PluginCatalog: Sendable {
                     registry.register(UnusablePlugin(name: manifest.name, reason: "'\(manifest.name)' is a notifier plugin; name it in a step's notify:, not in uses:"))
                 }
             } else {
-                let first = entry.problems.first { $0.severity == .error }.map(\.description) ?? "it cannot be loaded"
-                registry.register(UnusablePlugin(name: entry.name, reason: "plugin '\(entry.name)' cannot be used: \(first)"))
+                let errors = entry.problems.filter { $0.severity == .error }
+                let first = errors.first.map { ($0.location?.description ?? $0.file) + ": " + $0.message } ?? "it cannot be loaded"
+                let more = errors.count > 1 ? " (and \(errors.count - 1) more; see huaying plugins)" : ""
+                registry.register(UnusablePlugin(name: entry.name, reason: "plugin '\(entry.name)' cannot be used: \(first)\(more)"))
             }
         }
         return registry
