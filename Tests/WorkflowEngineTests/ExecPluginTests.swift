@@ -205,3 +205,35 @@ import WorkflowModel
         try harness.close()
     }
 }
+
+/// The worked example of docs/plugins.md, run as it is written there.
+@Suite struct PluginDocsExampleTests {
+    /// The fenced block after `<!-- NAME -->` in docs/plugins.md.
+    static func block(_ name: String) throws -> String {
+        let docs = try String(contentsOfFile: Checkout.root.appendingPathComponent("docs/plugins.md").path, encoding: .utf8)
+        let marker = try #require(docs.range(of: "<!-- \(name) -->"))
+        let rest = docs[marker.upperBound...]
+        let open = try #require(rest.range(of: "```"))
+        let body = rest[open.upperBound...].drop { $0 != "\n" }.dropFirst()
+        let close = try #require(body.range(of: "```"))
+        return String(body[..<close.lowerBound])
+    }
+
+    @Test func theWorkedExamplePluginRunsAsDocumented() throws {
+        let harness = try ExecHarness()
+        let manifest = try Self.block("example-manifest")
+        let folder = harness.plugins + "/sms"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try manifest.write(toFile: folder + "/plugin.yaml", atomically: true, encoding: .utf8)
+        try Self.block("example-plugin").write(toFile: folder + "/sms.py", atomically: true, encoding: .utf8)
+        #expect(chmod(folder + "/sms.py", 0o755) == 0)
+        try harness.load(["exec.yaml": execWorkflow(plugin: "sms")])
+        #expect(harness.catalog["sms"]?.problems.isEmpty == true, "\(harness.catalog["sms"]?.problems ?? [])")
+        let id = try harness.engine.start(workflow: "exec-sms", params: ["unit": "guqiao-shequ"], actor: "root")
+        try harness.startDelivery()
+        #expect(harness.runAttempts(1))
+        #expect(try harness.base.stepState(id, "logged") == "done")
+        #expect(try harness.events(id).contains { $0.text == "已发送，编号sms-\(id)/send/1" })
+        try harness.close()
+    }
+}
