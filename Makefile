@@ -96,8 +96,9 @@ test-deps:
 	@if command -v systemd-analyze >/dev/null; then exit 0; fi; \
 	$(call apt_install,$(APT_TEST_PACKAGES),systemd (for systemd-analyze))
 
-## Install the binaries, the unit, /etc/huaying and the huaying user. Never overwrites a file
-## under /etc/huaying: an edited config, staff list, calendar or workflow is kept as it is.
+## Install the binaries, the notifiers (notifiers/*, into PLUGINDIR), the unit, /etc/huaying and
+## the huaying user. Never overwrites a file under /etc/huaying: an edited config, staff list,
+## calendar or workflow is kept as it is.
 install:
 	@set -e; \
 	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" != 0 ]; then \
@@ -119,6 +120,13 @@ install:
 	done; \
 	install -d -m 0755 "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(PLUGINDIR)"; \
 	install -m 0755 "$(BUILT_BINARIES)/huayingd" "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(BINDIR)/"; \
+	for plugin in notifiers/*/; do \
+	    target="$(DESTDIR)$(PLUGINDIR)/$$(basename "$$plugin")"; install -d -m 0755 "$$target"; \
+	    for file in "$$plugin"*; do \
+	        if [ ! -f "$$file" ]; then continue; elif [ -x "$$file" ]; then mode=0755; else mode=0644; fi; \
+	        install -m $$mode "$$file" "$$target/"; done; \
+	    install -m 0644 notifiers/huaying_notifier.py "$$target/"; \
+	done; \
 	sed 's|^ExecStart=/usr/local/bin/|ExecStart=$(BINDIR)/|' etc/systemd/huayingd.service > "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
 	install -d -m 0755 "$(DESTDIR)$(CONFDIR)" "$(DESTDIR)$(CONFDIR)/calendars" "$(DESTDIR)$(CONFDIR)/workflows.d"; \
@@ -149,7 +157,7 @@ install:
 	        systemctl restart huayingd.service; echo "restarted huayingd (it was running)"; fi; fi; \
 	echo "installed; next: systemctl enable --now huayingd && journalctl -u huayingd -f"
 
-## Remove the binaries and the unit (stopping the service first). Keeps /etc/huaying,
+## Remove the binaries, the shipped notifiers and the unit (stopping the service first). Keeps /etc/huaying,
 ## /var/lib/huaying and the huaying user: configuration and governance records are not ours
 ## to delete.
 uninstall:
@@ -157,6 +165,11 @@ uninstall:
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -e "$(UNITDIR)/huayingd.service" ]; then \
 	    systemctl disable --now huayingd.service || true; fi; \
 	rm -f "$(DESTDIR)$(BINDIR)/huayingd" "$(DESTDIR)$(BINDIR)/huaying" "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
+	for plugin in notifiers/*/; do \
+	    target="$(DESTDIR)$(PLUGINDIR)/$$(basename "$$plugin")"; \
+	    for file in "$$plugin"* notifiers/huaying_notifier.py; do rm -f "$$target/$$(basename "$$file")"; done; \
+	    if [ -d "$$target" ]; then rmdir --ignore-fail-on-non-empty "$$target"; fi; \
+	done; \
 	for dir in "$(DESTDIR)$(PLUGINDIR)" "$(DESTDIR)$(PKGLIBDIR)"; do \
 	    if [ -d "$$dir" ]; then rmdir --ignore-fail-on-non-empty "$$dir"; fi; done; \
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \

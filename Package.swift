@@ -98,6 +98,13 @@ let package = Package(
         .testTarget(name: "OfflineCLITests", dependencies: ["huaying", "HuayingTestSupport"], swiftSettings: swiftSettings),
         // The CLI's text helpers (tables, CJK width, CSV, terminal safety), compiled into the huaying executable.
         .testTarget(name: "CLITextTests", dependencies: ["huaying", "ControlProtocol", "WorkflowModel"], swiftSettings: swiftSettings),
+        // The reference notifiers (notifiers/*, Python) run as real processes against a robot stand-in on 127.0.0.1.
+        .testTarget(
+            name: "NotifierTests",
+            dependencies: ["HuayingTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["huayingd", "huaying", "ControlProtocol", "SQLiteStore", "WorkflowEngine", "HuayingTestSupport", "EventLoop",

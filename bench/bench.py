@@ -784,11 +784,24 @@ def run_startup(n):
 
 # ── W2: the county year ─────────────────────────────────────────────────────────────────────
 
+def shipped_roles():
+    """The `roles:` of etc/staff.yaml (key: title lines), read without a YAML library."""
+    roles, inside = {}, False
+    with open(os.path.join(ROOT, "etc", "staff.yaml"), encoding="utf-8") as chart:
+        for line in chart:
+            if line.startswith("roles:"):
+                inside = True
+            elif inside and line.startswith("  ") and ":" in line:
+                key, title = line.strip().split(":", 1)
+                roles[key.strip()] = title.strip()
+            elif inside and line.strip() and not line.startswith(" "):
+                break
+    return roles
+
+
 def w2_org_chart(townships, villages):
-    roles = {"secretary": "党组织书记", "director": "村（居）民委员会主任", "committee-member": "村（居）民委员会委员",
-             "election-committee": "村（居）民选举委员会", "supervision-committee": "村（居）务监督委员会",
-             "grid-worker": "网格员", "civil-affairs": "民政", "discipline": "纪委（纪工委）",
-             "organization": "组织委员", "head": "乡镇长"}
+    # The shipped chart's roles, so a role a shipped workflow starts to use is held here too.
+    roles = shipped_roles()
     lines = ["roles:"] + [f"  {key}: {value}" for key, value in roles.items()]
     lines += ["units:", "  - { id: county-city, name: 基准县级市, kind: city }"]
     staff = ["staff:"]
@@ -796,13 +809,14 @@ def w2_org_chart(townships, villages):
     def person(user, name, unit, held):
         staff.append(f"  - {{ user: {user}, name: {name}, roles: {{ {unit}: [{', '.join(held)}] }} }}")
 
-    for role in ("civil-affairs", "civil-affairs", "discipline", "organization"):
+    for role in ("civil-affairs", "civil-affairs", "discipline", "organization", "rural-economy", "petitions"):
         person(f"city-{role}-{len(staff)}", f"市{roles[role][:2]}{len(staff)}", "county-city", [role])
     village_ids = []
     for t in range(townships):
         township = f"t{t:02d}"
         lines.append(f"  - {{ id: {township}, name: 第{t + 1}镇, kind: township, parent: county-city }}")
-        for role in ("civil-affairs", "civil-affairs", "discipline", "organization", "head"):
+        for role in ("civil-affairs", "civil-affairs", "discipline", "organization", "head",
+                     "rural-economy", "petitions", "police", "justice"):
             person(f"{township}-{role}-{len(staff)}", f"镇{len(staff)}", township, [role])
     for v in range(villages):
         township = f"t{v % townships:02d}"
@@ -825,12 +839,15 @@ def w2_initial_starts(villages, townships, year):
     base = dt.date(year, 1, 1)
     starts = []
     for k, village in enumerate(villages):
+        # Villages and communities alternate (w2_org_chart); each kind has its own workflows.
+        community = k % 2 == 1
         # An election year: every village and community elects, spread over April–June.
         election = base + dt.timedelta(days=95 + (k * 7) % 80)
-        starts.append(("election-cycle", {"unit": village, "election_day": election.isoformat()}))
+        starts.append(("community-election-cycle" if community else "election-cycle",
+                       {"unit": village, "election_day": election.isoformat()}))
         for m in range(2):
             meeting = base + dt.timedelta(days=45 + (k * 11 + m * 150) % 290)
-            starts.append(("four-deliberations-two-disclosures",
+            starts.append(("community-four-deliberations" if community else "four-deliberations-two-disclosures",
                            {"unit": village, "matter": f"议题{k}-{m}", "meeting_day": meeting.isoformat()}))
     for k, township in enumerate(townships):
         starts.append(("social-worker-station", {"unit": township, "start_day": (base + dt.timedelta(days=4)).isoformat()}))

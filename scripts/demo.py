@@ -4,9 +4,11 @@
 Starts huayingd on a simulated clock in a temporary folder, runs the election cycle to its end
 (acknowledging reminders as the people they went to, one of them late so it escalates), lets
 the year-end review start by itself on 12-01, and prints the story from the ledger: what fell
-due when, who was reminded, what escalated, who acknowledged. Ends with the ledger check.
+due when, who was reminded, what escalated, who acknowledged. Ends with the ledger check, and
+with the escalation's 企业微信 message reaching a local test endpoint through the real `wecom`
+notifier (notifiers/wecom).
 """
-import json, os, shutil, signal, subprocess, sys, tempfile, time
+import http.server, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build", "debug")
@@ -33,7 +35,9 @@ def main():
             if os.path.exists(socket) and cli(socket, "status", check=False) is not None:
                 break
             time.sleep(0.02)
-        run(socket)
+        escalation = run(socket)
+        if escalation:
+            notify_wecom(site, *escalation)
     finally:
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=30)
@@ -101,6 +105,81 @@ def run(socket):
           + ("" if verdict["ok"] else f"，第 {verdict['first_bad_seq']} 行：{verdict['reason']}"))
     if not verdict["ok"]:
         sys.exit(1)
+    late = next((r for r in cli(socket, "show", str(election))["reminders"] if r["step"] == LATE_STEP and r["level"] >= 1), None)
+    return (cli(socket, "show", str(election)), late) if late else None
+
+
+def staff_contacts():
+    """user → {user, name, mobile, wecom_userid, dingtalk_userid} from etc/staff.yaml (its
+    plain `- user:` blocks; the standard library has no YAML reader)."""
+    people, current = {}, None
+    with open(f"{ROOT}/etc/staff.yaml", encoding="utf-8") as f:
+        for line in f:
+            match = re.match(r"\s*(?:- )?(user|name|mobile|wecom_userid|dingtalk_userid):\s*\"?([^\"#]+?)\"?\s*(#.*)?$", line)
+            if not match:
+                continue
+            key, value = match.group(1), match.group(2).strip()
+            if key == "user":
+                current = people.setdefault(value, {"user": value})
+            elif current is not None:
+                current[key] = value
+    return people
+
+
+def unit_names():
+    with open(f"{ROOT}/etc/staff.yaml", encoding="utf-8") as f:
+        return dict(re.findall(r"\{ id: ([\w-]+),\s*name: ([^,]+?),", f.read()))
+
+
+def notify_wecom(site, detail, reminder):
+    """The escalation of the voter list as the wecom notifier posts it, to a WeCom stand-in on
+    127.0.0.1. The daemon's outbox (issue 13) is what will hand reminders to notifiers; until
+    it does, this script writes the request the protocol defines (docs/plugins.md, "Notifiers")."""
+    received = []
+
+    class Robot(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            body = b'{"errcode":0,"errmsg":"ok"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Robot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    people = staff_contacts()
+    first = [u for u in reminder["assignees"] if u != "wanghong"]
+    request = {
+        "protocol": 1, "plugin": "wecom", "idempotency_key": f"{detail['id']}/{reminder['step']}/notify-{reminder['level']}",
+        "attempt": 1,
+        "instance": {"id": detail["id"], "workflow": detail["workflow"], "version": detail["version"],
+                     "unit": {"id": detail["unit"], "name": unit_names().get(detail["unit"], detail["unit"])}},
+        "step": {"id": reminder["step"], "title": reminder["title"], "due": reminder["due"], "deadline": reminder.get("deadline")},
+        "with": {"msgtype": "text"},
+        "reminder": {"id": reminder["id"], "level": reminder["level"], "message": reminder["message"],
+                     "recipients": [people.get("wanghong", {"user": "wanghong"})],
+                     "unacknowledged": [dict(people.get(u, {"user": u}), since=reminder["due"]) for u in first]},
+    }
+    state = f"{site}/state"
+    result = subprocess.run([f"{ROOT}/notifiers/wecom/wecom"], input=json.dumps(request, ensure_ascii=False),
+                            capture_output=True, text=True, cwd=state,
+                            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HUAYING_WECOM_KEY": "demo-key",
+                                 "HUAYING_WECOM_URL": f"http://127.0.0.1:{server.server_address[1]}"})
+    server.shutdown()
+    print(f"\n── 企业微信通知：第{reminder['level']}级升级时发往古桥街道工作群的消息（本地测试端点 127.0.0.1:{server.server_address[1]}）")
+    print("   （守护进程的发件箱尚未接入通知插件：这里由演示脚本按插件协议把提醒交给 notifiers/wecom）")
+    if not received:
+        sys.exit(f"wecom notifier sent nothing: {result.stdout.strip()} {result.stderr.strip()}")
+    text = received[0]["text"]
+    for line in text["content"].splitlines():
+        print(f"  │ {line}")
+    mentions = text.get("mentioned_list", []) + text.get("mentioned_mobile_list", [])
+    print(f"  └ @{'、@'.join(mentions)}；插件结果：{json.loads(result.stdout)['status']}")
 
 
 def describe(row):

@@ -254,8 +254,8 @@ steps:
     uses: record
     with: { text: "服务已确认，确认人{{steps.confirm.acked_by}}" }
 EOF
-# A secrets file as an admin would keep it: root's, readable by the service's group only.
-ct install -m 0640 -g huaying /dev/null /etc/huaying/secrets.yaml
+# A secrets file as an admin would keep it: owner-only (0600), owned by the service user (SecretsFile refuses group/other access).
+ct install -m 0600 -o huaying -g huaying /dev/null /etc/huaying/secrets.yaml
 ct sh -c 'echo "# tokens for notifier plugins" > /etc/huaying/secrets.yaml'
 
 c=$(cursor)
@@ -355,7 +355,7 @@ huaying_gid=$(ct id -g huaying)
 # In the service's own mount namespace (ProtectSystem=, PrivateTmp=, …), as its user and group.
 in_service() { ct nsenter -t "$pid" -m -S "$huaying_uid" -G "$huaying_gid" -- "$@" >/dev/null 2>&1; }
 expect "the service can list the plugins folder /usr/local/lib/huaying/plugins" "" in_service ls /usr/local/lib/huaying/plugins
-expect "the service can read /etc/huaying/secrets.yaml (0640 root:huaying)" "" in_service head -c1 /etc/huaying/secrets.yaml
+expect "the service can read /etc/huaying/secrets.yaml (0600 huaying:huaying)" "" in_service head -c1 /etc/huaying/secrets.yaml
 expect "the service can read /etc/huaying and its workflows" "" in_service cat /etc/huaying/huaying.yaml /etc/huaying/workflows.d/service-check.yaml
 expect "the service can write its state dir and runtime dir" "" in_service sh -c 'touch /var/lib/huaying/.w /run/huaying/.w && rm /var/lib/huaying/.w /run/huaying/.w'
 expect "the service cannot write /etc/huaying or /usr/local (ProtectSystem=strict)" "" in_service sh -c '! touch /etc/huaying/.w 2>/dev/null && ! touch /usr/local/lib/huaying/plugins/.w 2>/dev/null'

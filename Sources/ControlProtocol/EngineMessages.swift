@@ -160,10 +160,20 @@ public struct ReminderInfo: Codable, Equatable, Sendable {
     @NullEncoded public var note: String?
     /// Values recorded with the acknowledgement (`huaying ack --set key=value`).
     public var fields: [String: String]
+    /// The absent assignees the reader stands in for today (`huaying away`); empty when the
+    /// reminder is the reader's own.
+    public var onBehalfOf: [String]
+    /// The latest 催办 (`huaying nudge`) of an open reminder, and who sent it.
+    @NullEncoded public var nudgedAt: String?
+    @NullEncoded public var nudgedBy: String?
 
     public init(id: Int, instance: Int, workflow: String, step: String, title: String, assignees: [String], due: String,
                 deadline: String? = nil, level: Int = 0, message: String, state: String, overdue: Bool = false,
-                ackedBy: String? = nil, ackedAt: String? = nil, note: String? = nil, fields: [String: String] = [:]) {
+                ackedBy: String? = nil, ackedAt: String? = nil, note: String? = nil, fields: [String: String] = [:],
+                onBehalfOf: [String] = [], nudgedAt: String? = nil, nudgedBy: String? = nil) {
+        self.onBehalfOf = onBehalfOf
+        self.nudgedAt = nudgedAt
+        self.nudgedBy = nudgedBy
         self.id = id
         self.instance = instance
         self.workflow = workflow
@@ -187,6 +197,9 @@ public struct ReminderInfo: Codable, Equatable, Sendable {
         case ackedBy = "acked_by"
         case ackedAt = "acked_at"
         case note, fields
+        case onBehalfOf = "on_behalf_of"
+        case nudgedAt = "nudged_at"
+        case nudgedBy = "nudged_by"
     }
 }
 

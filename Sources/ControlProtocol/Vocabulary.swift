@@ -53,6 +53,10 @@ public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
     case reminderRescheduled = "reminder.rescheduled"
     case reminderEscalated = "reminder.escalated"
     case reminderAcknowledged = "reminder.acknowledged"
+    /// A supervisor sent an open reminder again now (催办).
+    case reminderNudged = "reminder.nudged"
+    /// Someone is away and names a substitute for a window of days (请假/代理).
+    case absenceRecorded = "absence.recorded"
     case escalationFailed = "escalation.failed"
     case chainStarted = "chain.started"
     case chainSkipped = "chain.skipped"
@@ -78,6 +82,8 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case notVisible = "not_visible"
     case unknownUser = "unknown_user"
     case notRecipient = "not_recipient"
+    /// A substitute window that would make people stand in for each other (A→B→A).
+    case substituteCycle = "substitute_cycle"
     // What it names
     case unknownWorkflow = "unknown_workflow"
     case unknownVersion = "unknown_version"

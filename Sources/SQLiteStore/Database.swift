@@ -392,6 +392,16 @@ public final class Database {
         self.connection = nil
     }
 
+    /// Makes the statement running on this connection stop at its next opportunity with
+    /// `SQLITE_INTERRUPT` (`sqlite3_interrupt`), from any thread: how a long read on a worker
+    /// thread is called off when the daemon stops.
+    ///
+    /// - Important: The only method that may be called from another thread, and only while the
+    ///   connection is certainly open (the caller serializes it with ``close()``).
+    public func interrupt() {
+        if let connection { sqlite3_interrupt(connection) }
+    }
+
     /// Whether ``close()`` has succeeded.
     public var isClosed: Bool { connection == nil }
 

@@ -215,8 +215,13 @@ extension WorkflowEngine {
                     throw EngineError(.cancelled, "reminder \(id) was cancelled with its instance")
                 case .open: break
                 }
-                guard reminder.users.contains(user) else {
-                    throw EngineError(.notRecipient, "reminder \(id) is addressed to \(reminder.users.joined(separator: ", ")), not to \(user)")
+                // A substitute acknowledges on behalf of the absent recipient (EngineAbsences.swift).
+                var onBehalfOf: String?
+                if !reminder.users.contains(user) {
+                    onBehalfOf = try standingInFor(user).first { reminder.users.contains($0) }
+                    guard onBehalfOf != nil else {
+                        throw EngineError(.notRecipient, "reminder \(id) is addressed to \(reminder.users.joined(separator: ", ")), not to \(user), who stands in for none of them today")
+                    }
                 }
                 let now = clock.now
                 reminder.state = ReminderStateMachine.next(reminder.state, on: .acknowledge)
@@ -235,9 +240,11 @@ extension WorkflowEngine {
                 ledgerFields["reminder"] = "\(id)"
                 if let note { ledgerFields["note"] = note }
                 if actor != user { ledgerFields["acting_for"] = user }
+                if let onBehalfOf { ledgerFields["on_behalf_of"] = onBehalfOf }
                 work.put(instance)
+                let confirmed = onBehalfOf.map { "由 \(user) 代 \($0) 确认" } ?? "已确认"
                 work.record(at: now, actor: actor == user ? user : "\(actor) as \(user)", instance: instanceID, step: reminder.step,
-                            .reminderAcknowledged, "已确认" + (note.map { "：\($0)" } ?? ""), fields: ledgerFields)
+                            .reminderAcknowledged, confirmed + (note.map { "：\($0)" } ?? ""), fields: ledgerFields)
                 _ = try advance(instanceID, in: work, now: now)
             }
             return try reminderViews(where: "r.id = ?", [.integer(id)]).first!

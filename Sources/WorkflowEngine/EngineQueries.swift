@@ -23,6 +23,11 @@ public struct ReminderView: Sendable, Equatable {
     public var ackedAt: Date?
     public var note: String?
     public var fields: [String: String]
+    /// The absent recipients the reader stands in for (empty when it is the reader's own).
+    public var onBehalfOf: [String] = []
+    /// The latest 催办: when and by whom.
+    public var nudgedAt: Date?
+    public var nudgedBy: String?
 }
 
 public struct InstanceSummaryView: Sendable, Equatable {
@@ -122,10 +127,20 @@ extension WorkflowEngine {
     }
 
     /// Whether a reminder of the instance was ever addressed or escalated to `user` (indexed).
+    /// So does standing in for someone today (their open reminders).
     public func hasReminder(of instance: Int64, for user: String) throws -> Bool {
-        try db.queryOne("""
+        if try db.queryOne("""
             SELECT 1 AS one FROM reminder_recipient rr JOIN reminder r ON r.id = rr.reminder WHERE rr.user = ? AND r.instance = ? LIMIT 1
-            """, [.text(user), .integer(instance)]) != nil
+            """, [.text(user), .integer(instance)]) != nil {
+            return true
+        }
+        for absent in try standingInFor(user) where try db.queryOne("""
+            SELECT 1 AS one FROM reminder_recipient rr JOIN reminder r ON r.id = rr.reminder
+            WHERE rr.user = ? AND r.instance = ? AND r.state = '\(ReminderState.open.rawValue)' LIMIT 1
+            """, [.text(absent), .integer(instance)]) != nil {
+            return true
+        }
+        return false
     }
 
     private func summary(_ row: Row) throws -> InstanceSummaryView {
@@ -178,12 +193,26 @@ extension WorkflowEngine {
     public func inbox(user: String?, all: Bool) throws -> [ReminderView] {
         var conditions: [String] = []
         var arguments: [SQLiteValue] = []
+        var covered: [String] = []
         if let user {
-            conditions.append("r.id IN (SELECT reminder FROM reminder_recipient WHERE user = ?)")
+            // Also the open reminders of the people the user stands in for today.
+            covered = try standingInFor(user)
+            var mine = "r.id IN (SELECT reminder FROM reminder_recipient WHERE user = ?)"
             arguments.append(.text(user))
+            if !covered.isEmpty {
+                mine = "(\(mine) OR (r.state = '\(ReminderState.open.rawValue)' AND r.id IN (SELECT reminder FROM reminder_recipient WHERE user IN (\(Array(repeating: "?", count: covered.count).joined(separator: ","))))))"
+                arguments += covered.map { .text($0) }
+            }
+            conditions.append(mine)
         }
         if !all { conditions.append("r.state = '\(ReminderState.open.rawValue)'") }
-        return try reminderViews(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
+        var views = try reminderViews(where: conditions.isEmpty ? "1" : conditions.joined(separator: " AND "), arguments)
+        if let user, !covered.isEmpty {
+            for index in views.indices where !views[index].assignees.contains(user) {
+                views[index].onBehalfOf = covered.filter { views[index].assignees.contains($0) }
+            }
+        }
+        return views
     }
 
     func reminderViews(where condition: String, _ arguments: [SQLiteValue]) throws -> [ReminderView] {
@@ -195,7 +224,7 @@ extension WorkflowEngine {
             """, arguments) {
             recipients[try row.int("reminder"), default: []].append(try row.text("user"))
         }
-        return try db.query("""
+        var views = try db.query("""
             SELECT r.id, r.instance, i.workflow, i.version, r.step, r.message, r.due_at, r.deadline_at, r.level, r.state,
                    r.acked_by, r.acked_at, r.note, r.fields
             FROM reminder r JOIN instance i ON i.id = r.instance
@@ -213,6 +242,13 @@ extension WorkflowEngine {
                 ackedBy: try row.optionalText("acked_by"), ackedAt: try row.optionalInt("acked_at").map(Millis.date),
                 note: try row.optionalText("note"), fields: Ledger.fields(try row.optionalText("fields") ?? "{}"))
         }
+        let nudges = try latestNudges(of: views.filter { $0.state == ReminderState.open.rawValue }.map(\.id))
+        for index in views.indices {
+            guard let nudge = nudges[views[index].id] else { continue }
+            views[index].nudgedAt = nudge.at
+            views[index].nudgedBy = nudge.by
+        }
+        return views
     }
 
     /// Ledger rows, oldest first, optionally of one instance: at most `limit` with `seq` above `after`.
@@ -263,21 +299,72 @@ extension WorkflowEngine {
     public func verifyLedger(on loop: EventLoop, completion: @escaping (Result<LedgerCheck, EngineError>) -> Void) {
         // The key crosses to the pool thread as bytes (SymmetricKey is not Sendable).
         let path = db.path, head = ledger.head, keyBytes = ledger.key.map { $0.withUnsafeBytes { Data($0) } }
+        let cancellation = VerificationCancellation()
+        verifications.append(cancellation)
         do {
             try WorkRequest.queue(on: loop, { () -> Result<LedgerCheck, EngineError> in
                 do {
                     let reader = try Database(path: path, options: DatabaseOptions(readOnly: true))
-                    defer { try? reader.close() }
+                    cancellation.watch(reader)
+                    defer {
+                        cancellation.unwatch()
+                        try? reader.close()
+                    }
                     let verifier = try Ledger(db: reader)
                     verifier.key = keyBytes.map { SymmetricKey(data: $0) }
                     verifier.committed = head
-                    return .success(try verifier.verifyAll())
+                    return .success(try verifier.verifyAll(cancellation: cancellation))
                 } catch {
+                    if cancellation.isCancelled {
+                        return .failure(EngineError(.shuttingDown, "the daemon is stopping; the verification was called off"))
+                    }
                     return .failure(EngineError(.storeError, "cannot verify the ledger: \(error)"))
                 }
-            }, completion: completion)
+            }, completion: { [weak self] result in
+                self?.verifications.removeAll { $0 === cancellation }
+                completion(result)
+            })
         } catch {
+            verifications.removeAll { $0 === cancellation }
             completion(.failure(EngineError(.shuttingDown, "cannot verify the ledger now: \(error)")))
         }
     }
+
+    /// Calls off every verification still running on a worker thread, so that the loop (which
+    /// waits for them when it closes) and a daemon told to stop are not held for seconds.
+    func cancelVerifications() {
+        for cancellation in verifications { cancellation.cancel() }
+    }
+}
+
+/// A verification was called off (the daemon is stopping).
+struct VerificationCancelled: Error {}
+
+/// How the loop thread calls off a verification running on a worker thread: a flag checked
+/// between chunks of rows, and `sqlite3_interrupt` for a query already running.
+///
+/// `@unchecked Sendable`, soundly: every field is read and written under `lock`, and the reader
+/// connection is interrupted only while the worker has it open (it unwatches before closing).
+final class VerificationCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    private var reader: Database?
+
+    var isCancelled: Bool { lock.withLock { cancelled } }
+
+    func cancel() {
+        lock.withLock {
+            cancelled = true
+            reader?.interrupt()
+        }
+    }
+
+    func watch(_ database: Database) {
+        lock.withLock {
+            reader = database
+            if cancelled { database.interrupt() }
+        }
+    }
+
+    func unwatch() { lock.withLock { reader = nil } }
 }

@@ -127,5 +127,22 @@ public enum EngineSchema {
                 """)
         }
         registerOutbox(in: &migrator)
+        migrator.register("0106-absences") { db in
+            try db.execute("""
+                -- Who is away when, and who stands in (huaying away). Days are civil dates in the
+                -- configured zone, both included; a row is never changed, a later one for the same
+                -- person and days wins (an empty substitute ends a window early).
+                CREATE TABLE absence (
+                    id INTEGER PRIMARY KEY,
+                    user TEXT NOT NULL,
+                    substitute TEXT,
+                    from_day TEXT NOT NULL,
+                    until_day TEXT NOT NULL,
+                    recorded_by TEXT NOT NULL,
+                    recorded_at INTEGER NOT NULL
+                );
+                CREATE INDEX absence_until ON absence(until_day);
+                """)
+        }
     }
 }

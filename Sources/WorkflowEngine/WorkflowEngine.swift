@@ -93,6 +93,8 @@ public final class WorkflowEngine {
     private var pendingStarts: [PendingStart] = []
     /// A simulated-clock advance in progress (the daemon's `clock` command).
     private var advance: ClockAdvance?
+    /// Verifications running on worker threads, called off by ``detach()``.
+    var verifications: [VerificationCancellation] = []
 
     /// Opens the engine on a migrated database (`EngineSchema`), and schedules every running instance.
     public init(db: Database, clock: any EngineClock, support: EngineSupport, plugins: [any StepPlugin], logger: Logger) throws {
@@ -330,8 +332,10 @@ public final class WorkflowEngine {
     }
 
     /// Closes the timer and the idle handle (idempotent). A simulated advance in progress is
-    /// answered with `shutting_down`; starts waiting for their slice are refused the same way.
+    /// answered with `shutting_down`; starts waiting for their slice are refused the same way,
+    /// and so is a ledger verification running on a worker thread (it is called off).
     public func detach() {
+        cancelVerifications()
         timer?.close()
         timer = nil
         idle?.close()

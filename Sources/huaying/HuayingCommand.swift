@@ -15,7 +15,7 @@ struct Huaying: ParsableCommand {
         subcommands: [
             Status.self, Lint.self, Plan.self, CalendarCommand.self,
             Start.self, Instances.self, Show.self, Update.self, Cancel.self,
-            Inbox.self, Ack.self, Audit.self, ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self,
+            Inbox.self, Ack.self, Away.self, Nudge.self, Audit.self, ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self,
             Plugins.self, Retry.self,
         ]
     )

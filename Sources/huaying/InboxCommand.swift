@@ -40,11 +40,19 @@ struct Inbox: ParsableCommand {
         for reminder in reminders {
             rows.append([
                 String(reminder.id), EngineOutput.time(reminder.due), deadline(reminder), String(reminder.instance),
-                reminder.step, String(reminder.level), TextFormatting.truncate(reminder.message, toWidth: 40),
+                reminder.step, String(reminder.level), TextFormatting.truncate(marks(reminder) + reminder.message, toWidth: 40),
                 acked(reminder),
             ])
         }
         return TextFormatting.table(rows)
+    }
+
+    /// Before the message: on whose behalf the reader sees it (`huaying away`) and the latest 催办.
+    static func marks(_ reminder: ReminderInfo) -> String {
+        var marks = ""
+        if !reminder.onBehalfOf.isEmpty { marks += "[代\(reminder.onBehalfOf.joined(separator: "、"))] " }
+        if let by = reminder.nudgedBy { marks += "[催办 \(by) \(EngineOutput.time(reminder.nudgedAt))] " }
+        return marks
     }
 
     /// The deadline cell, marked when the reminder is overdue.

@@ -17,7 +17,7 @@ struct EngineCommandHandlers {
     /// check on a pool thread.
     static let deferred: Set<String> = ["start", "clock", "audit"]
 
-    static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock", "retry"]
+    static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock", "retry"] + absenceCommands
     /// The longest `ack --note` accepted, in characters.
     static let maxNoteCharacters = 2000
 
@@ -71,6 +71,8 @@ struct EngineCommandHandlers {
                 let view = try engine.acknowledge(reminder: try arguments.int("id"), user: user, actor: caller,
                                                   note: note, fields: try arguments.optionalStringMap("fields") ?? [:])
                 return try encode(reminder(view))
+            case _ where Self.absenceCommands.contains(request.command):
+                return try handleAbsenceCommand(request.command, arguments, grant: grant, actor: actor)
             default:
                 throw ControlError.unknownCommand(request.command, known: Self.commands)
             }
@@ -85,7 +87,7 @@ struct EngineCommandHandlers {
 
     /// Whether a staff member may see an instance: one of their units or below, or a reminder
     /// of it was addressed or escalated to them (an indexed lookup). Admins see everything.
-    private func visible(_ instance: Int64, unit: String?, _ grant: Authorization.Grant) throws -> Bool {
+    func visible(_ instance: Int64, unit: String?, _ grant: Authorization.Grant) throws -> Bool {
         guard let units = grant.units else { return true }
         if let unit, let chart = engine.support.orgChart, units.contains(where: { chart.isUnit(unit, within: $0) }) { return true }
         return try engine.hasReminder(of: instance, for: grant.user)
@@ -243,9 +245,9 @@ struct EngineCommandHandlers {
 
     // MARK: - Mapping to wire types
 
-    private func time(_ date: Date) -> String { DaemonTime.iso8601(date, zone: timeZone) }
+    func time(_ date: Date) -> String { DaemonTime.iso8601(date, zone: timeZone) }
 
-    private func encode<T: Encodable>(_ value: T) throws -> JSONValue { try ControlCoding.value(value) }
+    func encode<T: Encodable>(_ value: T) throws -> JSONValue { try ControlCoding.value(value) }
 
     private func summary(_ view: InstanceSummaryView) -> InstanceSummary {
         InstanceSummary(id: Int(view.id), workflow: view.workflow, version: view.version, state: view.state, unit: view.unit,
@@ -253,11 +255,12 @@ struct EngineCommandHandlers {
                         nextDue: view.nextDue.map(time), openReminders: view.openReminders)
     }
 
-    private func reminder(_ view: ReminderView) -> ReminderInfo {
+    func reminder(_ view: ReminderView) -> ReminderInfo {
         ReminderInfo(id: Int(view.id), instance: Int(view.instance), workflow: view.workflow, step: view.step, title: view.title,
                      assignees: view.assignees, due: time(view.due), deadline: view.deadline.map(time), level: view.level,
                      message: view.message, state: view.state, overdue: view.overdue, ackedBy: view.ackedBy,
-                     ackedAt: view.ackedAt.map(time), note: view.note, fields: view.fields)
+                     ackedAt: view.ackedAt.map(time), note: view.note, fields: view.fields,
+                     onBehalfOf: view.onBehalfOf, nudgedAt: view.nudgedAt.map(time), nudgedBy: view.nudgedBy)
     }
 
     private func detail(_ view: InstanceView) -> InstanceDetail {

@@ -49,16 +49,19 @@ import ControlProtocol
 
     @Test func reminderInfoKeepsEveryKey() throws {
         try check(Self.reminder, keys: ["id", "instance", "workflow", "step", "title", "assignees", "due", "deadline", "level", "message",
-                                        "state", "overdue", "acked_by", "acked_at", "note", "fields"],
-                  nulls: ["deadline", "acked_by", "acked_at", "note"])
+                                        "state", "overdue", "acked_by", "acked_at", "note", "fields", "on_behalf_of", "nudged_at", "nudged_by"],
+                  nulls: ["deadline", "acked_by", "acked_at", "note", "nudged_at", "nudged_by"])
         var acked = Self.reminder
         acked.state = "acked"
         acked.ackedBy = "li.ming"
         acked.ackedAt = "2026-11-26T10:15:00+08:00"
         acked.note = "已张贴"
         acked.fields = ["photos": "3"]
+        acked.onBehalfOf = ["zhaomin"]
+        acked.nudgedAt = "2026-11-26T09:00:00+08:00"
+        acked.nudgedBy = "wanghong"
         try check(acked, keys: ["id", "instance", "workflow", "step", "title", "assignees", "due", "deadline", "level", "message",
-                                "state", "overdue", "acked_by", "acked_at", "note", "fields"])
+                                "state", "overdue", "acked_by", "acked_at", "note", "fields", "on_behalf_of", "nudged_at", "nudged_by"])
         #expect(try object(acked)["fields"] == .object(["photos": .string("3")]))
     }
 

@@ -177,4 +177,39 @@ import Glibc
         #expect(daemon.log.contains("reason=unknown_user"))
         #expect(daemon.stop() == 0)
     }
+    @Test func aSubstituteDuringLeaveAcknowledgesOnBehalfAndASupervisorNudges() throws {
+        let (site, daemon, reminder) = try startedWithOpenReminder()
+        defer { site.remove() }
+        let socket = ["--socket", site.socketPath]
+        // 催办 by the street's civil affairs, who oversees the community.
+        let nudge = try cli(as: Self.supervisor, socket + ["nudge", "\(reminder)", "--note", "今天内确认"])
+        #expect(nudge.status == 0, "\(nudge.stderr)")
+        let mine = try JSONDecoder().decode([ReminderInfo].self, from: Data(try cli(as: Self.secretary, socket + ["inbox", "--json"]).stdout.utf8))
+        #expect(mine.first?.nudgedBy == Self.supervisor)
+
+        // Staff record only their own leave.
+        let forOther = try cli(as: Self.secretary, socket + ["--as", Self.supervisor, "away", "--from", "2026-11-02", "--until", "2026-11-03", "--substitute", Self.secretary])
+        #expect(forOther.status == 4, "\(forOther.stderr)")
+        let away = try cli(as: Self.secretary, socket + ["away", "--from", "2026-11-02", "--until", "2026-11-03", "--substitute", Self.supervisor])
+        #expect(away.status == 0, "\(away.stderr)")
+        let unknown = try cli(as: Self.secretary, socket + ["away", "--from", "2026-11-02", "--until", "2026-11-03", "--substitute", Self.stranger])
+        #expect(unknown.status == 4 && unknown.stderr.contains("[unknown_user]"), "\(unknown.stderr)")
+
+        let covered = try cli(as: Self.supervisor, socket + ["inbox", "--json"])
+        let reminders = try JSONDecoder().decode([ReminderInfo].self, from: Data(covered.stdout.utf8))
+        #expect(reminders.map(\.id) == [reminder], "the substitute sees the absent secretary's reminder")
+        #expect(reminders.first?.onBehalfOf == [Self.secretary])
+        #expect(try cli(as: Self.supervisor, socket + ["inbox"]).stdout.contains("代\(Self.secretary)"))
+        let list = try cli(as: Self.supervisor, socket + ["away", "--list", "--json"])
+        #expect(try JSONDecoder().decode([AbsenceInfo].self, from: Data(list.stdout.utf8)).map(\.user) == [Self.secretary])
+
+        let ack = try cli(as: Self.supervisor, socket + ["ack", "\(reminder)"])
+        #expect(ack.status == 0, "\(ack.stderr)")
+        let audit = try huaying(socket + ["audit", "--json"])
+        let rows = try JSONDecoder().decode(AuditResult.self, from: Data(audit.stdout.utf8)).rows
+        #expect(rows.contains { $0.event == "reminder.acknowledged" && $0.text == "由 \(Self.supervisor) 代 \(Self.secretary) 确认" && $0.fields["on_behalf_of"] == Self.secretary })
+        #expect(rows.contains { $0.event == "absence.recorded" && $0.actor == Self.secretary })
+        #expect(rows.contains { $0.event == "reminder.nudged" && $0.actor == Self.supervisor && $0.fields["note"] == "今天内确认" })
+        #expect(daemon.stop() == 0)
+    }
 }

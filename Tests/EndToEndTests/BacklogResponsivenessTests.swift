@@ -11,9 +11,10 @@ import Glibc
 /// `status` sent 0.07 s into a 90,000-step catch-up was answered after 3.1 s and SIGTERM waited
 /// 2.7 s.
 ///
-/// The bounds: the median `status` answer within 100 ms and every one within 500 ms, SIGTERM
-/// within 1 s — loose enough for a loaded CI machine running other suites in parallel, and
-/// still several times below what a loop blocked for the whole backlog gives.
+/// The bound is the issue's: every `status` answer (connect included) within 100 ms, and the
+/// daemon gone within 100 ms of SIGTERM. Measured on the 2-core development machine with the
+/// debug build at load 7 (four other builds running): answers 13–65 ms, SIGTERM
+/// 25–83 ms (of which closing the database, its WAL checkpoint, is about 27 ms).
 @Suite(.serialized) struct BacklogResponsivenessTests {
     static let steps = 10
     static let instances = 30_000
@@ -81,6 +82,11 @@ import Glibc
         return thread
     }
 
+    /// Seconds as "12, 15, 40 ms".
+    func milliseconds(_ seconds: [Double]) -> String {
+        seconds.map { "\(Int(($0 * 1000).rounded()))" }.joined(separator: ", ") + " ms"
+    }
+
     static func probe(_ socket: String, while busy: () -> Bool) throws -> [Double] {
         var latencies: [Double] = []
         let deadline = Date().addingTimeInterval(120)
@@ -111,13 +117,14 @@ import Glibc
             return "longest slice \(counts["longest_slice_ms"] ?? -1) ms, steps run \(counts["steps_run"] ?? -1)"
         }
         #expect(stepsRun() < Self.instances * Self.steps, "the probes ran while the backlog drained")
-        #expect(during[during.count / 2] <= 0.1, "median status latency during the catch-up: \(during); \(slices())")
-        #expect(during.last! <= 0.5, "slowest status during the catch-up: \(during); \(slices())")
-        // SIGTERM in the middle of the backlog stops the daemon within a second.
+        let drained = slices()
+        #expect(during.last! <= 0.1, "slowest status during the catch-up: \(milliseconds(during)); \(drained)")
+        // SIGTERM in the middle of the backlog stops the daemon promptly.
         let signalled = Date()
         #expect(daemon!.stop() == 0)
         let stopTime = Date().timeIntervalSince(signalled)
-        #expect(stopTime <= 1.0, "SIGTERM during the catch-up took \(stopTime) s")
+        print("backlog probe: status during the catch-up \(milliseconds(during)); SIGTERM to exit \(milliseconds([stopTime])); \(drained)")
+        #expect(stopTime <= 0.1, "SIGTERM during the catch-up took \(milliseconds([stopTime]))")
         advance.cancel()
 
         // Restarted, it finishes the backlog (nothing lost), then verifies the whole ledger.
@@ -128,8 +135,8 @@ import Glibc
         let verify = Self.sendInBackground(ControlRequest(command: "audit", arguments: ["verify": .bool(true)]), socket: site.socketPath)
         usleep(50_000)
         let whileVerifying = try Self.probe(site.socketPath) { verify.isExecuting }
-        #expect(whileVerifying[whileVerifying.count / 2] <= 0.1, "status latency during audit --verify: \(whileVerifying)")
-        #expect(whileVerifying.last! <= 0.5, "slowest status during audit --verify: \(whileVerifying)")
+        print("backlog probe: status during audit --verify \(milliseconds(whileVerifying))")
+        #expect(whileVerifying.last! <= 0.1, "slowest status during audit --verify: \(milliseconds(whileVerifying))")
         // A fresh connection: the first one sat idle through the probes (the daemon closes a
         // connection after 60 s without a request, which a slow sanitizer build reaches).
         let auditor = try ControlClient(socketPath: site.socketPath)
@@ -141,6 +148,15 @@ import Glibc
         #expect(audit.rows.isEmpty, "a verification answers with the summary, not every row")
         let status = try ControlCoding.convert(try #require(try auditor.call(ControlRequest(command: "status")).result), to: StatusResult.self)
         #expect(status.counts["running_instances"] == 0)
+
+        // SIGTERM while a verification runs on its worker thread stops the daemon promptly too.
+        let another = Self.sendInBackground(ControlRequest(command: "audit", arguments: ["verify": .bool(true)]), socket: site.socketPath)
+        usleep(100_000)
+        #expect(another.isExecuting, "the verification is still running when the signal comes")
+        let signalledWhileVerifying = Date()
         #expect(daemon!.stop() == 0)
+        let stopWhileVerifying = Date().timeIntervalSince(signalledWhileVerifying)
+        print("backlog probe: SIGTERM to exit during audit --verify \(milliseconds([stopWhileVerifying]))")
+        #expect(stopWhileVerifying <= 0.1, "SIGTERM during audit --verify took \(milliseconds([stopWhileVerifying]))")
     }
 }

@@ -29,6 +29,13 @@ import Glibc
             "etc/huaying/workflows.d": 0o755,
         ]
         for name in shipped { expected["etc/huaying/workflows.d/\(name)"] = 0o644 }
+        for notifier in ["wecom", "dingtalk"] {
+            let folder = "usr/local/lib/huaying/plugins/\(notifier)"
+            expected[folder] = 0o755
+            expected["\(folder)/\(notifier)"] = 0o755
+            expected["\(folder)/plugin.yaml"] = 0o644
+            expected["\(folder)/huaying_notifier.py"] = 0o644
+        }
         for (path, mode) in expected {
             #expect(stage.mode(path) == mode, "\(path): mode \(stage.mode(path).map { String($0, radix: 8) } ?? "missing")")
         }

@@ -67,7 +67,7 @@ import Testing
               synchronous: sometimes
             """) == [
             "/etc/huaying/huaying.yaml:2:3: error: missing required key 'workflows' in 'paths'",
-            "/etc/huaying/huaying.yaml:4:3: error: unknown key 'workflow' in 'paths'; expected one of: state_dir, socket, workflows, plugins, staff, calendars",
+            "/etc/huaying/huaying.yaml:4:3: error: unknown key 'workflow' in 'paths'; expected one of: state_dir, socket, workflows, plugins, staff, calendars, secrets",
             "/etc/huaying/huaying.yaml:7:12: error: 'time_zone' is not a known time zone: 'Mars/Olympus'; expected an IANA name such as Asia/Shanghai",
             "/etc/huaying/huaying.yaml:9:16: error: 'synchronous' must be one of off, normal, full, extra; found 'sometimes'",
         ])
@@ -85,12 +85,12 @@ import Testing
             timezone: UTC
             """) == [
             "/etc/huaying/huaying.yaml:1:8: error: expected a mapping (key: value lines) for 'paths', found a list",
-            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access, ledger",
+            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access, ledger, notifications",
         ])
     }
 
     @Test func reportsAnEmptyFile() {
-        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger"])
+        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, notifications"])
     }
 
     @Test func theShippedDevelopmentConfigIsValid() throws {

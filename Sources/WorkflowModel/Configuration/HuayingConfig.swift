@@ -14,6 +14,7 @@ import Foundation
 ///   plugins: ../plugins
 ///   staff: staff.yaml
 ///   calendars: calendars
+///   secrets: /etc/huaying/secrets.yaml   # chat robots' keys (mode 0600); this is the default
 /// time_zone: Asia/Shanghai
 /// log_level: info                    # trace, debug, info, notice, warning, error, critical
 /// sqlite:
@@ -23,6 +24,10 @@ import Foundation
 ///   socket_group: huaying            # the control socket's group (mode 0660)
 /// ledger:
 ///   hmac_key_file: ledger.key        # optional: chain the ledger with HMAC-SHA256 (mode 0600)
+/// notifications:                     # chat notifiers (NotificationSettings); these are the defaults
+///   quiet_hours: "21:00-08:00"
+///   quiet_on_days_off: true
+///   digest_window: 60 seconds
 /// ```
 public struct HuayingConfig: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
@@ -50,6 +55,10 @@ public struct HuayingConfig: Sendable, Equatable {
     public var socketGroup: String?
     /// The ledger's HMAC key file (`ledger.hmac_key_file`; nil: a plain sha256 chain).
     public var ledgerKeyFile: String?
+    /// The chat robots' secrets (`paths.secrets`; default `/etc/huaying/secrets.yaml`).
+    public var secretsFile: String = SecretsFile.defaultPath
+    /// Quiet hours and the digest window for chat notifications (`notifications:`).
+    public var notifications: NotificationSettings = .default
 
     /// The database file inside the state directory.
     public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("state.db") }
@@ -84,7 +93,7 @@ public struct HuayingConfig: Sendable, Equatable {
     public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
         var diagnostics: [Diagnostic] = []
         guard let root = file.root else {
-            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger")])
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, notifications")])
         }
         guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
             throw DiagnosticsError(diagnostics)
@@ -96,8 +105,8 @@ public struct HuayingConfig: Sendable, Equatable {
 
         var paths: [String: String] = [:]
         if var reader = top.mapping("paths", required: true) {
-            for key in ["state_dir", "socket", "workflows", "plugins", "staff", "calendars"] {
-                if let value = reader.string(key, required: key != "plugins") {
+            for key in ["state_dir", "socket", "workflows", "plugins", "staff", "calendars", "secrets"] {
+                if let value = reader.string(key, required: key != "plugins" && key != "secrets") {
                     if value.isEmpty, let node = reader.value(key) {
                         reader.report(.error, at: node, "'paths.\(key)' must not be empty")
                     }
@@ -140,12 +149,17 @@ public struct HuayingConfig: Sendable, Equatable {
             }
             diagnostics += ledger.finish()
         }
+        var notifications = NotificationSettings.default
+        if var section = top.mapping("notifications") {
+            notifications = NotificationSettings.read(&section)
+            diagnostics += section.finish()
+        }
         diagnostics = top.finish() + diagnostics
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
             throw DiagnosticsError(diagnostics.sorted { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) })
         }
-        return HuayingConfig(
+        var config = HuayingConfig(
             file: absolutePath,
             stateDirectory: resolve(paths["state_dir"], "state"),
             socketPath: resolve(paths["socket"], "huaying.sock"),
@@ -160,6 +174,9 @@ public struct HuayingConfig: Sendable, Equatable {
             socketGroup: socketGroup.flatMap { $0.isEmpty ? nil : $0 },
             ledgerKeyFile: ledgerKeyFile.map { resolve($0, $0) }
         )
+        config.secretsFile = paths["secrets"].map { resolve($0, $0) } ?? SecretsFile.defaultPath
+        config.notifications = notifications
+        return config
     }
 
     /// `path` made absolute against `base`, with `.` and `..` removed.

@@ -52,14 +52,51 @@ public struct OrgUnit: Hashable, Sendable {
     public var kind: UnitKind
     public var parent: String?
     public var location: SourceLocation?
+    /// The unit's own chat robots (`notify:`), by name in the secrets file; nil: those of the
+    /// unit above (`OrgChart.robots(for:)`), an empty list: none.
+    public var notify: [RobotReference]?
 
-    public init(id: String, name: String, kind: UnitKind, parent: String? = nil, location: SourceLocation? = nil) {
+    public init(id: String, name: String, kind: UnitKind, parent: String? = nil, location: SourceLocation? = nil,
+                notify: [RobotReference]? = nil) {
         self.id = id
         self.name = name
         self.kind = kind
         self.parent = parent
         self.location = location
+        self.notify = notify
     }
+}
+
+/// A chat robot named in `staff.yaml` (`notify: [guqiao-wecom]`); its plugin and secrets are
+/// in the secrets file under that name, so the chart can be shared.
+public struct RobotReference: Hashable, Sendable {
+    public var name: String
+    public var location: SourceLocation?
+
+    public init(name: String, location: SourceLocation? = nil) {
+        self.name = name
+        self.location = location
+    }
+}
+
+/// How a person is reached in chat, for @mentions (`mobile`, `wecom_userid`, `dingtalk_userid`
+/// in `staff.yaml`). Each is optional.
+public struct StaffContacts: Hashable, Sendable {
+    /// A mainland mobile number, 11 digits (13800001111), as WeCom's mentioned_mobile_list
+    /// and DingTalk's atMobiles take it.
+    public var mobile: String?
+    /// The person's 企业微信 userid (mentioned_list, `<@userid>` in markdown).
+    public var wecomUserID: String?
+    /// The person's 钉钉 userId (atUserIds).
+    public var dingtalkUserID: String?
+
+    public init(mobile: String? = nil, wecomUserID: String? = nil, dingtalkUserID: String? = nil) {
+        self.mobile = mobile
+        self.wecomUserID = wecomUserID
+        self.dingtalkUserID = dingtalkUserID
+    }
+
+    public var isEmpty: Bool { mobile == nil && wecomUserID == nil && dingtalkUserID == nil }
 }
 
 /// A role people can hold in a unit (`secretary` — 党组织书记).
@@ -79,12 +116,15 @@ public struct StaffMember: Hashable, Sendable {
     public var name: String
     public var assignments: [Assignment]
     public var location: SourceLocation?
+    public var contacts: StaffContacts
 
-    public init(user: String, name: String, assignments: [Assignment], location: SourceLocation? = nil) {
+    public init(user: String, name: String, assignments: [Assignment], location: SourceLocation? = nil,
+                contacts: StaffContacts = StaffContacts()) {
         self.user = user
         self.name = name
         self.assignments = assignments
         self.location = location
+        self.contacts = contacts
     }
 }
 
@@ -198,6 +238,12 @@ public struct OrgChart: Sendable {
             next = current.parent
         }
         return result
+    }
+
+    /// The chat robots that notifications about `unit` go to: its own `notify:`, else the
+    /// nearest unit above that sets one (an empty list stops the search: none).
+    public func robots(for unit: String) -> [RobotReference] {
+        chain(from: unit).lazy.compactMap(\.notify).first ?? []
     }
 
     /// Whether `unit` is `ancestor` or lies below it.

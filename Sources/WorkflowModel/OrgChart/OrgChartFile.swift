@@ -8,13 +8,19 @@ import Yams
 ///   secretary: 党组织书记
 /// units:
 ///   - { id: huaying, name: 华蓥市, kind: city }
-///   - { id: guqiao, name: 古桥街道, kind: street, parent: huaying }
+///   - { id: guqiao, name: 古桥街道, kind: street, parent: huaying, notify: [guqiao-wecom] }
 /// staff:
 ///   - user: zhangsan           # the Unix user name
 ///     name: 张三
 ///     roles:                   # unit id: [role ids]
 ///       guqiao: [secretary]
+///     mobile: "13800001111"    # optional contacts, for @mentions in chat
+///     wecom_userid: ZhangSan
+///     dingtalk_userid: manager4711
 /// ```
+///
+/// `notify:` names chat robots of the secrets file (`SecretsFile`); units below inherit it
+/// unless they set their own (`notify: []` for none).
 public enum OrgChartFile {
     /// Parses and validates an org chart: unknown or duplicate keys, unknown kind, duplicate
     /// unit id or user, unknown parent, parent cycles, unknown unit or role in an assignment.
@@ -57,6 +63,7 @@ public enum OrgChartFile {
             let name = reader.string("name", required: true)
             let kind = reader.choice("kind", from: UnitKind.allCases.map(\.rawValue), required: true).flatMap(UnitKind.init(rawValue:))
             let parent = reader.string("parent")
+            let notify = robotReferences(&reader, in: file, diagnostics: &diagnostics)
             diagnostics += reader.finish()
             guard let id, let idNode = reader.value("id") else { continue }
             if !RoleReference.isIdentifier(id) || UnitKind(rawValue: id) != nil || id == "unit" {
@@ -71,7 +78,7 @@ public enum OrgChartFile {
             unitIDs.insert(id)
             if let parentNode = reader.value("parent") { parentNodes[id] = parentNode }
             if let name, let kind {
-                units.append(OrgUnit(id: id, name: name, kind: kind, parent: parent, location: file.location(of: item)))
+                units.append(OrgUnit(id: id, name: name, kind: kind, parent: parent, location: file.location(of: item), notify: notify))
             }
         }
         // Parents: known, higher level, no cycles.
@@ -141,6 +148,7 @@ public enum OrgChartFile {
                     reader.report(.error, at: node, "'roles' of a staff member must be a mapping from unit id to a list of role ids, found \(node.kindName)")
                 }
             }
+            let contacts = staffContacts(&reader, user: user)
             diagnostics += reader.finish()
             guard let user, let userNode = reader.value("user") else { continue }
             if !isUnixUserName(user) {
@@ -152,13 +160,59 @@ public enum OrgChartFile {
                 continue
             }
             if let name {
-                staff.append(StaffMember(user: user, name: name, assignments: assignments, location: file.location(of: userNode)))
+                staff.append(StaffMember(user: user, name: name, assignments: assignments, location: file.location(of: userNode),
+                                         contacts: contacts))
             }
         }
         checkSupervisionCommittee(staff, units: units, diagnostics: &diagnostics)
         diagnostics = (top.finish() + diagnostics).sortedByPosition()
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
         return (OrgChart(roles: roles, units: units, staff: staff), diagnostics)
+    }
+
+    /// A unit's `notify:` — a list of robot names (one name alone is taken as a list); nil
+    /// when the key is absent (the unit inherits).
+    static func robotReferences(_ reader: inout MappingReader, in file: YAMLFile, diagnostics: inout [Diagnostic]) -> [RobotReference]? {
+        guard let nodes = reader.sequence("notify", allowSingle: true) else { return nil }
+        var robots: [RobotReference] = []
+        for node in nodes {
+            guard let name = file.text(node, what: "a robot name in 'notify'", diagnostics: &diagnostics) else { continue }
+            let location = file.location(of: node)
+            guard RoleReference.isIdentifier(name) else {
+                diagnostics.append(.error(location, "robot name '\(name)' in 'notify' must be ASCII letters, digits, '-' or '_' (such as guqiao-wecom): the name of a robot in the secrets file, never its key or URL"))
+                continue
+            }
+            if robots.contains(where: { $0.name == name }) {
+                diagnostics.append(.error(location, "robot '\(name)' is given twice in 'notify'"))
+                continue
+            }
+            robots.append(RobotReference(name: name, location: location))
+        }
+        return robots
+    }
+
+    /// A staff member's `mobile`, `wecom_userid` and `dingtalk_userid`, each checked.
+    static func staffContacts(_ reader: inout MappingReader, user: String?) -> StaffContacts {
+        var contacts = StaffContacts()
+        let who = user.map { "of '\($0)'" } ?? "of a staff member"
+        if let mobile = reader.string("mobile"), let node = reader.value("mobile") {
+            let digits = mobile.hasPrefix("+86") ? String(mobile.dropFirst(3)) : mobile
+            if digits.count == 11, digits.hasPrefix("1"), digits.allSatisfy(\.isASCIIDigit) {
+                contacts.mobile = digits
+            } else {
+                reader.report(.error, at: node, "'mobile' \(who) must be a mainland mobile number of 11 digits starting with 1 (such as \"13800001111\"); found '\(mobile)'")
+            }
+        }
+        for (key, label) in [("wecom_userid", "企业微信 userid"), ("dingtalk_userid", "钉钉 userId")] {
+            guard let value = reader.string(key), let node = reader.value(key) else { continue }
+            let allowed = value.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" } && value != "@all"
+            guard !value.isEmpty, value.count <= 64, allowed else {
+                reader.report(.error, at: node, "'\(key)' \(who) must be the person's \(label): 1 to 64 ASCII characters without spaces, '<' or '>', and not @all; found '\(value)'")
+                continue
+            }
+            if key == "wecom_userid" { contacts.wecomUserID = value } else { contacts.dingtalkUserID = value }
+        }
+        return contacts
     }
 
     /// The roles of the villagers' (residents') committee itself, which may not sit on the
