@@ -58,6 +58,8 @@ public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
     /// Someone is away and names a substitute for a window of days (请假/代理).
     case absenceRecorded = "absence.recorded"
     case escalationFailed = "escalation.failed"
+    /// A chat notification of a reminder failed for good (the inbox still has the reminder).
+    case notificationFailed = "notification.failed"
     case chainStarted = "chain.started"
     case chainSkipped = "chain.skipped"
     case chainFailed = "chain.failed"

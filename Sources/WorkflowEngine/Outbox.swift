@@ -36,6 +36,8 @@ public struct OutboxAttempt: Sendable {
     public var step: String
     /// The request written to the plugin's stdin: one JSON object.
     public var request: [UInt8]
+    /// For a notification: its robot's variables (instead of the daemon's environment).
+    public var environment: [String: String]? = nil
 }
 
 /// The engine's side of the outbox: the external plugins it knows, who the admins are, and
@@ -52,8 +54,9 @@ final class OutboxState {
     var failedAttempts = 0
     /// Called after a commit that may have made outbox rows due (the runner looks again).
     var onChange: (() -> Void)?
-    /// Rows staged by the unit of work in progress' hand-offs count here until it commits.
-    var insertedSinceLastLook = false
+    /// The chat robots' secrets (nil: no chat notifications) and the quiet hours.
+    var secrets: NotifierSecrets?
+    var notificationSettings = NotificationSettings.default
 
     init(compiledIn: StepPluginRegistry) {
         self.compiledIn = compiledIn
@@ -85,7 +88,8 @@ extension EngineSchema {
                     -- No foreign key: the row is written before the instance's own rows in its transaction.
                     instance INTEGER NOT NULL,
                     step TEXT NOT NULL,
-                    reminder INTEGER,
+                    reminder INTEGER,                       -- notify rows: the reminder, and the robot it goes to
+                    robot TEXT,
                     idempotency_key TEXT NOT NULL UNIQUE,   -- the same on every retry of the effect
                     request TEXT NOT NULL,                  -- JSON, without attempt and idempotency_key
                     state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),
@@ -183,6 +187,7 @@ extension WorkflowEngine {
 
     /// Writes the rows a unit of work staged (inside its transaction).
     func writeOutbox(_ work: UnitOfWork) throws {
+        try stageNotifications(work)
         for row in work.outboxInserts {
             try db.execute("""
                 INSERT INTO outbox (kind, plugin, instance, step, idempotency_key, request, state, attempts, max_attempts, next_at, created_at)

@@ -52,7 +52,7 @@ extension WorkflowEngine {
     public func claimOutbox(limit free: (String) -> Int) throws -> [OutboxAttempt] {
         let now = clock.now
         let rows = try db.query("""
-            SELECT id, plugin, instance, step, idempotency_key, request, attempts FROM outbox
+            SELECT id, kind, plugin, instance, step, reminder, robot, idempotency_key, request, attempts FROM outbox
             WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT 1000
             """, [.integer(Millis.from(now))])
         var taken: [String: Int] = [:]
@@ -68,6 +68,24 @@ extension WorkflowEngine {
             var attempts: [OutboxAttempt] = []
             for row in chosen {
                 let id = try row.int("id"), instanceID = try row.int("instance"), stepID = try row.text("step")
+                if try row.text("kind") == "notify" {
+                    // A reminder acknowledged or cancelled meanwhile is not announced any more.
+                    let reminder = try row.optionalInt("reminder")
+                    guard let instance = try work.instance(instanceID), instance.isRunning,
+                          instance.reminders.contains(where: { $0.id == reminder && $0.state == .open }) else {
+                        try db.execute("UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(id)])
+                        continue
+                    }
+                    let attempt = Int(try row.int("attempts")) + 1
+                    try db.execute("UPDATE outbox SET state = 'running', attempts = ?, started_at = ? WHERE id = ?",
+                                   [.integer(Int64(attempt)), .integer(Millis.from(now)), .integer(id)])
+                    let key = try row.text("idempotency_key"), plugin = try row.text("plugin")
+                    attempts.append(OutboxAttempt(
+                        id: id, plugin: plugin, idempotencyKey: key, attempt: attempt, instance: instanceID, step: stepID,
+                        request: PluginJSON.request(try row.text("request"), idempotencyKey: key, attempt: attempt),
+                        environment: robotEnvironment(try row.optionalText("robot"), plugin: plugin) ?? [:]))
+                    continue
+                }
                 guard var instance = try work.instance(instanceID), instance.isRunning,
                       let step = instance.steps[stepID], step.state == .due else {
                     try db.execute("UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(id)])
@@ -97,8 +115,12 @@ extension WorkflowEngine {
             work.outboxTouched = true
             let now = clock.now, nowMillis = Millis.from(now)
             guard let row = try db.queryOne("""
-                SELECT plugin, instance, step, idempotency_key, attempts, max_attempts, state FROM outbox WHERE id = ?
+                SELECT kind, plugin, instance, step, reminder, robot, idempotency_key, attempts, max_attempts, state FROM outbox WHERE id = ?
                 """, [.integer(id)]), try row.text("state") == "running" else { return }
+            if try row.text("kind") == "notify" {
+                try finishNotification(id, row: row, result: result, in: work, now: now)
+                return
+            }
             let pluginName = try row.text("plugin"), instanceID = try row.int("instance"), stepID = try row.text("step")
             let key = try row.text("idempotency_key")
             let attempts = Int(try row.int("attempts")), maxAttempts = Int(try row.int("max_attempts"))

@@ -45,7 +45,9 @@ final class PluginExecution {
         self.logger = logger
         self.completion = completion
         var childEnvironment = ["HUAYING_PROTOCOL": "\(PluginJSON.protocolVersion)"]
-        for name in plugin.manifest.env { if let value = environment[name] { childEnvironment[name] = value } }
+        // A notification runs with its robot's variables; a step with the daemon's.
+        let source = attempt.environment ?? environment
+        for name in plugin.manifest.env { if let value = source[name] { childEnvironment[name] = value } }
         var options = ProcessHandle.Options(executable: plugin.executablePath, environment: childEnvironment,
                                             workingDirectory: workingDirectory, captureStdin: true, captureStdout: true, captureStderr: true)
         options.ownProcessGroup = true

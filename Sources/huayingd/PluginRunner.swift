@@ -37,6 +37,7 @@ final class PluginRunner {
     /// - Returns: whether anything changed.
     @discardableResult
     func load() -> Bool {
+        loadSecrets()
         let catalog = PluginCatalog.load(directory: config.pluginsDirectory)
         let print = catalog.entries.map { entry in
             let manifest = (try? String(contentsOfFile: (entry.directory as NSString).appendingPathComponent("plugin.yaml"), encoding: .utf8)) ?? ""
@@ -56,6 +57,25 @@ final class PluginRunner {
         }
         engine.useExternalPlugins(catalog)
         return true
+    }
+
+    /// The chat robots' secrets (`paths.secrets`): without the file, reminders reach the inbox
+    /// only; a file that is unsafe or broken is logged with every finding and not used.
+    private func loadSecrets() {
+        guard FileManager.default.fileExists(atPath: config.secretsFile) else {
+            engine.useNotifiers(secrets: nil, settings: config.notifications)
+            return
+        }
+        do {
+            let secrets = try SecretsFile.load(path: config.secretsFile)
+            engine.useNotifiers(secrets: secrets, settings: config.notifications)
+            if let chart = engine.support.orgChart {
+                for finding in secrets.unknownRobots(in: chart) { logger.error("chat robot not defined: \(finding)") }
+            }
+        } catch {
+            for finding in error.diagnostics { logger.error("secrets file not used: \(finding)") }
+            engine.useNotifiers(secrets: nil, settings: config.notifications)
+        }
     }
 
     /// Starts the delivery (recovering rows left running) and watches the folder.

@@ -17,9 +17,9 @@ final class ExecHarness {
     var started: [(attempt: OutboxAttempt, pid: Int32)] = []
     var catalog = PluginCatalog(directory: "", entries: [])
 
-    init(workflows: [String: String] = [:]) throws {
+    init(start: String = "2026-11-02T09:00", staff: String? = nil) throws {
         signal(SIGPIPE, SIG_IGN)
-        base = try EngineHarness(workflows: [:])
+        base = try EngineHarness(start: start, workflows: [:], staff: staff)
         plugins = base.directory.appendingPathComponent("plugins").path
         state = base.directory.appendingPathComponent("state").path
         try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: true)
@@ -94,16 +94,12 @@ final class ExecHarness {
     }
 }
 
-/// Processes whose parent is this test process and that are zombies (never reaped).
-func zombieChildren() -> [Int32] {
-    let me = getpid()
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return entries.compactMap(Int32.init).filter { pid in
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 2 && fields[0] == "Z" && Int32(fields[1]) == me
-    }
+/// Whether `pid` is a zombie child of this test process (exited, never reaped). Checked per
+/// pid: suites run in parallel, and another loop's child may be between exit and reaping.
+func isUnreapedChild(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    return fields.count > 2 && fields[0] == "Z" && Int32(fields[1]) == getpid()
 }
 
 /// Whether a process is still alive (exists and is not a zombie).
