@@ -28,9 +28,10 @@ extension WorkflowEngine {
             guard entry.fields["plugin"] == nil, let instanceID = entry.instance, let reminderID = entry.fields["reminder"].flatMap(Int64.init),
                   let instance = try work.instance(instanceID), let unit = instance.unit,
                   let reminder = instance.reminders.first(where: { $0.id == reminderID }), reminder.state == .open else { continue }
-            let robots = secrets.robots(for: unit, in: chart).filter { outbox.plugins[$0.plugin]?.manifest.kind == .notifier }
-            guard !robots.isEmpty else { continue }
             let definition = instance.definition.step(reminder.step)
+            let robots = secrets.robots(for: unit, in: chart, plugins: definition?.notify?.map(\.value))
+                .filter { outbox.plugins[$0.plugin]?.manifest.kind == .notifier }
+            guard !robots.isEmpty else { continue }
             let known = chart.units[unit]
             let level = entry.event == LedgerEvent.reminderEscalated.rawValue ? reminder.level : (entry.event == LedgerEvent.reminderSent.rawValue ? 0 : reminder.level)
             let levelUsers = reminder.recipients.filter { entry.event == LedgerEvent.reminderEscalated.rawValue ? $0.level == level : true }.map(\.user)
@@ -44,7 +45,7 @@ extension WorkflowEngine {
             }
             let schedule = NotificationSchedule(settings: outbox.notificationSettings, calendar: support.calendar(for: instance.definition),
                                                 timeZone: support.timeZone)
-            let deliverAt = schedule.deliveryInstant(for: entry.at)
+            let deliverAt = schedule.deliveryInstant(for: entry.at, urgent: definition?.urgent ?? false)
             for robot in robots {
                 guard let plugin = outbox.plugins[robot.plugin] else { continue }
                 let request: [String: Any] = [

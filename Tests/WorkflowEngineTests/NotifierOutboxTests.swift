@@ -16,10 +16,10 @@ import WorkflowModel
 
     static let notifier = pythonPlugin(#"{"status": "completed", "output": {"key_seen": os.environ.get("CHAT_KEY", "")}}"#)
 
-    static func harness(start: String = "2026-11-02T09:00") throws -> ExecHarness {
+    static func harness(start: String = "2026-11-02T09:00", stepKeys: String = "") throws -> ExecHarness {
         let harness = try ExecHarness(start: start, staff: try staff())
         try harness.writePlugin("chat", script: notifier, manifest: "kind: notifier\nenv: [CHAT_KEY]\n")
-        try harness.load(["notice.yaml": noticeWorkflow])
+        try harness.load(["notice.yaml": noticeWorkflow.replacingOccurrences(of: "    uses: remind\n", with: "    uses: remind\n" + stepKeys)])
         harness.engine.useNotifiers(
             secrets: NotifierSecrets(robots: ["guqiao-chat": .init(name: "guqiao-chat", plugin: "chat", environment: ["CHAT_KEY": "k-123", "OTHER": "no"])]),
             settings: .default)
@@ -80,6 +80,22 @@ import WorkflowModel
         harness.run(until: { false }, seconds: 0.3)
         #expect(harness.finished.isEmpty)
         #expect(try harness.engine.outboxCounts() == (0, 0))
+        try harness.close()
+    }
+
+    @Test func anUrgentStepIsNotHeldBackByQuietHours() throws {
+        let harness = try Self.harness(start: "2026-11-02T22:30", stepKeys: "    urgent: true\n")
+        _ = try harness.engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-12"], actor: "root")
+        try harness.startDelivery()
+        #expect(harness.runAttempts(1))
+        try harness.close()
+    }
+
+    @Test func aStepsNotifyKeepsOnlyRobotsOfThosePlugins() throws {
+        let harness = try Self.harness(stepKeys: "    notify: [dingtalk]\n")
+        _ = try harness.engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-12"], actor: "root")
+        #expect(try harness.engine.outboxCounts() == (0, 0), "guqiao-chat is a chat robot, not a dingtalk one")
+        #expect(harness.engine.loadErrors.isEmpty)
         try harness.close()
     }
 }

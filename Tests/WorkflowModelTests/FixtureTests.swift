@@ -20,7 +20,7 @@ import Testing
 
     @Test func unknownKeyIsReportedAtTheKeyWithTheExpectedKeys() throws {
         #expect(try Self.findings("unknown-key.yaml") == [
-            "unknown-key.yaml:8:5: error: unknown key 'when' in step 'a'; expected one of: id, title, at, deadline, after, uses, with, ack",
+            "unknown-key.yaml:8:5: error: unknown key 'when' in step 'a'; expected one of: id, title, at, deadline, after, uses, with, notify, urgent, ack",
         ])
     }
 

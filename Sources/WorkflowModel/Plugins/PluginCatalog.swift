@@ -149,6 +149,7 @@ public struct PluginCatalog: Sendable {
                     registry.register(StepInputSchema(name: manifest.name, json: manifest.inputSchema))
                 } else {
                     registry.register(UnusablePlugin(name: manifest.name, reason: "'\(manifest.name)' is a notifier plugin; name it in a step's notify:, not in uses:"))
+                    registry.notifiers.insert(manifest.name)
                 }
             } else {
                 let errors = entry.problems.filter { $0.severity == .error }

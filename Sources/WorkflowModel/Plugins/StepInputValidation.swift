@@ -146,6 +146,8 @@ extension StepInputSchema: StepInputValidator {
 /// The plugins a workflow file may name in `uses:`, by name.
 public struct StepPluginRegistry: Sendable {
     public private(set) var validators: [String: any StepInputValidator] = [:]
+    /// The notifier plugins a step's `notify:` may name.
+    public var notifiers: Set<String> = []
 
     public init(_ validators: [any StepInputValidator] = []) {
         for validator in validators { register(validator) }

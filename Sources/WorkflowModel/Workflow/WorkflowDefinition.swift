@@ -75,6 +75,10 @@ public struct StepDefinition: Hashable, Sendable {
     public var with: YAMLValue?
     public var ack: AckPolicy?
     public var location: SourceLocation
+    /// `notify:` — the notifier plugins its reminders go to (nil: every robot of the unit).
+    public var notify: [Located<String>]? = nil
+    /// `urgent: true` — its reminders are never held back by quiet hours (a statutory deadline).
+    public var urgent = false
 
     /// The steps this one waits for: `after:` and any `steps.X.done` in `at:`/`deadline:`.
     public var dependencies: [Located<String>] {
