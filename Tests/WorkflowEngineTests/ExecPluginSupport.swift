@@ -34,8 +34,7 @@ final class ExecHarness {
         let folder = plugins + "/" + name
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try ("name: \(name)\nversion: 1.0.0\nprotocol: 1\nexecutable: run\n" + extra).write(toFile: folder + "/plugin.yaml", atomically: true, encoding: .utf8)
-        try script.write(toFile: folder + "/run", atomically: true, encoding: .utf8)
-        guard chmod(folder + "/run", mode_t(mode)) == 0 else { throw POSIXError(.EPERM) }
+        try writeExecutable(folder + "/run", script, mode: mode_t(mode))
     }
 
     /// Loads the plugins folder into the engine, then registers the workflows.
@@ -92,6 +91,18 @@ final class ExecHarness {
         guard let text = try? String(contentsOfFile: state + "/requests.log", encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
+}
+
+/// Writes a script through a close-on-exec descriptor: a descriptor open for writing that a
+/// process forked meanwhile by a parallel test inherits makes exec fail with ETXTBSY.
+func writeExecutable(_ path: String, _ text: String, mode: mode_t = 0o755) throws {
+    unlink(path)
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    defer { close(fd) }
+    let bytes = Array(text.utf8)
+    guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else { throw POSIXError(.EIO) }
+    guard fchmod(fd, mode) == 0 else { throw POSIXError(.EPERM) }
 }
 
 /// Whether `pid` is a zombie child of this test process (exited, never reaped). Checked per

@@ -226,8 +226,7 @@ import WorkflowModel
         let folder = harness.plugins + "/sms"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try manifest.write(toFile: folder + "/plugin.yaml", atomically: true, encoding: .utf8)
-        try Self.block("example-plugin").write(toFile: folder + "/sms.py", atomically: true, encoding: .utf8)
-        #expect(chmod(folder + "/sms.py", 0o755) == 0)
+        try writeExecutable(folder + "/sms.py", try Self.block("example-plugin"))
         try harness.load(["exec.yaml": execWorkflow(plugin: "sms")])
         #expect(harness.catalog["sms"]?.problems.isEmpty == true, "\(harness.catalog["sms"]?.problems ?? [])")
         let id = try harness.engine.start(workflow: "exec-sms", params: ["unit": "guqiao-shequ"], actor: "root")
