@@ -90,6 +90,7 @@ extension EngineSchema {
                     step TEXT NOT NULL,
                     reminder INTEGER,                       -- notify rows: the reminder, and the robot it goes to
                     robot TEXT,
+                    batch INTEGER,                          -- notify rows sent in one digest: the leading row's id
                     idempotency_key TEXT NOT NULL UNIQUE,   -- the same on every retry of the effect
                     request TEXT NOT NULL,                  -- JSON, without attempt and idempotency_key
                     state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed', 'cancelled')),

@@ -20,7 +20,7 @@ extension WorkflowEngine {
             work.outboxTouched = true
             for row in rows {
                 let instanceID = try row.int("instance"), stepID = try row.text("step")
-                try db.execute("UPDATE outbox SET state = 'pending', next_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(try row.int("id"))])
+                try db.execute("UPDATE outbox SET state = 'pending', next_at = ?, batch = NULL WHERE id = ?", [.integer(Millis.from(now)), .integer(try row.int("id"))])
                 if var instance = try work.instance(instanceID), instance.steps[stepID]?.state == .running {
                     instance.steps[stepID]?.state = StepStateMachine.next(.running, on: .retry)
                     work.put(instance)
@@ -30,11 +30,15 @@ extension WorkflowEngine {
         return rows.count
     }
 
-    /// The earliest instant a pending row falls due after `instant` (any pending row when nil).
+    /// The earliest instant a pending row falls due after `instant` (any pending row when nil):
+    /// a notification's when its digest window closes.
     public func nextOutboxDue(after instant: Date? = nil) throws -> Date? {
         let after = instant.map(Millis.from) ?? Int64.min
-        return try db.queryOne("SELECT min(next_at) AS t FROM outbox WHERE state = 'pending' AND next_at > ?", [.integer(after)])?
-            .optionalInt("t").map(Millis.date)
+        let window = Int64(outbox.notificationSettings.digestWindow) * 1000
+        return try db.queryOne("""
+            SELECT min(t) AS t FROM (SELECT next_at + (CASE kind WHEN 'notify' THEN ? ELSE 0 END) AS t FROM outbox WHERE state = 'pending')
+            WHERE t > ?
+            """, [.integer(window), .integer(after)])?.optionalInt("t").map(Millis.date)
     }
 
     /// `outbox_pending` (pending or running) and `outbox_failed` rows.
@@ -53,7 +57,7 @@ extension WorkflowEngine {
         let now = clock.now
         let rows = try db.query("""
             SELECT id, kind, plugin, instance, step, reminder, robot, idempotency_key, request, attempts FROM outbox
-            WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT 1000
+            WHERE state = 'pending' AND kind = 'step' AND next_at <= ? ORDER BY next_at, id LIMIT 1000
             """, [.integer(Millis.from(now))])
         var taken: [String: Int] = [:]
         var chosen: [Row] = []
@@ -63,29 +67,15 @@ extension WorkflowEngine {
             taken[plugin, default: 0] += 1
             chosen.append(row)
         }
-        guard !chosen.isEmpty else { return [] }
+        let batches = try dueNotificationBatches(now: now, taken: &taken, free: free)
+        guard !chosen.isEmpty || !batches.isEmpty else { return [] }
         return try perform { work in
             var attempts: [OutboxAttempt] = []
+            for batch in batches {
+                if let attempt = try claimNotifications(batch, in: work, now: now) { attempts.append(attempt) }
+            }
             for row in chosen {
                 let id = try row.int("id"), instanceID = try row.int("instance"), stepID = try row.text("step")
-                if try row.text("kind") == "notify" {
-                    // A reminder acknowledged or cancelled meanwhile is not announced any more.
-                    let reminder = try row.optionalInt("reminder")
-                    guard let instance = try work.instance(instanceID), instance.isRunning,
-                          instance.reminders.contains(where: { $0.id == reminder && $0.state == .open }) else {
-                        try db.execute("UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(id)])
-                        continue
-                    }
-                    let attempt = Int(try row.int("attempts")) + 1
-                    try db.execute("UPDATE outbox SET state = 'running', attempts = ?, started_at = ? WHERE id = ?",
-                                   [.integer(Int64(attempt)), .integer(Millis.from(now)), .integer(id)])
-                    let key = try row.text("idempotency_key"), plugin = try row.text("plugin")
-                    attempts.append(OutboxAttempt(
-                        id: id, plugin: plugin, idempotencyKey: key, attempt: attempt, instance: instanceID, step: stepID,
-                        request: PluginJSON.request(try row.text("request"), idempotencyKey: key, attempt: attempt),
-                        environment: robotEnvironment(try row.optionalText("robot"), plugin: plugin) ?? [:]))
-                    continue
-                }
                 guard var instance = try work.instance(instanceID), instance.isRunning,
                       let step = instance.steps[stepID], step.state == .due else {
                     try db.execute("UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(id)])
@@ -118,7 +108,13 @@ extension WorkflowEngine {
                 SELECT kind, plugin, instance, step, reminder, robot, idempotency_key, attempts, max_attempts, state FROM outbox WHERE id = ?
                 """, [.integer(id)]), try row.text("state") == "running" else { return }
             if try row.text("kind") == "notify" {
-                try finishNotification(id, row: row, result: result, in: work, now: now)
+                // A digest's rows share its result.
+                for member in try db.query("""
+                    SELECT id, kind, plugin, instance, step, reminder, robot, idempotency_key, attempts, max_attempts, state FROM outbox
+                    WHERE (id = ? OR batch = ?) AND state = 'running' ORDER BY id
+                    """, [.integer(id), .integer(id)]) {
+                    try finishNotification(try member.int("id"), row: member, result: result, in: work, now: now)
+                }
                 return
             }
             let pluginName = try row.text("plugin"), instanceID = try row.int("instance"), stepID = try row.text("step")

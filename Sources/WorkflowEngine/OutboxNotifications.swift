@@ -71,6 +71,74 @@ extension WorkflowEngine {
         }
     }
 
+    /// The notification batches due at `now` (NotificationSchedule: per robot, a digest window
+    /// opened by the earliest), within each plugin's free concurrency.
+    func dueNotificationBatches(now: Date, taken: inout [String: Int], free: (String) -> Int) throws -> [[Row]] {
+        let rows = try db.query("""
+            SELECT id, plugin, instance, step, reminder, robot, idempotency_key, request, attempts, next_at FROM outbox
+            WHERE state = 'pending' AND kind = 'notify' ORDER BY next_at, id LIMIT 5000
+            """)
+        guard !rows.isEmpty else { return [] }
+        var byID: [Int64: Row] = [:]
+        var pending: [PendingNotification] = []
+        for row in rows {
+            let id = try row.int("id")
+            byID[id] = row
+            pending.append(PendingNotification(id: id, robot: try row.optionalText("robot") ?? "", deliverAt: Millis.date(try row.int("next_at"))))
+        }
+        // The calendar only matters for delivery instants, already in next_at.
+        let schedule = NotificationSchedule(settings: outbox.notificationSettings, calendar: WorkCalendar(id: "-", title: "-", years: []),
+                                            timeZone: support.timeZone)
+        var due: [[Row]] = []
+        for batch in schedule.batches(of: pending) where batch.sendAt <= now {
+            let members = batch.notifications.compactMap { byID[$0.id] }
+            guard let plugin = try members.first?.text("plugin"), outbox.plugins[plugin] != nil,
+                  taken[plugin, default: 0] < free(plugin) else { continue }
+            taken[plugin, default: 0] += 1
+            due.append(members)
+        }
+        return due
+    }
+
+    /// Claims one batch (one notification, or a digest of several): its rows go `running`
+    /// together; rows whose reminder was acknowledged or cancelled meanwhile are dropped.
+    func claimNotifications(_ rows: [Row], in work: UnitOfWork, now: Date) throws -> OutboxAttempt? {
+        var members: [Row] = []
+        for row in rows {
+            let reminder = try row.optionalInt("reminder")
+            guard let instance = try work.instance(try row.int("instance")), instance.isRunning,
+                  instance.reminders.contains(where: { $0.id == reminder && $0.state == .open }) else {
+                try db.execute("UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(try row.int("id"))])
+                continue
+            }
+            members.append(row)
+        }
+        guard let leader = members.first else { return nil }
+        let leaderID = try leader.int("id"), plugin = try leader.text("plugin"), robot = try leader.optionalText("robot")
+        let attempt = Int(try members.map { try $0.int("attempts") }.max() ?? 0) + 1
+        for row in members {
+            try db.execute("UPDATE outbox SET state = 'running', attempts = attempts + 1, started_at = ?, batch = ? WHERE id = ?",
+                           [.integer(Millis.from(now)), members.count > 1 ? .integer(leaderID) : .null, .integer(try row.int("id"))])
+        }
+        let key: String
+        let request: [UInt8]
+        if members.count == 1 {
+            key = try leader.text("idempotency_key")
+            request = PluginJSON.request(try leader.text("request"), idempotencyKey: key, attempt: attempt)
+        } else {
+            key = "digest/\(robot ?? "-")/\(members.map { String((try? $0.int("id")) ?? 0) }.joined(separator: ","))"
+            var reminders: [Any] = []
+            for row in members {
+                let stored = (try? JSONSerialization.jsonObject(with: Data(try row.text("request").utf8))) as? [String: Any] ?? [:]
+                reminders.append(["instance": stored["instance"] ?? NSNull(), "step": stored["step"] ?? NSNull(), "reminder": stored["reminder"] ?? NSNull()])
+            }
+            let digest: [String: Any] = ["protocol": PluginJSON.protocolVersion, "plugin": plugin, "with": [String: Any](), "reminders": reminders]
+            request = PluginJSON.request(PluginJSON.text(digest), idempotencyKey: key, attempt: attempt)
+        }
+        return OutboxAttempt(id: leaderID, plugin: plugin, idempotencyKey: key, attempt: attempt, instance: try leader.int("instance"),
+                             step: try leader.text("step"), request: request, environment: robotEnvironment(robot, plugin: plugin) ?? [:])
+    }
+
     /// The variables a notify row's plugin runs with: its robot's, as the manifest allows.
     func robotEnvironment(_ robot: String?, plugin: String) -> [String: String]? {
         guard let robot, let secrets = outbox.secrets, let manifest = outbox.plugins[plugin]?.manifest else { return nil }

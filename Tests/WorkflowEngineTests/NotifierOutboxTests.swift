@@ -16,13 +16,13 @@ import WorkflowModel
 
     static let notifier = pythonPlugin(#"{"status": "completed", "output": {"key_seen": os.environ.get("CHAT_KEY", "")}}"#)
 
-    static func harness(start: String = "2026-11-02T09:00", stepKeys: String = "") throws -> ExecHarness {
+    static func harness(start: String = "2026-11-02T09:00", stepKeys: String = "", digestWindow: Int = 0) throws -> ExecHarness {
         let harness = try ExecHarness(start: start, staff: try staff())
         try harness.writePlugin("chat", script: notifier, manifest: "kind: notifier\nenv: [CHAT_KEY]\n")
         try harness.load(["notice.yaml": noticeWorkflow.replacingOccurrences(of: "    uses: remind\n", with: "    uses: remind\n" + stepKeys)])
         harness.engine.useNotifiers(
             secrets: NotifierSecrets(robots: ["guqiao-chat": .init(name: "guqiao-chat", plugin: "chat", environment: ["CHAT_KEY": "k-123", "OTHER": "no"])]),
-            settings: .default)
+            settings: NotificationSettings(quietHours: NotificationSettings.default.quietHours, quietOnDaysOff: true, digestWindow: digestWindow))
         return harness
     }
 
@@ -96,6 +96,28 @@ import WorkflowModel
         _ = try harness.engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-12"], actor: "root")
         #expect(try harness.engine.outboxCounts() == (0, 0), "guqiao-chat is a chat robot, not a dingtalk one")
         #expect(harness.engine.loadErrors.isEmpty)
+        try harness.close()
+    }
+
+    @Test func remindersForOneRobotWithinTheDigestWindowGoOutAsOneDigest() throws {
+        let harness = try Self.harness(digestWindow: 60)
+        for _ in 0..<3 {
+            _ = try harness.engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-12"], actor: "root")
+        }
+        try harness.startDelivery()
+        harness.run(until: { false }, seconds: 0.3)
+        #expect(harness.finished.isEmpty, "the window is still open")
+        #expect(try harness.engine.nextOutboxDue(after: harness.base.clock.now) == local("2026-11-02T09:01"))
+        try harness.advance(seconds: 60)
+        #expect(harness.runAttempts(1))
+        harness.run(until: { false }, seconds: 0.3)
+        #expect(harness.finished.count == 1, "one message for the robot, not three")
+        let digest = try #require(harness.requests().first)
+        let reminders = try #require(digest["reminders"] as? [[String: Any]])
+        #expect(reminders.count == 3)
+        #expect(reminders.compactMap { ($0["reminder"] as? [String: Any])?["id"] as? Int } == [1, 2, 3])
+        #expect((digest["idempotency_key"] as? String)?.hasPrefix("digest/guqiao-chat/") == true)
+        #expect(try harness.engine.outboxCounts() == (0, 0), "every row of the digest is done")
         try harness.close()
     }
 }
