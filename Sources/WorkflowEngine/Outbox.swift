@@ -57,6 +57,10 @@ final class OutboxState {
     /// The chat robots' secrets (nil: no chat notifications) and the quiet hours.
     var secrets: NotifierSecrets?
     var notificationSettings = NotificationSettings.default
+    /// The earliest pending row's due instant (ms), as last read; nil when none. Re-read after
+    /// any commit that changed the outbox, so a simulated clock's slices cost no query.
+    var earliestPending: Int64?
+    var earliestKnown = false
 
     init(compiledIn: StepPluginRegistry) {
         self.compiledIn = compiledIn
@@ -202,7 +206,17 @@ extension WorkflowEngine {
     /// commit on a simulated clock (which moves only through commands, so a retry's `next_at`
     /// is noticed when a `clock` move reaches it).
     func outboxCommitted(_ work: UnitOfWork) {
-        if !work.outboxInserts.isEmpty || work.outboxTouched || !(clock is RealClock) { outbox.onChange?() }
+        if !work.outboxInserts.isEmpty || work.outboxTouched {
+            outbox.earliestKnown = false
+            outbox.onChange?()
+            return
+        }
+        guard !(clock is RealClock), outbox.onChange != nil else { return }
+        if !outbox.earliestKnown {
+            outbox.earliestPending = (try? nextOutboxDue()).flatMap { $0 }.map(Millis.from)
+            outbox.earliestKnown = true
+        }
+        if let earliest = outbox.earliestPending, Millis.from(clock.now) >= earliest { outbox.onChange?() }
     }
 
     static func iso8601(_ date: Date, _ zone: TimeZone) -> String {

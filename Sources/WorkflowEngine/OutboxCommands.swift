@@ -70,6 +70,7 @@ extension WorkflowEngine {
         let batches = try dueNotificationBatches(now: now, taken: &taken, free: free)
         guard !chosen.isEmpty || !batches.isEmpty else { return [] }
         return try perform { work in
+            work.outboxTouched = true
             var attempts: [OutboxAttempt] = []
             for batch in batches {
                 if let attempt = try claimNotifications(batch, in: work, now: now) { attempts.append(attempt) }
