@@ -58,6 +58,9 @@ SETTINGS = {
     # on the state reached (`days_done` says how far).
     "w2_budget": env_int("BENCH_W2_BUDGET", 240 if QUICK else 3600),
     "keep": os.environ.get("BENCH_KEEP", "") not in ("", "0"),
+    # A folder: every daemon is sampled by `perf record -g -p PID` into NAME-PID.perf there
+    # (read with `perf report -i FILE`); the figures are the daemon's own, perf runs beside it.
+    "perf": os.environ.get("BENCH_PERF"),
     # Every wait is bounded: no phase may take longer than this many seconds.
     "phase_timeout": env_int("BENCH_PHASE_TIMEOUT", 120 if QUICK else 900),
 }
@@ -206,6 +209,12 @@ class Daemon:
         self.process = subprocess.Popen(command, stdout=logfile, stderr=logfile, stdin=subprocess.DEVNULL)
         logfile.close()
         RUNNING.append(self)
+        if SETTINGS["perf"]:
+            os.makedirs(SETTINGS["perf"], exist_ok=True)
+            output = os.path.join(SETTINGS["perf"], f"{self.name}-{self.process.pid}.perf")
+            # perf ends by itself when the daemon exits.
+            subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(self.process.pid), "-o", output],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         return began
 
     def wait_status(self, began, timeout=None):

@@ -239,7 +239,7 @@ class Load:
 
     def start(self):
         unit, _ = self.rng.choice(UNITS)
-        result = cli(self.site, ["start", "soak", "--param", f"unit={unit}",
+        result = cli(self.site, ["start", "soak", "--allow-duplicate", "--param", f"unit={unit}",
                                  "--param", f"when={local_minute(self.rng.randint(0, 2))}", "--json"])
         if self.outcome("start", result) == "ok":
             self.started[json.loads(result.stdout)["id"]] = unit

@@ -161,9 +161,11 @@ wait_for 30 find_leader || die "container boots" "no systemd under systemd-nspaw
 find_leader
 
 # Run a command inside, as root, with a clean environment and / as working directory.
+# LC_MESSAGES=en_US.UTF-8: the checks read the CLI's English (the installed config's ui.language
+# is zh, which a C locale leaves in force; section 2 checks that too).
 ct() {
     nsenter -t "$LEADER" -a --wd=/ -- /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        LANG=C.UTF-8 HOME=/root "$@"
+        LANG=C.UTF-8 LC_MESSAGES=en_US.UTF-8 HOME=/root "$@"
 }
 # The same, killed after SECONDS: ct_within SECONDS COMMAND…
 ct_within() {
@@ -293,6 +295,8 @@ expect "the database is huaying's and not world-accessible (UMask=0007)" "$datab
 
 output=$(ct huaying status 2>&1)
 expect "huaying status works as root and names the running pid" "$output" grep -q "$pid" <<<"$output"
+output=$(ct env -u LC_MESSAGES huaying status 2>&1)
+expect "the installed CLI speaks Chinese on a C locale (ui.language: zh)" "$output" grep -q "^启动于" <<<"$output"
 output=$(as_user "$ADMIN" huaying start service-check --param unit=guqiao-shequ 2>&1)
 instance=$(sed -n 's/^started instance \([0-9]*\) of service-check$/\1/p' <<<"$output")
 expect "an admin in group huaying-admin starts an instance" "$output" test -n "$instance"

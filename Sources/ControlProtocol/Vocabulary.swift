@@ -95,6 +95,9 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case unknownField = "unknown_field"
     case unknownStep = "unknown_step"
     case badParams = "bad_params"
+    /// `start`: a running instance of the workflow for the same unit was started with the same
+    /// params and values (`--allow-duplicate` starts it anyway).
+    case duplicateInstance = "duplicate_instance"
     // The state it finds
     case notRunning = "not_running"
     case alreadyAcknowledged = "already_acknowledged"

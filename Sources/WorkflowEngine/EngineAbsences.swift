@@ -95,11 +95,15 @@ extension WorkflowEngine {
         }
     }
 
-    /// Who stands in for `user` on `day` (the latest record covering it), or nil.
+    /// Who stands in for `user` on `day`: the latest `huaying away` record covering it, else
+    /// the org chart's `away:`; nil when nobody.
     func substituteOf(_ user: String, on day: CivilDate) throws -> String? {
-        try db.queryOne("""
+        if let row = try db.queryOne("""
             SELECT substitute FROM absence WHERE user = ? AND from_day <= ? AND until_day >= ? ORDER BY id DESC LIMIT 1
-            """, [.text(user), .text(day.description), .text(day.description)]).flatMap { try $0.optionalText("substitute") }
+            """, [.text(user), .text(day.description), .text(day.description)]) {
+            return try row.optionalText("substitute")
+        }
+        return support.orgChart?.member(user: user)?.away.first { $0.from <= day && day <= $0.until }?.substitute
     }
 
     /// Everyone `substitute` stands in for now, directly or through up to ``substituteHops``
@@ -111,9 +115,18 @@ extension WorkflowEngine {
             AND id = (SELECT max(id) FROM absence b WHERE b.user = a.user AND b.from_day <= ? AND b.until_day >= ?)
             """, Array(repeating: SQLiteValue.text(today.description), count: 4))
         var standsInFor: [String: [String]] = [:]
+        var recorded: Set<String> = []
         for row in rows {
+            let user = try row.text("user")
+            recorded.insert(user)
             guard let by = try row.optionalText("substitute") else { continue }
-            standsInFor[by, default: []].append(try row.text("user"))
+            standsInFor[by, default: []].append(user)
+        }
+        // The chart's `away:`, for people without a record covering today.
+        for member in support.orgChart?.staff ?? [] where !recorded.contains(member.user) {
+            if let leave = member.away.first(where: { $0.from <= today && today <= $0.until }) {
+                standsInFor[leave.substitute, default: []].append(member.user)
+            }
         }
         var covered: [String] = []
         var frontier = [substitute]

@@ -220,7 +220,7 @@ extension WorkflowEngine {
                 if !reminder.users.contains(user) {
                     onBehalfOf = try standingInFor(user).first { reminder.users.contains($0) }
                     guard onBehalfOf != nil else {
-                        throw EngineError(.notRecipient, "reminder \(id) is addressed to \(reminder.users.joined(separator: ", ")), not to \(user), who stands in for none of them today")
+                        throw EngineError(.notRecipient, "reminder \(id) is addressed to \(reminder.users.joined(separator: ", ")), not to \(user)")
                     }
                 }
                 let now = clock.now

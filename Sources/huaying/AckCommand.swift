@@ -5,7 +5,7 @@ import Foundation
 /// `huaying ack REMINDER_ID [--note TEXT] [--set key=value…]`: acknowledges a reminder.
 struct Ack: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Acknowledge a reminder from your inbox; its repeats and escalations stop.",
+        abstract: Message.abstractAck(),
         discussion: """
             The note and the --set values are recorded with the acknowledgement in the ledger; \
             later steps of the workflow can use the values. An admin acknowledges for another \
@@ -43,11 +43,11 @@ struct Ack: ParsableCommand {
             try printJSON(reminder)
             return
         }
-        var line = "acknowledged reminder \(reminder.id) (instance \(reminder.instance), step \(reminder.step))"
-        if let by = reminder.ackedBy { line += " as \(by)" }
-        if let at = reminder.ackedAt { line += " at \(EngineOutput.time(at))" }
+        var line = Message.ackLine(reminder.id, reminder.instance, reminder.step)
+        if let by = reminder.ackedBy { line += Message.ackAs(by) }
+        if let at = reminder.ackedAt { line += Message.ackAt(EngineOutput.time(at)) }
         print(line)
-        if let note = reminder.note, !note.isEmpty { print("  note: \(note)") }
-        if !reminder.fields.isEmpty { print("  values: \(EngineOutput.pairs(reminder.fields))") }
+        if let note = reminder.note, !note.isEmpty { print(Message.ackNote(note)) }
+        if !reminder.fields.isEmpty { print(Message.ackValues(EngineOutput.pairs(reminder.fields))) }
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// `huaying audit [--instance ID] [--verify] [--export csv]`: the ledger, and a check of its hash chain.
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the ledger (what happened, when, by whom), check its hash chain, or export it.",
+        abstract: Message.abstractAudit(),
         discussion: """
             Every row is chained to the one before by a sha256 hash (an HMAC when the ledger is \
             keyed), so an edited or deleted row breaks the chain. --verify checks the whole chain, \
@@ -60,7 +60,7 @@ struct Audit: ParsableCommand {
         } else if let verification {
             print(Self.verdict(verification))
         } else if result.rows.isEmpty {
-            print(instance.map { "no ledger rows for instance \($0)" } ?? "the ledger is empty")
+            print(instance.map { Message.auditNoRows($0) } ?? Message.auditEmpty())
         } else {
             print(Self.render(result.rows))
         }
@@ -95,14 +95,15 @@ struct Audit: ParsableCommand {
     /// `ledger verified: N rows` or `ledger verification FAILED at row SEQ: reason`.
     static func verdict(_ verification: LedgerVerification) -> String {
         if verification.ok {
-            return "ledger verified: \(verification.rowsChecked) row\(verification.rowsChecked == 1 ? "" : "s")"
+            return verification.rowsChecked == 1 ? Message.auditVerifiedOne() : Message.auditVerified(verification.rowsChecked)
         }
-        let at = verification.firstBadSeq.map { " at row \($0)" } ?? ""
-        return "ledger verification FAILED\(at): \(verification.reason ?? "no reason given")"
+        let reason = verification.reason ?? Message.auditNoReason()
+        return verification.firstBadSeq.map { Message.auditFailedAt($0, reason) } ?? Message.auditFailed(reason)
     }
 
     static func render(_ rows: [LedgerRow]) -> String {
-        var table = [["SEQ", "AT", "ACTOR", "INSTANCE", "STEP", "EVENT", "TEXT"]]
+        var table = [[Message.headerSeq(), Message.headerAt(), Message.headerActor(), Message.headerInstance(), Message.headerStep(),
+                      Message.headerEvent(), Message.headerText()]]
         for row in rows {
             var text = row.text
             if !row.fields.isEmpty { text += " [\(EngineOutput.pairs(row.fields))]" }

@@ -6,7 +6,7 @@ import Foundation
 /// stands in (请假/代理); `--list` shows the windows that have not ended.
 struct Away: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record leave with a substitute (请假/代理), or list the windows (--list).",
+        abstract: Message.abstractAway(),
         discussion: """
             From --from to --until (both days included) the substitute also sees your open \
             reminders, including escalations and those sent before the leave began, and may \
@@ -53,12 +53,13 @@ struct Away: ParsableCommand {
                 return
             }
             if windows.isEmpty {
-                print("no leave recorded from today on")
+                print(Message.awayNone())
                 return
             }
-            var rows = [["ID", "USER", "FROM", "UNTIL", "SUBSTITUTE", "RECORDED BY"]]
+            var rows = [[Message.headerID(), Message.headerUser(), Message.headerFrom(), Message.headerUntil(), Message.headerSubstitute(),
+                         Message.headerRecordedBy()]]
             for window in windows {
-                rows.append([String(window.id), window.user, window.from, window.until, window.substitute ?? "(ended)", window.recordedBy])
+                rows.append([String(window.id), window.user, window.from, window.until, window.substitute ?? Message.awayEnded(), window.recordedBy])
             }
             print(TextFormatting.table(rows))
             return
@@ -71,9 +72,9 @@ struct Away: ParsableCommand {
             return
         }
         if let substitute = window.substitute {
-            print("\(window.user) away \(window.from) – \(window.until); \(substitute) stands in (record \(window.id))")
+            print(Message.awayRecorded(window.user, window.from, window.until, substitute, window.id))
         } else {
-            print("\(window.user): leave on \(window.from) – \(window.until) ended (record \(window.id))")
+            print(Message.awayEndedEarly(window.user, window.from, window.until, window.id))
         }
     }
 }
@@ -81,7 +82,7 @@ struct Away: ParsableCommand {
 /// `huaying nudge REMINDER_ID [--note TEXT]`: sends an open reminder again now (催办).
 struct Nudge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Send an open reminder again now (催办), recorded in the ledger with who nudged.",
+        abstract: Message.abstractNudge(),
         discussion: """
             Anyone who can see the reminder's instance may nudge it: an admin, a supervisor of \
             its unit, a recipient. Its inbox line shows the latest nudge; its repeats and \
@@ -108,6 +109,6 @@ struct Nudge: ParsableCommand {
             try printJSON(reminder)
             return
         }
-        print("nudged reminder \(reminder.id) (instance \(reminder.instance), step \(reminder.step)) to \(reminder.assignees.joined(separator: ", "))")
+        print(Message.nudgeLine(reminder.id, reminder.instance, reminder.step, reminder.assignees.joined(separator: ", ")))
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Copy the daemon's database into a new file while it runs, and verify the copy's ledger.",
+        abstract: Message.abstractBackup(),
         discussion: """
             The daemon writes FILE itself (with SQLite's online backup, a slice of pages per loop \
             turn, so it keeps answering meanwhile), then checks the copy's hash chain. FILE must \
@@ -39,10 +39,10 @@ struct BackupCommand: ParsableCommand {
             try printJSON(status)
         } else if status.state == "done" {
             let size = status.bytes.map { " (\($0 / 1024) KiB, \(status.pagesTotal) pages)" } ?? ""
-            print("backup written: \(status.path)\(size)")
-            print("its ledger verified: \(status.rowsVerified) rows, head row \(status.ledgerHeadSeq ?? 0)")
+            print(Message.backupWritten(status.path, size))
+            print(Message.backupVerified(status.rowsVerified, status.ledgerHeadSeq ?? 0))
         } else {
-            printError("huaying: backup: \(status.path): \(status.error ?? "failed without a reason")")
+            printError(Message.errorCommand("backup", "\(status.path): \(status.error ?? Message.backupNoReason())"))
         }
         if status.state != "done" { throw ExitCode(ExitStatus.failed) }
     }

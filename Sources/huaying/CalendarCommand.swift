@@ -7,7 +7,7 @@ import WorkflowModel
 struct CalendarCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calendar",
-        abstract: "Date arithmetic on the working-day calendar (offline).",
+        abstract: Message.abstractCalendar(),
         discussion: """
             The calendars come from the configured calendars folder (paths.calendars). Years \
             a calendar does not list are counted from the statutory days off of \
@@ -61,7 +61,7 @@ extension CalendarCommand {
     /// `huaying calendar add DATE "N workdays"`.
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add an amount to a date and print the resulting date (YYYY-MM-DD).",
+            abstract: Message.abstractCalendarAdd(),
             discussion: """
                 AMOUNT is a whole number and a unit: workdays, days, weeks or months, e.g. \
                 "5 workdays" (the 5th workday after DATE, DATE itself not counted). A negative \
@@ -124,7 +124,7 @@ extension CalendarCommand {
     struct IsWorkday: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "is-workday",
-            abstract: "Say whether a date is a workday, and why.",
+            abstract: Message.abstractCalendarIsWorkday(),
             discussion: """
                 Exits 0 for a workday (including a make-up workday), 1 for a day off (weekend or \
                 holiday), and 3 for any answer in a year the calendar does not cover \
@@ -143,7 +143,7 @@ extension CalendarCommand {
             var weekday: String
             var workday: Bool
             var kind: String
-            var holiday: String?
+            @NullEncoded var holiday: String?
             var provisional: Bool
             var explanation: String
         }
@@ -162,8 +162,8 @@ extension CalendarCommand {
                     explanation: info.kind.explanation
                 ))
             } else {
-                let verdict = info.kind.isWorkday ? "a workday" : "not a workday"
-                print("\(OfflineOutput.day(day)) is \(verdict): \(info.kind.explanation)\(info.provisional ? " (provisional)" : "")")
+                let verdict = info.kind.isWorkday ? Message.calendarIsWorkday : Message.calendarNotWorkday
+                print(verdict(OfflineOutput.day(day), Catalogue.explanation(info.kind), info.provisional ? Message.calendarProvisional() : ""))
             }
             if info.provisional { throw ExitCode(ExitStatus.provisional) }
             if !info.kind.isWorkday { throw ExitCode(ExitStatus.failed) }
@@ -173,7 +173,7 @@ extension CalendarCommand {
     /// `huaying calendar list YEAR`.
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List a year's holidays and make-up workdays (with --all, every day).",
+            abstract: Message.abstractCalendarHolidays(),
             discussion: "For admins checking the calendar data against the State Council notice."
         )
 
@@ -193,21 +193,28 @@ extension CalendarCommand {
                 var workdays: [String]
             }
 
-            struct Day: Encodable {
+            struct Day: Codable, Equatable, Sendable {
                 var date: String
                 var weekday: String
                 var kind: String
-                var holiday: String?
+                @NullEncoded var holiday: String?
             }
 
             var calendar: String
             var year: Int
             var covered: Bool
-            var source: String?
+            @NullEncoded var source: String?
             var workdays: Int
             var daysOff: Int
             var holidays: [Holiday]
-            var days: [Day]?
+            /// Every day with `--all`, else null.
+            @NullEncoded var days: [Day]?
+
+            enum CodingKeys: String, CodingKey {
+                case calendar, year, covered, source, workdays
+                case daysOff = "days_off"
+                case holidays, days
+            }
         }
 
         func validate() throws {
@@ -231,26 +238,29 @@ extension CalendarCommand {
                 ))
                 return
             }
-            print("\(calendar.id) \(year): \(calendar.title)")
-            print("source: \(data?.source ?? "none — \(calendar.provisionalBasis(year: year)) (provisional)")")
-            print("\(workdays) workdays, \(days.count - workdays) days off")
+            print(Message.calendarTitle(calendar.id, year, calendar.title))
+            print(Message.calendarSource(data?.source ?? Message.calendarSourceNone(calendar.provisionalBasis(year: year))))
+            print(Message.calendarCounts(workdays, days.count - workdays))
             let holidays = calendar.holidays(ofYear: year)
             if !holidays.isEmpty {
                 print("")
-                var rows = [["HOLIDAY", "DAYS OFF", "", data == nil ? "MAKE-UP WORKDAYS (unknown: provisional)" : "MAKE-UP WORKDAYS (调休上班)"]]
+                var rows = [[Message.headerHoliday(), Message.headerDaysOff(), "",
+                             data == nil ? Message.headerMakeUpUnknown() : Message.headerMakeUpWorkdays()]]
                 for holiday in holidays {
                     let first = holiday.daysOff.first, last = holiday.daysOff.last
                     let range = first.map { first in first == last ? OfflineOutput.day(first) : "\(OfflineOutput.day(first)) – \(OfflineOutput.day(last!))" } ?? ""
-                    rows.append([holiday.name, range, "\(holiday.daysOff.count) day\(holiday.daysOff.count == 1 ? "" : "s")",
+                    rows.append([holiday.name, range,
+                                 holiday.daysOff.count == 1 ? Message.calendarOneDay() : Message.calendarDays(holiday.daysOff.count),
                                  holiday.makeUpWorkdays.map(OfflineOutput.day).joined(separator: ", ")])
                 }
                 print(TextFormatting.table(rows))
             }
             if all {
                 print("")
-                var rows = [["DATE", "KIND", "WHY"]]
+                var rows = [[Message.headerDate(), Message.headerKind(), Message.headerWhy()]]
                 for day in days {
-                    rows.append([OfflineOutput.day(day.date), day.kind.isWorkday ? "workday" : "day off", day.kind.explanation])
+                    rows.append([OfflineOutput.day(day.date), day.kind.isWorkday ? Message.kindWorkday() : Message.kindDayOff(),
+                                 Catalogue.explanation(day.kind)])
                 }
                 print(TextFormatting.table(rows))
             }

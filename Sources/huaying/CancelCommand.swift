@@ -5,7 +5,7 @@ import Foundation
 /// `huaying cancel ID --reason TEXT`: stops an instance and its open reminders.
 struct Cancel: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Cancel a running instance: its pending steps and open reminders stop.",
+        abstract: Message.abstractCancel(),
         discussion: "The reason is required; it is recorded in the ledger and shown by `huaying show`."
     )
 
@@ -33,9 +33,7 @@ struct Cancel: ParsableCommand {
         if json {
             try printJSON(result)
         } else {
-            let steps = "\(result.cancelledSteps) step\(result.cancelledSteps == 1 ? "" : "s")"
-            let reminders = "\(result.cancelledReminders) open reminder\(result.cancelledReminders == 1 ? "" : "s")"
-            print("cancelled instance \(result.id): \(steps) and \(reminders) cancelled")
+            print(Message.cancelLine(result.id, result.cancelledSteps, result.cancelledReminders))
         }
     }
 }

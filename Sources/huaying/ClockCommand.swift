@@ -6,7 +6,7 @@ import Foundation
 struct ClockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clock",
-        abstract: "Show the daemon's clock; move the simulated clock (advance, set).",
+        abstract: Message.abstractClock(),
         discussion: """
             Without a subcommand, prints the clock's mode (real or simulated) and its current \
             time. The clock moves only when the daemon runs on the simulated clock \
@@ -30,9 +30,18 @@ struct ClockCommand: ParsableCommand {
             try printJSON(result)
             return
         }
-        print("clock \(result.mode), now \(EngineOutput.time(result.now)) (\(result.now))")
+        print(Message.clockLine(clockMode(result.mode), EngineOutput.time(result.now), result.now))
         if !arguments.isEmpty {
-            print("\(result.stepsRun) timed item\(result.stepsRun == 1 ? "" : "s") ran")
+            print(Message.clockRan(result.stepsRun))
+        }
+    }
+
+    /// `real` or `simulated` in the run's language.
+    static func clockMode(_ mode: String) -> String {
+        switch mode {
+        case "real": return Message.clockModeReal()
+        case "simulated": return Message.clockModeSimulated()
+        default: return mode
         }
     }
 }
@@ -48,7 +57,7 @@ extension ClockCommand {
     /// `huaying clock advance DURATION`.
     struct Advance: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Move the simulated clock forward by a duration, running what falls due.",
+            abstract: Message.abstractClockAdvance(),
             discussion: "DURATION is whole numbers with units w, d, h, m written together: 3d, 2h, 90m, 1w, 1d12h."
         )
 
@@ -75,7 +84,7 @@ extension ClockCommand {
     /// `huaying clock set T`.
     struct Set: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Move the simulated clock to a time, running what falls due on the way.",
+            abstract: Message.abstractClockSet(),
             discussion: "T is an ISO 8601 instant (2026-11-25T09:00:00+08:00) or YYYY-MM-DDTHH:MM in the configured zone."
         )
 

@@ -11,7 +11,7 @@ enum EngineOutput {
         do {
             return try ControlCoding.convert(value, to: type)
         } catch {
-            printError("huaying: \(command): unexpected answer from the daemon: \(error)")
+            printError(Message.errorUnexpectedAnswer(command, error))
             throw ExitCode(ExitStatus.unavailable)
         }
     }
@@ -25,6 +25,39 @@ enum EngineOutput {
     /// An instant for a table cell: `2026-11-25 周三 09:00`, or `-` when absent.
     static func time(_ instant: String?) -> String {
         instant.map(TextFormatting.instant) ?? "-"
+    }
+
+    /// An instant for people in `zone`, whatever offset the daemon wrote it with (`status`
+    /// reports some instants in UTC): `2026-11-25 周三 09:00 +08:00`.
+    static func time(_ instant: String, zone: TimeZone) -> String {
+        guard let date = parseInstant(instant) else { return instant }
+        return TextFormatting.instant(isoInstant(date, zone: zone)) + " " + offset(of: date, in: zone)
+    }
+
+    /// Reads an ISO 8601 instant with or without fractional seconds.
+    static func parseInstant(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions.insert(.withFractionalSeconds)
+        return formatter.date(from: text)
+    }
+
+    /// `2026-11-25T09:00:00+08:00`: an instant with `zone`'s offset (the JSON convention).
+    static func isoInstant(_ date: Date, zone: TimeZone) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = zone
+        if date.timeIntervalSince1970.truncatingRemainder(dividingBy: 1) != 0 {
+            formatter.formatOptions.insert(.withFractionalSeconds)
+        }
+        return formatter.string(from: date).replacingOccurrences(of: "Z", with: "+00:00")
+    }
+
+    /// `+08:00`.
+    static func offset(of date: Date, in zone: TimeZone) -> String {
+        let seconds = zone.secondsFromGMT(for: date)
+        let sign = seconds < 0 ? "-" : "+"
+        let hours = abs(seconds) / 3600, minutes = abs(seconds) % 3600 / 60
+        return sign + (hours < 10 ? "0" : "") + "\(hours):" + (minutes < 10 ? "0" : "") + "\(minutes)"
     }
 
     /// The first 12 characters of a version hash.

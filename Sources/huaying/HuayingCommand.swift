@@ -1,22 +1,19 @@
 import ArgumentParser
+import ControlProtocol
 import Foundation
 
 @main
 struct Huaying: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "huaying",
-        abstract: "Talk to the Huaying workflow daemon, and check workflow files offline.",
-        discussion: """
-            Exit codes: 0 success; 1 a check failed (lint errors, a day off for \
-            `calendar is-workday`, a broken ledger for `audit --verify`, a lost state database \
-            for `status`); 2 bad usage or a \
-            broken config file; 3 the daemon could not be reached; 4 the daemon refused the request.
-            """,
+        abstract: Message.abstractRoot(),
+        discussion: Message.discussionRoot(),
+        version: ReleaseVersion.current,
         subcommands: [
             Status.self, Lint.self, Plan.self, CalendarCommand.self,
             Start.self, Instances.self, Show.self, Update.self, Cancel.self,
-            Inbox.self, Ack.self, Away.self, Nudge.self, Audit.self, ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self,
-            Plugins.self, Retry.self,
+            Inbox.self, Ack.self, Away.self, Nudge.self, Agenda.self, Whoami.self, Report.self, Board.self, Audit.self,
+            ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self, Plugins.self, Retry.self,
         ]
     )
 

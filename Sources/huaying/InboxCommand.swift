@@ -5,7 +5,7 @@ import Foundation
 /// `huaying inbox [--all]`: the caller's reminders.
 struct Inbox: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List your open reminders (with --all, acknowledged and cancelled ones too).",
+        abstract: Message.abstractInbox(),
         discussion: """
             Reminders addressed to you, including those escalated to you. LEVEL is 0 for the \
             first recipients, 1 after the first escalation, and so on. A deadline that has \
@@ -15,6 +15,7 @@ struct Inbox: ParsableCommand {
     )
 
     @OptionGroup var globals: GlobalOptions
+    @OptionGroup var table: TableOptions
 
     @Flag(name: .long, help: "Print a JSON array for scripts.")
     var json = false
@@ -29,22 +30,33 @@ struct Inbox: ParsableCommand {
             return
         }
         if reminders.isEmpty {
-            print(all ? "no reminders" : "no open reminders")
+            print(all ? Message.noReminders() : Message.noOpenReminders())
             return
         }
-        print(Self.render(reminders))
+        Self.layout(reminders).print(wide: table.wide)
     }
 
     static func render(_ reminders: [ReminderInfo]) -> String {
-        var rows = [["ID", "DUE", "DEADLINE", "INSTANCE", "STEP", "LEVEL", "MESSAGE", "ACKED"]]
+        layout(reminders).render(wide: true, width: nil, colour: false)
+    }
+
+    /// Narrow: without the instance and the level (`--wide` shows them); the message is cut to fit.
+    static func layout(_ reminders: [ReminderInfo]) -> TableLayout {
+        var table = TableLayout([
+            .init(header: Message.headerID()), .init(header: Message.headerDue()), .init(header: Message.headerAckBy()),
+            .init(header: Message.headerInstance(), wideOnly: true), .init(header: Message.headerStep()),
+            .init(header: Message.headerLevel(), wideOnly: true), .init(header: Message.headerMessage(), flexible: true),
+            .init(header: Message.headerAcked()),
+        ])
         for reminder in reminders {
-            rows.append([
+            let open = reminder.state == ReminderState.open.rawValue
+            table.append([
                 String(reminder.id), EngineOutput.time(reminder.due), deadline(reminder), String(reminder.instance),
                 reminder.step, String(reminder.level), TextFormatting.truncate(marks(reminder) + reminder.message, toWidth: 40),
                 acked(reminder),
-            ])
+            ], mark: open && reminder.overdue ? .overdue : open && reminder.level > 0 ? .escalated : nil)
         }
-        return TextFormatting.table(rows)
+        return table
     }
 
     /// Before the message: on whose behalf the reader sees it (`huaying away`) and the latest 催办.
@@ -58,7 +70,7 @@ struct Inbox: ParsableCommand {
     /// The deadline cell, marked when the reminder is overdue.
     static func deadline(_ reminder: ReminderInfo) -> String {
         let text = EngineOutput.time(reminder.deadline)
-        return reminder.overdue ? text + " (overdue)" : text
+        return reminder.overdue ? text + Message.showOverdueMark() : text
     }
 
     /// The acknowledgement cell: who and when, `cancelled`, or empty while open.
@@ -66,6 +78,6 @@ struct Inbox: ParsableCommand {
         if let by = reminder.ackedBy {
             return reminder.ackedAt.map { "\(by) \(EngineOutput.time($0))" } ?? by
         }
-        return reminder.state == ReminderState.open.rawValue ? "" : reminder.state
+        return reminder.state == ReminderState.open.rawValue ? "" : Catalogue.reminderState(reminder.state)
     }
 }

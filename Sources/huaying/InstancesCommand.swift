@@ -6,7 +6,7 @@ import Foundation
 /// instances the caller may see, newest first.
 struct Instances: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List workflow instances with what falls due next.",
+        abstract: Message.abstractInstances(),
         discussion: "Columns: id, workflow, version (first 12 characters of its hash), state, unit, when it started, when its next step or reminder falls due, and how many reminders are open."
     )
 
@@ -15,6 +15,7 @@ struct Instances: ParsableCommand {
     static let pageSize = 1000
 
     @OptionGroup var globals: GlobalOptions
+    @OptionGroup var table: TableOptions
 
     @Flag(name: .long, help: "Print a JSON array for scripts.")
     var json = false
@@ -69,21 +70,31 @@ struct Instances: ParsableCommand {
             return
         }
         if instances.isEmpty {
-            print("no instances")
+            print(Message.noInstances())
             return
         }
-        print(Self.render(instances))
+        Self.layout(instances).print(wide: table.wide)
     }
 
     static func render(_ instances: [InstanceSummary]) -> String {
-        var rows = [["ID", "WORKFLOW", "VERSION", "STATE", "UNIT", "STARTED", "NEXT DUE", "OPEN"]]
+        layout(instances).render(wide: true, width: nil, colour: false)
+    }
+
+    /// Narrow: without the version and the start time (`--wide` shows them).
+    static func layout(_ instances: [InstanceSummary]) -> TableLayout {
+        var table = TableLayout([
+            .init(header: Message.headerID()), .init(header: Message.headerWorkflow()),
+            .init(header: Message.headerVersion(), wideOnly: true), .init(header: Message.headerState()),
+            .init(header: Message.headerUnit()), .init(header: Message.headerStarted(), wideOnly: true),
+            .init(header: Message.headerNextDue()), .init(header: Message.headerOpen()),
+        ])
         for instance in instances {
-            rows.append([
-                String(instance.id), instance.workflow, EngineOutput.shortVersion(instance.version), instance.state,
+            table.append([
+                String(instance.id), instance.workflow, EngineOutput.shortVersion(instance.version), Catalogue.instanceState(instance.state),
                 instance.unit ?? "-", EngineOutput.time(instance.startedAt), EngineOutput.time(instance.nextDue),
                 String(instance.openReminders),
             ])
         }
-        return TextFormatting.table(rows)
+        return table
     }
 }

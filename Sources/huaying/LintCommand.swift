@@ -6,7 +6,7 @@ import WorkflowModel
 /// `huaying lint [PATH...]`: checks workflow files, the org chart and the calendars offline.
 struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check workflow files, the org chart and the calendars (offline).",
+        abstract: Message.abstractLint(),
         discussion: """
             Prints each problem as `file:line:col: error|warning: message`. PATH is a workflow \
             file or a folder of them (default: the configured workflows folder); the org chart \
@@ -26,8 +26,8 @@ struct Lint: ParsableCommand {
     struct Output: Encodable {
         struct Finding: Encodable {
             var file: String
-            var line: Int?
-            var column: Int?
+            @NullEncoded var line: Int?
+            @NullEncoded var column: Int?
             var severity: String
             var message: String
         }
@@ -54,15 +54,19 @@ struct Lint: ParsableCommand {
             // One write, so the summary on stderr cannot land in the middle of the findings.
             let text = report.diagnostics.map { OfflineOutput.text(of: $0) + "\n" }.joined()
             FileHandle.standardOutput.write(Data(text.utf8))
-            let files = report.files.count == 1 ? "1 file" : "\(report.files.count) files"
+            // English counts its nouns ("1 file", "2 errors"); Chinese takes the bare numbers.
+            let english = Language.current == .en
+            let files = english ? count(report.files.count, "file") : "\(report.files.count)"
             if report.diagnostics.isEmpty {
-                printError("\(files) checked: no problems")
+                printError(Message.lintClean(files))
             } else {
-                printError("\(files) checked: \(count(report.errorCount, "error")), \(count(report.warningCount, "warning"))")
+                printError(Message.lintFound(files, english ? count(report.errorCount, "error") : "\(report.errorCount)",
+                                             english ? count(report.warningCount, "warning") : "\(report.warningCount)"))
             }
         }
         if report.errorCount > 0 { throw ExitCode(ExitStatus.failed) }
     }
 
     private func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+
 }

@@ -6,7 +6,7 @@ import WorkflowModel
 /// `huaying plan WORKFLOW --param k=v… [--start T]`: the dated timeline of one instance, offline.
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the dated timeline of one instance of a workflow (offline).",
+        abstract: Message.abstractPlan(),
         discussion: """
             WORKFLOW is a workflow file or the id of one in the configured workflows folder. \
             For each step: when it falls due (with the weekday), its deadline, who gets it \
@@ -35,35 +35,27 @@ struct Plan: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("What counts as now when marking past dates (default: the current time).", valueName: "time"))
     var now: String = "now"
 
-    func validate() throws {
-        for item in param where !item.contains("=") || item.hasPrefix("=") {
-            throw ValidationError("--param '\(item)' must be name=value, e.g. --param election_day=2026-12-20")
-        }
-    }
+    /// `--param` is read as `start` reads it: name=value, each name once.
+    func validate() throws { _ = try givenParams() }
 
-    var givenParams: [String: String] {
-        var result: [String: String] = [:]
-        for item in param {
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-        }
-        return result
+    func givenParams() throws -> [String: String] {
+        try KeyValueOption.parse(param, option: "--param", example: "election_day=2026-12-20")
     }
 
     func run() throws {
         let config = try globals.loadConfig()
         let zone = config.timeZone
         guard let startInstant = OfflineOutput.instant(start, zone: zone) else {
-            printError("error: --start '\(start)' is not a time; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or now")
+            printError(Message.planBadTime("--start", start))
             throw ExitCode(ExitStatus.usage)
         }
         guard let nowInstant = OfflineOutput.instant(now, zone: zone) else {
-            printError("error: --now '\(now)' is not a time; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or now")
+            printError(Message.planBadTime("--now", now))
             throw ExitCode(ExitStatus.usage)
         }
         guard let path = WorkflowLocator.path(for: workflow, in: config.workflowsDirectory) else {
             let ids = WorkflowLocator.ids(in: config.workflowsDirectory)
-            printError("error: no workflow file or id '\(workflow)'; expected a file path or one of: \(ids.isEmpty ? "(none in \(OfflineOutput.shortPath(config.workflowsDirectory)))" : ids.joined(separator: ", "))")
+            printError(Message.planNoWorkflow(workflow, ids.isEmpty ? Message.planNoneIn(OfflineOutput.shortPath(config.workflowsDirectory)) : ids.joined(separator: ", ")))
             throw ExitCode(ExitStatus.usage)
         }
         let support = SupportFiles(config: config)
@@ -78,9 +70,10 @@ struct Plan: ParsableCommand {
             throw ExitCode(ExitStatus.failed)
         }
         let planner = WorkflowPlanner(calendar: calendar, orgChart: support.orgChart, timeZone: zone)
+        let params = try givenParams()
         let plan: WorkflowPlan
         do {
-            plan = try planner.plan(definition, params: givenParams, start: startInstant, now: nowInstant)
+            plan = try planner.plan(definition, params: params, start: startInstant, now: nowInstant)
         } catch {
             for message in error.messages { printError("error: \(message)") }
             throw ExitCode(ExitStatus.usage)
@@ -98,43 +91,43 @@ struct Plan: ParsableCommand {
         var lines: [String] = []
         lines.append("\(plan.workflowID)  \(plan.title)  (\(OfflineOutput.shortPath(plan.file)))")
         for param in plan.params {
-            lines.append("  \(param.name) = \(param.display)\(param.isDefault ? "  (default)" : "")")
+            lines.append("  \(param.name) = \(param.display)\(param.isDefault ? Message.planDefault() : "")")
         }
-        lines.append("  start \(OfflineOutput.day(plan.start.date)) \(plan.start.local.clockText) · calendar \(plan.calendarID) · \(plan.timeZone)")
+        lines.append(Message.planStart(OfflineOutput.day(plan.start.date), plan.start.local.clockText, plan.calendarID, plan.timeZone))
         lines.append("")
-        var rows: [[String]] = [["#", "STEP", "DUE", "DEADLINE", "WHO"]]
+        var rows: [[String]] = [[Message.headerNumber(), Message.headerStep(), Message.headerDue(), Message.headerDeadline(), Message.headerWho()]]
         for (index, step) in plan.steps.enumerated() {
-            let who = step.assignees.isEmpty ? (step.uses == "record" ? "(record)" : "—") : step.assignees.map(assignee).joined(separator: "; ")
+            let who = step.assignees.isEmpty ? (step.uses == "record" ? Message.planRecord() : "—") : step.assignees.map(assignee).joined(separator: "; ")
             rows.append(["\(index + 1)", step.id, time(step.due), step.deadline.map(time) ?? "", who])
             rows.append(["", "  " + step.title, "", "", ""])
             if let ackBy = step.ackBy, step.ack(differsFrom: step.deadline) {
-                var note = "ack by \(time(ackBy))"
-                if let every = step.repeatEvery { note += ", reminded every \(every)" }
+                var note = Message.planAckBy(time(ackBy))
+                if let every = step.repeatEvery { note += Message.planRemindedEvery(every) }
                 rows.append(["", "", note, "", ""])
             } else if let every = step.repeatEvery {
-                rows.append(["", "", "reminded every \(every) until acknowledged", "", ""])
+                rows.append(["", "", Message.planRemindedUntilAck(every), "", ""])
             }
             for escalation in step.escalations {
-                rows.append(["", "  ↳ escalate \(escalation.level)", time(escalation.at), "", assignee(escalation.to)])
+                rows.append(["", Message.planEscalate(escalation.level), time(escalation.at), "", assignee(escalation.to)])
             }
         }
         lines.append(TextFormatting.table(rows))
         if !plan.warnings.isEmpty {
             lines.append("")
-            lines += plan.warnings.map { "warning: \($0)" }
+            lines += plan.warnings.map { Message.planWarning($0) }
         }
         return lines.joined(separator: "\n")
     }
 
     static func time(_ time: PlannedTime) -> String {
         var text = "\(OfflineOutput.day(time.date)) \(time.local.clockText)"
-        if let from = time.movedFrom { text += " [moved from \(from)]" }
+        if let from = time.movedFrom { text += Message.planMovedFrom(from) }
         if !time.dayKind.isWorkday {
-            text += " [day off: \(time.dayKind.holidayName ?? "weekend")]"
+            text += Message.planDayOff(time.dayKind.holidayName ?? Message.planWeekend())
         }
-        if time.provisional { text += " [provisional]" }
-        if time.isEstimate { text += " [est.]" }
-        if time.isPast { text += " [past]" }
+        if time.provisional { text += Message.planProvisional() }
+        if time.isEstimate { text += Message.planEstimate() }
+        if time.isPast { text += Message.planPast() }
         return text
     }
 
@@ -153,29 +146,31 @@ extension PlannedStep {
     }
 }
 
-/// The JSON shape of a plan.
+/// The JSON shape of a plan, in the conventions of every `--json` (docs/cli.md): snake_case
+/// keys, every key present (null when absent), instants with the configured zone's offset.
 struct PlanJSON: Encodable {
-    struct Time: Encodable {
+    struct Time: Codable, Equatable, Sendable {
         var local: String
         var date: String
         var weekday: String
         var instant: String
-        var formula: String?
+        @NullEncoded var formula: String?
         var dayKind: String
-        var holiday: String?
+        @NullEncoded var holiday: String?
         var provisional: Bool
         var past: Bool
         var estimate: Bool
-        var movedFrom: String?
+        @NullEncoded var movedFrom: String?
 
-        init(_ time: PlannedTime) {
+        init(_ time: PlannedTime, zone: TimeZone) {
             local = time.local.description
             date = time.date.description
             weekday = time.date.weekday.rawValue
             // Milliseconds only when there are some, so whole-second instants read as before.
             let formatter = ISO8601DateFormatter()
+            formatter.timeZone = zone
             if time.local.millisecond != 0 { formatter.formatOptions.insert(.withFractionalSeconds) }
-            instant = formatter.string(from: time.instant)
+            instant = formatter.string(from: time.instant).replacingOccurrences(of: "Z", with: "+00:00")
             formula = time.formula
             dayKind = time.dayKind.code
             holiday = time.dayKind.holidayName
@@ -183,6 +178,13 @@ struct PlanJSON: Encodable {
             past = time.isPast
             estimate = time.isEstimate
             movedFrom = time.movedFrom?.description
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case local, date, weekday, instant, formula
+            case dayKind = "day_kind"
+            case holiday, provisional, past, estimate
+            case movedFrom = "moved_from"
         }
     }
 
@@ -193,10 +195,10 @@ struct PlanJSON: Encodable {
         }
 
         var reference: String
-        var unit: String?
-        var unitName: String?
+        @NullEncoded var unit: String?
+        @NullEncoded var unitName: String?
         var people: [Person]
-        var problem: String?
+        @NullEncoded var problem: String?
 
         init(_ assignee: PlannedAssignee) {
             reference = assignee.reference
@@ -204,6 +206,12 @@ struct PlanJSON: Encodable {
             unitName = assignee.unitName
             people = assignee.people.map { .init(user: $0.user, name: $0.name) }
             problem = assignee.problem
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case reference, unit
+            case unitName = "unit_name"
+            case people, problem
         }
     }
 
@@ -219,11 +227,18 @@ struct PlanJSON: Encodable {
         var uses: String
         var after: [String]
         var due: Time
-        var deadline: Time?
-        var ackBy: Time?
-        var repeatEvery: String?
+        @NullEncoded var deadline: Time?
+        @NullEncoded var ackBy: Time?
+        @NullEncoded var repeatEvery: String?
         var assignees: [Assignee]
         var escalations: [Escalation]
+
+        enum CodingKeys: String, CodingKey {
+            case id, title, uses, after, due, deadline
+            case ackBy = "ack_by"
+            case repeatEvery = "repeat_every"
+            case assignees, escalations
+        }
     }
 
     struct Param: Encodable {
@@ -231,6 +246,11 @@ struct PlanJSON: Encodable {
         var title: String
         var value: String
         var isDefault: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case name, title, value
+            case isDefault = "is_default"
+        }
     }
 
     var workflow: String
@@ -243,19 +263,26 @@ struct PlanJSON: Encodable {
     var steps: [Step]
     var warnings: [String]
 
+    enum CodingKeys: String, CodingKey {
+        case workflow, title, file, calendar
+        case timeZone = "time_zone"
+        case start, params, steps, warnings
+    }
+
     init(_ plan: WorkflowPlan) {
+        let zone = TimeZone(identifier: plan.timeZone) ?? TimeZone(identifier: "UTC")!
         workflow = plan.workflowID
         title = plan.title
         file = OfflineOutput.shortPath(plan.file)
         calendar = plan.calendarID
         timeZone = plan.timeZone
-        start = Time(plan.start)
+        start = Time(plan.start, zone: zone)
         params = plan.params.map { .init(name: $0.name, title: $0.title, value: $0.value, isDefault: $0.isDefault) }
         steps = plan.steps.map { step in
-            Step(id: step.id, title: step.title, uses: step.uses, after: step.after, due: Time(step.due),
-                 deadline: step.deadline.map(Time.init), ackBy: step.ackBy.map(Time.init), repeatEvery: step.repeatEvery,
-                 assignees: step.assignees.map(Assignee.init),
-                 escalations: step.escalations.map { Escalation(level: $0.level, at: Time($0.at), to: Assignee($0.to)) })
+            Step(id: step.id, title: step.title, uses: step.uses, after: step.after, due: Time(step.due, zone: zone),
+                 deadline: step.deadline.map { Time($0, zone: zone) }, ackBy: step.ackBy.map { Time($0, zone: zone) },
+                 repeatEvery: step.repeatEvery, assignees: step.assignees.map(Assignee.init),
+                 escalations: step.escalations.map { Escalation(level: $0.level, at: Time($0.at, zone: zone), to: Assignee($0.to)) })
         }
         warnings = plan.warnings
     }

@@ -5,12 +5,8 @@ import Foundation
 /// `huaying show ID`: one instance, its timeline and its open reminders.
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one instance: its params, a timeline of its steps, and its open reminders.",
-        discussion: """
-            The timeline lists each step with its state, when it is or was due, its \
-            acknowledgement deadline, when it was done, a late mark when it ran late (for \
-            example after the daemon was down: "late 3h12m"), and who acknowledged it.
-            """
+        abstract: Message.abstractShow(),
+        discussion: Message.discussionShow()
     )
 
     @OptionGroup var globals: GlobalOptions
@@ -32,31 +28,32 @@ struct Show: ParsableCommand {
 
     static func render(_ detail: InstanceDetail) -> String {
         var lines: [String] = []
-        lines.append("instance \(detail.id): \(detail.workflow)  \(detail.title)")
+        lines.append(Message.showInstanceLine(detail.id, detail.workflow, detail.title))
         var header: [[String]] = [
-            ["version", EngineOutput.shortVersion(detail.version)],
-            ["state", detail.state],
-            ["unit", detail.unit ?? "-"],
+            [Message.showVersion(), EngineOutput.shortVersion(detail.version)],
+            [Message.showState(), Catalogue.instanceState(detail.state)],
+            [Message.showUnit(), detail.unit ?? "-"],
         ]
         for name in detail.params.keys.sorted() {
-            header.append(["param", "\(name) = \(detail.params[name]!)"])
+            header.append([Message.showParam(), "\(name) = \(detail.params[name]!)"])
         }
-        header.append(["started", "\(EngineOutput.time(detail.startedAt)) by \(detail.startedBy)"])
-        if let endedAt = detail.endedAt { header.append(["ended", EngineOutput.time(endedAt)]) }
-        if let reason = detail.cancelReason { header.append(["cancelled", reason]) }
+        header.append([Message.showStarted(), Message.showStartedBy(EngineOutput.time(detail.startedAt), detail.startedBy)])
+        if let endedAt = detail.endedAt { header.append([Message.showEnded(), EngineOutput.time(endedAt)]) }
+        if let reason = detail.cancelReason { header.append([Message.showCancelled(), reason]) }
         lines.append(TextFormatting.table(header.map { ["  " + $0[0], $0[1]] }))
         lines.append("")
 
-        var rows: [TimelineRow] = [.cells(["STEP", "STATE", "DUE", "DEADLINE", "DONE AT", "LATE", "ACKED BY"])]
+        var rows: [TimelineRow] = [.cells([Message.headerStep(), Message.headerState(), Message.headerDue(), Message.headerDeadline(),
+                                           Message.headerDoneAt(), Message.headerLate(), Message.headerAckedBy()])]
         for step in detail.steps {
-            let late = step.lateBySeconds > 0 ? "late \(TextFormatting.duration(seconds: step.lateBySeconds))" : ""
+            let late = step.lateBySeconds > 0 ? Message.showLate(TextFormatting.duration(seconds: step.lateBySeconds)) : ""
             let acked = step.ackedBy.map { by in step.ackedAt.map { "\(by) \(EngineOutput.time($0))" } ?? by } ?? ""
-            rows.append(.cells([step.id, step.state, EngineOutput.time(step.due), step.deadline.map(EngineOutput.time) ?? "",
-                                step.doneAt.map(EngineOutput.time) ?? "", late, acked]))
-            let formula = step.dueFormula.map { "; due \($0)" } ?? ""
+            rows.append(.cells([step.id, Catalogue.stepState(step.state), EngineOutput.time(step.due),
+                                step.deadline.map(EngineOutput.time) ?? "", step.doneAt.map(EngineOutput.time) ?? "", late, acked]))
+            let formula = step.dueFormula.map { Message.showDueFormula($0) } ?? ""
             rows.append(.line("  \(TextFormatting.truncate(step.title, toWidth: 40))  (\(step.uses)\(formula))"))
             if let note = step.note, !note.isEmpty {
-                rows.append(.line("  note: " + TextFormatting.truncate(note, toWidth: 60)))
+                rows.append(.line("  " + Message.showNote(TextFormatting.truncate(note, toWidth: 60))))
             }
         }
         lines.append(Self.timeline(rows))
@@ -64,10 +61,11 @@ struct Show: ParsableCommand {
         let open = detail.reminders.filter { $0.state == ReminderState.open.rawValue }
         lines.append("")
         if open.isEmpty {
-            lines.append("no open reminders")
+            lines.append(Message.showNoOpenReminders())
         } else {
-            lines.append("open reminders")
-            var reminders = [["ID", "STEP", "LEVEL", "ASSIGNEES", "DUE", "DEADLINE", "MESSAGE"]]
+            lines.append(Message.showOpenReminders())
+            var reminders = [[Message.headerID(), Message.headerStep(), Message.headerLevel(), Message.headerAssignees(),
+                              Message.headerDue(), Message.headerAckBy(), Message.headerMessage()]]
             for reminder in open {
                 reminders.append([
                     String(reminder.id), reminder.step, String(reminder.level), reminder.assignees.joined(separator: ", "),

@@ -5,7 +5,7 @@ import Foundation
 /// `huaying status`: is the daemon up, since when, on which clock and state.
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the daemon's version, uptime, clock, state path and counters.",
+        abstract: Message.abstractStatus(),
         discussion: "Exits 1 (after printing) when the daemon has lost its state database (see docs/operations.md).")
 
     @OptionGroup var globals: GlobalOptions
@@ -19,33 +19,42 @@ struct Status: ParsableCommand {
         do {
             status = try ControlCoding.convert(result, to: StatusResult.self)
         } catch {
-            printError("huaying: status: unexpected answer from the daemon: \(error)")
+            printError(Message.errorUnexpectedAnswer("status", error))
             throw ExitCode(ExitStatus.unavailable)
         }
+        Self.warnOnVersionMismatch(daemon: status.daemonVersion)
         if json {
             try printJSON(status)
             if status.stateError != nil { throw ExitCode(ExitStatus.failed) }
             return
         }
-        if let stateError = status.stateError { print("CRITICAL  \(TextFormatting.terminalSafe(stateError))") }
-        print("huayingd \(status.daemonVersion) (protocol \(status.protocolVersion)), pid \(status.pid)")
-        print("up since  \(status.startedAt) (\(Self.duration(status.uptimeSeconds)))")
-        print("clock     \(status.clockMode), now \(status.now) (\(status.timeZone))")
-        print("state     \(status.statePath)")
-        print("socket    \(status.socketPath)")
-        print("config    \(status.configPath)")
+        // Every time in the configured zone (the daemon's), whatever offset it was written with.
+        let zone = TimeZone(identifier: status.timeZone) ?? TimeZone(identifier: "UTC")!
+        if let stateError = status.stateError { print(Message.statusCritical(TextFormatting.terminalSafe(stateError))) }
+        print(Message.statusDaemon(status.daemonVersion, status.protocolVersion, status.pid))
+        print(Message.statusUpSince(EngineOutput.time(status.startedAt, zone: zone), TextFormatting.duration(seconds: Int(status.uptimeSeconds))))
+        print(Message.statusClock(ClockCommand.clockMode(status.clockMode), EngineOutput.time(status.now, zone: zone), status.timeZone))
+        print(Message.statusState(status.statePath))
+        print(Message.statusSocket(status.socketPath))
+        print(Message.statusConfig(status.configPath))
         if let reload = status.lastReload {
-            print("reload    \(reload.at) (\(reload.trigger)): \(reload.loaded.count) loaded, \(reload.unchanged) unchanged, \(reload.failed.count) failed, \(reload.removed.count) removed")
-            for message in reload.supportErrors { print("          not reloaded: \(TextFormatting.terminalSafe(message))") }
+            print(Message.statusReload(EngineOutput.time(reload.at, zone: zone), reload.trigger, reload.loaded.count, reload.unchanged,
+                                       reload.failed.count, reload.removed.count))
+            for message in reload.supportErrors { print(Message.statusNotReloaded(TextFormatting.terminalSafe(message))) }
         }
-        if let error = status.lastError { print("last error  \(TextFormatting.terminalSafe(error))") }
+        if let error = status.lastError { print(Message.statusLastError(TextFormatting.terminalSafe(error))) }
         let width = status.counts.keys.map(\.count).max() ?? 0
-        print("counts")
+        print(Message.statusCounts())
         for key in status.counts.keys.sorted() {
             print("  \(key.padding(toLength: width, withPad: " ", startingAt: 0))  \(status.counts[key]!)")
         }
         if status.stateError != nil { throw ExitCode(ExitStatus.failed) }
 
+    }
+
+    /// A warning on stderr when the daemon runs another release than this CLI.
+    static func warnOnVersionMismatch(daemon: String) {
+        if daemon != ReleaseVersion.current { printError(Message.versionMismatch(ReleaseVersion.current, daemon)) }
     }
 
     static func duration(_ seconds: Double) -> String {

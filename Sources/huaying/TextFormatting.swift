@@ -159,16 +159,17 @@ enum TextFormatting {
     }
 
     /// A length of time for people, largest units first, down to minutes: `3h12m`, `2d4h`,
-    /// `1d0h5m` is written `1d5m`; under a minute in seconds (`45s`); zero is `0s`.
-    static func duration(seconds: Int) -> String {
+    /// `1d0h5m` is written `1d5m`; under a minute in seconds (`45s`); zero is `0s`. In Chinese
+    /// the same with Chinese units: `3小时12分`, `2天4小时`, `45秒`.
+    static func duration(seconds: Int, language: Language = .current) -> String {
         let total = abs(seconds)
         let sign = seconds < 0 ? "-" : ""
-        if total < 60 { return "\(sign)\(total)s" }
+        if total < 60 { return sign + Message.unitSeconds.text(in: language, ["\(total)"]) }
         let days = total / 86_400, hours = total % 86_400 / 3600, minutes = total % 3600 / 60
         var text = sign
-        if days > 0 { text += "\(days)d" }
-        if hours > 0 { text += "\(hours)h" }
-        if minutes > 0 { text += "\(minutes)m" }
+        if days > 0 { text += Message.unitDays.text(in: language, ["\(days)"]) }
+        if hours > 0 { text += Message.unitHours.text(in: language, ["\(hours)"]) }
+        if minutes > 0 { text += Message.unitMinutes.text(in: language, ["\(minutes)"]) }
         return text
     }
 

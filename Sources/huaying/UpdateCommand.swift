@@ -5,7 +5,7 @@ import Foundation
 /// `huaying update ID --param k=v…`: changes params of a running instance.
 struct Update: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Change params of a running instance; pending due times are derived again.",
+        abstract: Message.abstractUpdate(),
         discussion: """
             Steps already done keep their times. The change and every re-derived due time are \
             recorded in the ledger. Prints what changed.
@@ -46,15 +46,15 @@ struct Update: ParsableCommand {
     static func render(_ result: UpdateResult) -> String {
         var lines: [String] = []
         if result.changed.isEmpty {
-            lines.append("instance \(result.id): no param changed (the values were already set)")
+            lines.append(Message.updateNoChange(result.id))
         } else {
-            lines.append("updated instance \(result.id)")
+            lines.append(Message.updateUpdated(result.id))
             for change in result.changed {
-                lines.append("  \(change.param): \(change.old ?? "(unset)") → \(change.new)")
+                lines.append("  \(change.param): \(change.old ?? Message.updateUnset()) → \(change.new)")
             }
         }
         if !result.rederived.isEmpty {
-            lines.append("due times derived again")
+            lines.append(Message.updateRederived())
             var rows: [[String]] = []
             for item in result.rederived {
                 rows.append(["  " + item.step, EngineOutput.time(item.oldDue), "→", EngineOutput.time(item.newDue)])
@@ -62,9 +62,9 @@ struct Update: ParsableCommand {
             lines.append(TextFormatting.table(rows))
         }
         if !result.reminders.isEmpty {
-            lines.append("open reminders brought in line with the new dates (their recipients see the new text)")
+            lines.append(Message.updateReminders())
             for item in result.reminders {
-                lines.append("  reminder \(item.reminder) (\(item.step)): acknowledge by \(EngineOutput.time(item.oldAckBy)) → \(EngineOutput.time(item.newAckBy))")
+                lines.append(Message.updateReminderLine(item.reminder, item.step, EngineOutput.time(item.oldAckBy), EngineOutput.time(item.newAckBy)))
                 if item.oldMessage != item.newMessage { lines.append("    \(item.newMessage)") }
             }
         }

@@ -31,7 +31,16 @@ extension EngineCommandHandlers {
             if !everyone {
                 windows += try engine.absences(endingOnOrAfter: today).filter { $0.substitute == grant.user && $0.user != grant.user }
             }
-            return try encode(windows.sorted { ($0.from, $0.id) < ($1.from, $1.id) }.map(info))
+            var listed = windows.map(info)
+            // Leave written in staff.yaml (`away:`), listed with id 0 and recorded by staff.yaml.
+            for member in engine.support.orgChart?.staff ?? [] {
+                for leave in member.away where leave.until >= today
+                    && (everyone || member.user == grant.user || leave.substitute == grant.user) {
+                    listed.append(AbsenceInfo(id: 0, user: member.user, substitute: leave.substitute, from: leave.from.description,
+                                              until: leave.until.description, recordedBy: "staff.yaml", recordedAt: time(engine.clock.now)))
+                }
+            }
+            return try encode(listed.sorted { ($0.from, $0.id) < ($1.from, $1.id) })
         case "nudge":
             let id = try arguments.int("id")
             let note = arguments.optionalString("note")

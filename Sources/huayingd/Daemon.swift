@@ -298,7 +298,7 @@ final class Daemon {
         return StatusResult(
             daemonVersion: HuayingVersion.current,
             pid: getpid(),
-            startedAt: DaemonTime.iso8601(startedAt),
+            startedAt: DaemonTime.iso8601(startedAt, zone: config.timeZone),
             uptimeSeconds: (Date().timeIntervalSince(startedAt) * 1000).rounded() / 1000,
             clockMode: engine.clock.mode,
             now: DaemonTime.iso8601(now, zone: config.timeZone),

@@ -17,7 +17,8 @@ struct EngineCommandHandlers {
     /// check on a pool thread.
     static let deferred: Set<String> = ["start", "clock", "audit"]
 
-    static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock", "retry"] + absenceCommands
+    static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock", "agenda", "whoami", "retry"]
+        + absenceCommands
     /// The longest `ack --note` accepted, in characters.
     static let maxNoteCharacters = 2000
 
@@ -58,6 +59,10 @@ struct EngineCommandHandlers {
                 return try encode(CancelResult(id: Int(id), cancelledReminders: counts.reminders, cancelledSteps: counts.steps))
             case "inbox":
                 return try encode(try engine.inbox(user: user, all: arguments.bool("all")).map(reminder))
+            case "agenda":
+                return try encode(try agenda(arguments, grant))
+            case "whoami":
+                return try encode(whoami(grant))
             case "retry":  // OutboxCommands.swift
                 return try encode(detail(try engine.retryStep(instance: try arguments.int("id"), step: try arguments.string("step"), actor: caller)))
             case "ack":
@@ -154,7 +159,14 @@ struct EngineCommandHandlers {
         do {
             switch request.command {
             case "start":
-                engine.enqueueStart(workflow: try arguments.string("workflow"), params: try arguments.stringMap("params"), actor: actor) { result in
+                let workflow = try arguments.string("workflow"), params = try arguments.stringMap("params")
+                if arguments.bool("refuse_duplicate"), let existing = try duplicate(of: workflow, params: params) {
+                    throw ControlError(.duplicateInstance, """
+                        instance \(existing) of \(workflow) is running for \(params["unit"].map { "unit \($0)" } ?? "no unit") \
+                        with the same params and values; see `huaying show \(existing)`, or add --allow-duplicate
+                        """)
+                }
+                engine.enqueueStart(workflow: workflow, params: params, actor: actor) { result in
                     answer(result.map { StartResult(id: Int($0.id), pastDueSteps: $0.pastDueSteps) })
                 }
             case "clock":

@@ -61,12 +61,12 @@ import Testing
     }
 
     @Test func durationsShowLargestUnitsDownToMinutes() {
-        #expect(TextFormatting.duration(seconds: 11_520) == "3h12m")
-        #expect(TextFormatting.duration(seconds: 2 * 86_400 + 4 * 3600) == "2d4h")
-        #expect(TextFormatting.duration(seconds: 86_400 + 300) == "1d5m")
-        #expect(TextFormatting.duration(seconds: 45) == "45s")
-        #expect(TextFormatting.duration(seconds: 0) == "0s")
-        #expect(TextFormatting.duration(seconds: 90) == "1m")
+        #expect(TextFormatting.duration(seconds: 11_520, language: .en) == "3h12m")
+        #expect(TextFormatting.duration(seconds: 2 * 86_400 + 4 * 3600, language: .en) == "2d4h")
+        #expect(TextFormatting.duration(seconds: 86_400 + 300, language: .en) == "1d5m")
+        #expect(TextFormatting.duration(seconds: 45, language: .en) == "45s")
+        #expect(TextFormatting.duration(seconds: 0, language: .en) == "0s")
+        #expect(TextFormatting.duration(seconds: 90, language: .en) == "1m")
     }
 
     @Test func terminalSafeShowsControlCharactersAsEscapes() {

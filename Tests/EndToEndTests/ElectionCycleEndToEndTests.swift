@@ -28,9 +28,9 @@ import Testing
         #expect(expectedAssignees["publish-voter-list"] == ["sunli", "wugang", "zhengfang"])
         #expect(expectedAssignees["vote"] == ["sunli", "wugang", "zhengfang", "fengtao"])
         #expect(expectedAssignees["vet-candidates"] == ["liuqiang", "chenzhi", "zhoujie", "wulan"])
-        #expect(planStep["form-election-committee"]?.due?.instant == "2026-11-10T01:00:00Z")
-        #expect(planStep["publish-voter-list"]?.due?.instant == "2026-11-25T01:00:00Z")
-        #expect(planStep["form-election-committee"]?.escalations.map(\.at.instant) == ["2026-11-13T01:00:00Z", "2026-11-16T01:00:00Z"])
+        #expect(planStep["form-election-committee"]?.due?.instant == "2026-11-10T09:00:00+08:00")
+        #expect(planStep["publish-voter-list"]?.due?.instant == "2026-11-25T09:00:00+08:00")
+        #expect(planStep["form-election-committee"]?.escalations.map(\.at.instant) == ["2026-11-13T09:00:00+08:00", "2026-11-16T09:00:00+08:00"])
         let everyone = Set(expectedAssignees.values.flatMap { $0 }).union(plan.steps.flatMap { $0.escalations.flatMap(\.to.people).map(\.user) })
 
         let id = try cli.start("community-election-cycle", Self.params, as: "zhaomin")

@@ -11,10 +11,11 @@ struct EngineCLI {
     let socket: String
 
     /// Runs `huaying --socket S [--as USER] ARGS…`.
-    func run(_ arguments: [String], as user: String? = nil) throws -> ProgramResult {
+    func run(_ arguments: [String], as user: String? = nil, locale: CLILocale = .english,
+             environment: [String: String] = [:]) throws -> ProgramResult {
         var full = ["--socket", socket]
         if let user { full += ["--as", user] }
-        return try huaying(full + arguments)
+        return try huaying(full + arguments, locale: locale, environment: environment)
     }
 
     /// Runs a command with `--json` and decodes its output; a non-zero exit throws.
@@ -159,6 +160,11 @@ struct PlanOutput: Decodable {
         var deadline: Instant?
         var assignees: [People]
         var escalations: [Escalation]
+
+        enum CodingKeys: String, CodingKey {
+            case id, uses, due, deadline, assignees, escalations
+            case ackBy = "ack_by"
+        }
         var users: Set<String> { Set(assignees.flatMap(\.people).map(\.user)) }
     }
     struct Param: Decodable {

@@ -86,7 +86,7 @@ import Glibc
         kill(daemon.process.processIdentifier, SIGHUP)
         let after = try waitFor(daemon) { $0.workflows.first?.currentVersion != original }
         #expect(daemon.log.contains("SIGHUP received"))
-        let second = try huaying(socket + ["start", "notice", "--param", "unit=guqiao-shequ", "--json"])
+        let second = try huaying(socket + ["start", "notice", "--param", "unit=guqiao-shequ", "--allow-duplicate", "--json"])
         let secondID = try JSONDecoder().decode(StartResult.self, from: Data(second.stdout.utf8)).id
         let old = try JSONDecoder().decode(InstanceDetail.self, from: Data(try huaying(socket + ["show", "\(firstID)", "--json"]).stdout.utf8))
         let new = try JSONDecoder().decode(InstanceDetail.self, from: Data(try huaying(socket + ["show", "\(secondID)", "--json"]).stdout.utf8))

@@ -64,7 +64,7 @@ import Glibc
         var daemon: TestDaemon? = try TestDaemon(site: site)
         let count = 4
         for _ in 0..<count {
-            let started = try huaying(["--config", site.configPath, "start", "notify-sms", "--param", "unit=guqiao-shequ"])
+            let started = try huaying(["--config", site.configPath, "start", "notify-sms", "--param", "unit=guqiao-shequ", "--allow-duplicate"])
             #expect(started.status == 0, "\(started.stderr)")
         }
         // One attempt runs (concurrency 1) and hangs; the other rows wait in the outbox.

@@ -36,10 +36,23 @@ import Glibc
             expected["\(folder)/plugin.yaml"] = 0o644
             expected["\(folder)/huaying_notifier.py"] = 0o644
         }
+        for page in ["huaying", "huaying-agenda", "huaying-start", "huaying-calendar-add"] {
+            expected["usr/local/share/man/man1/\(page).1"] = 0o644
+            expected["usr/local/share/man/zh_CN/man1/\(page).1"] = 0o644
+        }
+        expected["usr/local/share/bash-completion/completions/huaying"] = 0o644
+        expected["usr/local/share/zsh/site-functions/_huaying"] = 0o644
         for (path, mode) in expected {
             #expect(stage.mode(path) == mode, "\(path): mode \(stage.mode(path).map { String($0, radix: 8) } ?? "missing")")
         }
         #expect(FileManager.default.contentsEqual(atPath: stage.path("usr/local/bin/huayingd"), andPath: Binaries.path("huayingd")))
+        // Man pages and completion come from the commands themselves.
+        #expect(try stage.read("usr/local/share/man/man1/huaying-agenda.1").contains(".SH NAME\nhuaying-agenda \\- Everything due or overdue"))
+        #expect(try stage.read("usr/local/share/man/zh_CN/man1/huaying-agenda.1").contains("将要到期和已逾期的事项"))
+        let bash = try stage.read("usr/local/share/bash-completion/completions/huaying")
+        #expect(bash.contains("agenda") && bash.contains("whoami") && bash.contains("--allow-duplicate"))
+        let zsh = try stage.read("usr/local/share/zsh/site-functions/_huaying")
+        #expect(zsh.hasPrefix("#compdef huaying") && zsh.contains("agenda"))
         #expect(try stage.read("etc/huaying/staff.yaml") == String(contentsOfFile: Repository.path("etc/staff.yaml"), encoding: .utf8))
         #expect(try stage.read("etc/systemd/system/huayingd.service") == String(contentsOfFile: Repository.path("etc/systemd/huayingd.service"), encoding: .utf8),
                 "with PREFIX=/usr/local the unit is installed unchanged")
@@ -79,6 +92,8 @@ import Glibc
         let removed = try stage.make("uninstall", "PREFIX=/usr/local")
         #expect(removed.status == 0, "make uninstall: \(removed.stdout)\(removed.stderr)")
         for path in ["usr/local/bin/huayingd", "usr/local/bin/huaying", "etc/systemd/system/huayingd.service",
+                     "usr/local/share/man/man1/huaying.1", "usr/local/share/man/zh_CN/man1/huaying-agenda.1",
+                     "usr/local/share/bash-completion/completions/huaying", "usr/local/share/zsh/site-functions/_huaying",
                      "usr/local/lib/huaying/plugins", "usr/local/lib/huaying"] {
             #expect(stage.mode(path) == nil, "\(path) must be gone")
         }

@@ -26,9 +26,23 @@ enum Binaries {
     }
 }
 
-/// Runs the real `huaying` CLI.
-func huaying(_ arguments: [String]) throws -> ProgramResult {
-    try runProgram(Binaries.path("huaying"), arguments)
+/// Runs the real `huaying` CLI, in English on an untold terminal width unless `locale` says
+/// otherwise (`environment` is added last).
+func huaying(_ arguments: [String], locale: CLILocale = .english, environment: [String: String] = [:]) throws -> ProgramResult {
+    try runProgram(Binaries.path("huaying"), arguments, environment: locale.environment.merging(environment) { $1 })
+}
+
+/// The locale a test runs the CLI in: the runner's own must not decide what a test sees.
+enum CLILocale: Sendable, CaseIterable {
+    case english, chinese
+
+    /// The runner's environment with the locale set, and without COLUMNS and NO_COLOR.
+    var environment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["LC_ALL", "LC_MESSAGES", "LANG", "COLUMNS", "NO_COLOR"] { environment[name] = nil }
+        environment["LANG"] = self == .english ? "en_US.UTF-8" : "zh_CN.UTF-8"
+        return environment
+    }
 }
 
 /// A temporary folder with a config file whose every path points inside it.

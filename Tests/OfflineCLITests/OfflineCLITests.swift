@@ -47,11 +47,16 @@ enum HuayingBinary {
         return path
     }
 
-    static func run(_ arguments: [String], config: String? = nil) throws -> Result {
+    /// Runs the CLI in English (`LANG=en_US.UTF-8`), or with `language: "zh"` in Chinese, without
+    /// COLUMNS or NO_COLOR from the runner.
+    static func run(_ arguments: [String], config: String? = nil, language: String = "en") throws -> Result {
         let configPath = try config ?? makeConfig()
         var arguments = arguments
         arguments.insert(contentsOf: ["--config", configPath], at: arguments.firstIndex(of: "--") ?? arguments.count)
-        let result = try runProgram(path, arguments)
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["LC_ALL", "LC_MESSAGES", "LANG", "COLUMNS", "NO_COLOR"] { environment[name] = nil }
+        environment["LANG"] = language == "zh" ? "zh_CN.UTF-8" : "en_US.UTF-8"
+        let result = try runProgram(path, arguments, environment: environment)
         return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 }
@@ -74,6 +79,15 @@ enum HuayingBinary {
         let result = try HuayingBinary.run(["calendar", "add", "2026-09-30", "5 wrkdays"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("expected a unit"))
+    }
+
+    @Test func calendarAnswersInChineseInAChineseLocale() throws {
+        let workday = try HuayingBinary.run(["calendar", "is-workday", "2026-10-10"], language: "zh")
+        #expect(workday.stdout == "2026-10-10 周六 是工作日：国庆节调休上班\n")
+        let dayOff = try HuayingBinary.run(["calendar", "is-workday", "2026-10-01"], language: "zh")
+        #expect(dayOff.status == 1 && dayOff.stdout == "2026-10-01 周四 不是工作日：国庆节法定节假日\n", "\(dayOff.stdout)")
+        let list = try HuayingBinary.run(["calendar", "list", "2026"], language: "zh")
+        #expect(list.stdout.contains("工作日 248 天，休息日 117 天") && list.stdout.contains("节假日"), "\(list.stdout)")
     }
 
     @Test func makeUpSaturdayIsAWorkday() throws {
@@ -142,6 +156,8 @@ enum HuayingBinary {
         #expect(result.stdout.contains("broken/cycle.yaml:6:12: error: dependency cycle: a → c → b → a"))
         #expect(result.stdout.contains("broken/unknown-plugin.yaml:6:11: error: unknown plugin 'sms'"))
         #expect(result.stderr.contains("2 errors, 0 warnings"))
+        let chinese = try HuayingBinary.run(["lint", fixtures + "/broken/cycle.yaml"], config: config, language: "zh")
+        #expect(chinese.stderr.contains("个错误"), "\(chinese.stderr)")
     }
 
     /// Issue: a 5,000-step cycle overflowed the stack of the recursive cycle check (exit 139).
@@ -216,7 +232,7 @@ enum HuayingBinary {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let due = try (object["steps"] as? [[String: Any]] ?? []).map { try #require($0["due"] as? [String: Any]) }
         #expect(due.map { $0["local"] as? String } == ["2026-12-01T09:00:45.500", "2026-12-02T09:00"])
-        #expect(due.map { $0["instant"] as? String } == ["2026-12-01T01:00:45.500Z", "2026-12-02T01:00:00Z"])
+        #expect(due.map { $0["instant"] as? String } == ["2026-12-01T09:00:45.500+08:00", "2026-12-02T09:00:00+08:00"])
     }
 
     @Test func missingParameterIsRefusedWithUsageStatus() throws {

@@ -107,4 +107,21 @@ import WorkflowModel
         }
         #expect(try harness.engine.verifyLedger().ok)
     }
+    @Test func leaveWrittenInTheOrgChartWorksLikeARecordedOneAndARecordOverridesIt() throws {
+        let (harness, id, reminder) = try started()
+        var chart = try #require(harness.support.orgChart)
+        let index = try #require(chart.staff.firstIndex { $0.user == "zhaomin" })
+        chart.staff[index].away = [.init(from: day("2026-11-09"), until: day("2026-11-11"), substitute: "wugang")]
+        let support = EngineSupport(calendars: harness.support.calendars, orgChart: chart, timeZone: harness.support.timeZone)
+        harness.engine = try EngineHarness.makeEngine(db: harness.db, clock: harness.clock, support: support)
+        for (name, text) in harness.workflows {
+            try harness.engine.registerDefinition(path: harness.directory.appendingPathComponent(name).path, text: text)
+        }
+        #expect(try harness.engine.inbox(user: "wugang", all: false).first?.onBehalfOf == ["zhaomin"])
+        // A recorded window for the same days wins over the chart's.
+        _ = try harness.engine.recordAbsence(user: "zhaomin", substitute: "sunli", from: day("2026-11-10"), until: day("2026-11-10"), actor: "zhaomin")
+        #expect(try harness.engine.inbox(user: "wugang", all: false).isEmpty)
+        _ = try harness.engine.acknowledge(reminder: reminder, user: "sunli", actor: "sunli", note: nil, fields: [:])
+        #expect(try harness.engine.audit(instance: id).last { $0.event == LedgerEvent.reminderAcknowledged.rawValue }?.fields["on_behalf_of"] == "zhaomin")
+    }
 }

@@ -18,6 +18,19 @@ import Testing
         }
     }
 
+    @Test func uiLanguageIsReadAndAnUnknownOneIsReportedWhereItStands() throws {
+        let base = "paths:\n  state_dir: s\n  socket: s.sock\n  workflows: w\n  staff: staff.yaml\n  calendars: c\n"
+        #expect(try parse(base).uiLanguage == nil)
+        #expect(try parse(base + "ui:\n  language: zh\n").uiLanguage == .zh)
+        #expect(messages(base + "ui:\n  language: fr\n") == ["/etc/huaying/huaying.yaml:8:13: error: 'language' must be one of zh, en; found 'fr'"])
+    }
+
+    @Test func theInstalledConfigSpeaksChinese() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("etc/huaying.installed.yaml").path
+        #expect(try HuayingConfig.load(path: path).uiLanguage == .zh)
+    }
+
     @Test func resolvesRelativePathsAgainstTheConfigFolder() throws {
         let config = try parse("""
             paths:
@@ -85,12 +98,12 @@ import Testing
             timezone: UTC
             """) == [
             "/etc/huaying/huaying.yaml:1:8: error: expected a mapping (key: value lines) for 'paths', found a list",
-            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access, ledger, notifications",
+            "/etc/huaying/huaying.yaml:2:1: error: unknown key 'timezone' in the config file; expected one of: paths, time_zone, log_level, sqlite, access, ledger, notifications, ui",
         ])
     }
 
     @Test func reportsAnEmptyFile() {
-        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, notifications"])
+        #expect(messages("") == ["/etc/huaying/huaying.yaml:1:1: error: the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, notifications, ui"])
     }
 
     @Test func theShippedDevelopmentConfigIsValid() throws {

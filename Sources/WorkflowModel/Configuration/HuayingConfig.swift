@@ -28,6 +28,8 @@ import Foundation
 ///   quiet_hours: "21:00-08:00"
 ///   quiet_on_days_off: true
 ///   digest_window: 60 seconds
+/// ui:
+///   language: zh                     # the CLI's human output: zh or en (a zh_*/en_* locale wins)
 /// ```
 public struct HuayingConfig: Sendable, Equatable {
     public enum LogLevel: String, Sendable, CaseIterable {
@@ -59,6 +61,14 @@ public struct HuayingConfig: Sendable, Equatable {
     public var secretsFile: String = SecretsFile.defaultPath
     /// Quiet hours and the digest window for chat notifications (`notifications:`).
     public var notifications: NotificationSettings = .default
+
+    /// The language of the CLI's human output (`ui.language`; nil: from the locale, else English).
+    public var uiLanguage: UILanguage? = nil
+
+    /// The languages the CLI speaks (`ui.language`).
+    public enum UILanguage: String, Sendable, CaseIterable {
+        case zh, en
+    }
 
     /// The database file inside the state directory.
     public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("state.db") }
@@ -93,7 +103,7 @@ public struct HuayingConfig: Sendable, Equatable {
     public static func parse(_ file: YAMLFile, absolutePath: String) throws(DiagnosticsError) -> HuayingConfig {
         var diagnostics: [Diagnostic] = []
         guard let root = file.root else {
-            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, notifications")])
+            throw DiagnosticsError([.error(file.start, "the config file is empty; expected keys: paths, time_zone, log_level, sqlite, access, ledger, notifications, ui")])
         }
         guard var top = MappingReader(root, in: file, what: "the config file", diagnostics: &diagnostics) else {
             throw DiagnosticsError(diagnostics)
@@ -154,6 +164,11 @@ public struct HuayingConfig: Sendable, Equatable {
             notifications = NotificationSettings.read(&section)
             diagnostics += section.finish()
         }
+        var uiLanguage: UILanguage?
+        if var ui = top.mapping("ui") {
+            uiLanguage = ui.choice("language", from: UILanguage.allCases.map(\.rawValue)).flatMap(UILanguage.init(rawValue:))
+            diagnostics += ui.finish()
+        }
         diagnostics = top.finish() + diagnostics
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
@@ -176,6 +191,7 @@ public struct HuayingConfig: Sendable, Equatable {
         )
         config.secretsFile = paths["secrets"].map { resolve($0, $0) } ?? SecretsFile.defaultPath
         config.notifications = notifications
+        config.uiLanguage = uiLanguage
         return config
     }
 

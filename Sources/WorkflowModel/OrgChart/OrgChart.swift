@@ -117,14 +117,31 @@ public struct StaffMember: Hashable, Sendable {
     public var assignments: [Assignment]
     public var location: SourceLocation?
     public var contacts: StaffContacts
+    /// Leave written in the chart (`away:`), each with the person who stands in.
+    public var away: [Leave]
+
+    /// Days away (both included) and who stands in (请假/代理), as `huaying away` records it.
+    public struct Leave: Hashable, Sendable {
+        public var from: CivilDate
+        public var until: CivilDate
+        public var substitute: String
+        public var location: SourceLocation?
+        public init(from: CivilDate, until: CivilDate, substitute: String, location: SourceLocation? = nil) {
+            self.from = from
+            self.until = until
+            self.substitute = substitute
+            self.location = location
+        }
+    }
 
     public init(user: String, name: String, assignments: [Assignment], location: SourceLocation? = nil,
-                contacts: StaffContacts = StaffContacts()) {
+                contacts: StaffContacts = StaffContacts(), away: [Leave] = []) {
         self.user = user
         self.name = name
         self.assignments = assignments
         self.location = location
         self.contacts = contacts
+        self.away = away
     }
 }
 

@@ -149,6 +149,7 @@ public enum OrgChartFile {
                 }
             }
             let contacts = staffContacts(&reader, user: user)
+            let away = leave(&reader, user: user, diagnostics: &diagnostics)
             diagnostics += reader.finish()
             guard let user, let userNode = reader.value("user") else { continue }
             if !isUnixUserName(user) {
@@ -161,9 +162,10 @@ public enum OrgChartFile {
             }
             if let name {
                 staff.append(StaffMember(user: user, name: name, assignments: assignments, location: file.location(of: userNode),
-                                         contacts: contacts))
+                                         contacts: contacts, away: away))
             }
         }
+        checkSubstitutes(staff, diagnostics: &diagnostics)
         checkSupervisionCommittee(staff, units: units, diagnostics: &diagnostics)
         diagnostics = (top.finish() + diagnostics).sortedByPosition()
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
@@ -189,6 +191,65 @@ public enum OrgChartFile {
             robots.append(RobotReference(name: name, location: location))
         }
         return robots
+    }
+
+    /// A staff member's `away:` — a list of `{ from: DAY, until: DAY, substitute: USER }`.
+    static func leave(_ reader: inout MappingReader, user: String?, diagnostics: inout [Diagnostic]) -> [StaffMember.Leave] {
+        guard let nodes = reader.sequence("away") else { return [] }
+        var leave: [StaffMember.Leave] = []
+        for node in nodes {
+            guard var entry = MappingReader(node, in: reader.file, what: "a leave of '\(user ?? "?")' in 'away'", diagnostics: &diagnostics) else { continue }
+            var days: [CivilDate] = []
+            for key in ["from", "until"] {
+                guard let text = entry.string(key, required: true), let valueNode = entry.value(key) else { continue }
+                if let day = CivilDate(text) { days.append(day) } else {
+                    entry.report(.error, at: valueNode, "'\(key)' of a leave must be a date (YYYY-MM-DD); found '\(text)'")
+                }
+            }
+            let substitute = entry.string("substitute", required: true)
+            if days.count == 2, days[0] > days[1], let valueNode = entry.value("until") {
+                entry.report(.error, at: valueNode, "a leave ends (\(days[1])) before it begins (\(days[0]))")
+            }
+            if let substitute, substitute == user, let valueNode = entry.value("substitute") {
+                entry.report(.error, at: valueNode, "'\(substitute)' cannot stand in for themself; name someone else as 'substitute'")
+            }
+            let findings = entry.finish()
+            diagnostics += findings
+            if days.count == 2, days[0] <= days[1], let substitute, substitute != user, !findings.contains(where: { $0.severity == .error }) {
+                leave.append(.init(from: days[0], until: days[1], substitute: substitute, location: reader.file.location(of: node)))
+            }
+        }
+        return leave
+    }
+
+    /// Every substitute named in `away:` is a staff member, and on no day do substitutes go
+    /// round in a circle (A → B → A), which would leave a reminder with nobody present.
+    static func checkSubstitutes(_ staff: [StaffMember], diagnostics: inout [Diagnostic]) {
+        let users = Set(staff.map(\.user))
+        for member in staff {
+            for leave in member.away where !users.contains(leave.substitute) {
+                guard let location = leave.location else { continue }
+                diagnostics.append(.error(location, "substitute '\(leave.substitute)' of '\(member.user)' is not a 'user:' of 'staff'"))
+            }
+        }
+        for member in staff {
+            for leave in member.away {
+                for day in stride(from: leave.from.dayNumber, through: leave.until.dayNumber, by: 1) {
+                    let date = CivilDate(dayNumber: day)
+                    var path = [member.user]
+                    var next: String? = leave.substitute
+                    while let person = next, path.count <= 4 {
+                        if person == member.user, let location = leave.location {
+                            diagnostics.append(.error(location, "on \(date) the substitutes go round in a circle (\((path + [person]).joined(separator: " → "))); expected someone present at the end"))
+                            return
+                        }
+                        if path.contains(person) { break }
+                        path.append(person)
+                        next = staff.first { $0.user == person }?.away.first { $0.from <= date && date <= $0.until }?.substitute
+                    }
+                }
+            }
+        }
     }
 
     /// A staff member's `mobile`, `wecom_userid` and `dingtalk_userid`, each checked.

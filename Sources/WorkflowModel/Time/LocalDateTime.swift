@@ -103,6 +103,16 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
     /// kept to the millisecond), then optionally `Z` or an offset `±HH:MM`. A space may stand
     /// for the `T`.
     public init?(_ text: some StringProtocol) {
+        if let canonical = Self.canonical(Array(text.utf8)) {
+            self = canonical
+            return
+        }
+        self.init(general: text)
+    }
+
+    /// The same grammar read character by character: every form the fast path below does not
+    /// take (a one-digit hour, an invalid date …), and every rejection.
+    init?(general text: some StringProtocol) {
         let separators: Set<Character> = ["T", " "]
         guard let index = text.firstIndex(where: { separators.contains($0) }),
               let date = CivilDate(text[..<index]) else { return nil }
@@ -134,6 +144,62 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
             }
         }
         self.init(date: date, time: time, second: second, millisecond: millisecond, utcOffset: utcOffset)
+    }
+
+    /// The canonical form in bytes — `YYYY-MM-DDTHH:MM[:SS[.f…]][Z|±HH:MM]`, a space allowed for
+    /// the `T` — parsed without Unicode character handling (a start binds several of these, and
+    /// the character-wise parse was most of binding's time). Nil for anything else, which the
+    /// general parse then decides.
+    static func canonical(_ b: [UInt8]) -> LocalDateTime? {
+        func digit(_ i: Int) -> Int? {
+            guard i < b.count, b[i] >= 0x30, b[i] <= 0x39 else { return nil }
+            return Int(b[i] - 0x30)
+        }
+        func number(_ i: Int, _ width: Int) -> Int? {
+            var value = 0
+            for k in i..<(i + width) {
+                guard let d = digit(k) else { return nil }
+                value = value * 10 + d
+            }
+            return value
+        }
+        guard b.count >= 16, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "), b[13] == UInt8(ascii: ":"),
+              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+              let hour = number(11, 2), let minute = number(14, 2),
+              let date = CivilDate(year: year, month: month, day: day), let time = TimeOfDay(hour: hour, minute: minute) else { return nil }
+        var i = 16
+        var second = 0, millisecond = 0
+        if i < b.count, b[i] == UInt8(ascii: ":") {
+            guard let seconds = number(i + 1, 2), seconds <= 59 else { return nil }
+            second = seconds
+            i += 3
+            if i < b.count, b[i] == UInt8(ascii: ".") {
+                var digits = 0
+                var fraction = 0
+                i += 1
+                while let d = digit(i) {
+                    if digits < 3 { fraction = fraction * 10 + d }
+                    digits += 1
+                    i += 1
+                }
+                guard (1...9).contains(digits) else { return nil }
+                if digits < 3 { for _ in digits..<3 { fraction *= 10 } }
+                millisecond = fraction
+            }
+        }
+        var utcOffset: Int?
+        if i < b.count {
+            if b[i] == UInt8(ascii: "Z"), i + 1 == b.count {
+                utcOffset = 0
+            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, b[i + 3] == UInt8(ascii: ":"),
+                      let hours = number(i + 1, 2), let minutes = number(i + 4, 2), hours <= 18, minutes <= 59 {
+                utcOffset = (b[i] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
+            } else {
+                return nil
+            }
+        }
+        return LocalDateTime(date: date, time: time, second: second, millisecond: millisecond, utcOffset: utcOffset)
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -1,0 +1,134 @@
+import ControlProtocol
+import Foundation
+import WorkflowEngine
+import WorkflowModel
+
+// `agenda`, `whoami` and the duplicate check of `start`: read-only queries beside the
+// engine commands of EngineCommandHandlers.swift, answered with the wire types of
+// ControlProtocol/AgendaMessages.swift.
+extension EngineCommandHandlers {
+    /// The most instances one `agenda` answer looks at; the CLI pages with `before`, so a
+    /// county's worth of instances never holds the loop for long. Round trips measured on a
+    /// debug build (2 cores at load 8, election-cycle instances): a page of 100 took ~100 ms;
+    /// of 5, min 4.1 ms (an `instances` page of 100: 6.2 ms, `show`: 1.5 ms). A query over the
+    /// steps of many instances at once belongs in the engine.
+    static let agendaPageLimit = 5
+
+    /// `agenda`: the steps not yet done of the running instances the caller may see (an admin
+    /// acting as a staff member: those the staff member sees), or those
+    /// `under` a unit), dated by their open reminder's acknowledgement deadline or their due
+    /// time, within [`from`, `until`) plus every overdue one; with `overdue`, only those.
+    ///
+    /// `from`: a local date or date-time (default: now); `until`: a local date (inclusive),
+    /// a date-time, or `+DURATION` after `from` (default: `+7d`).
+    func agenda(_ arguments: Arguments, _ grant: Authorization.Grant) throws -> AgendaResult {
+        let now = engine.clock.now
+        var from = now
+        if let text = arguments.optionalString("from") {
+            guard let parsed = DaemonTime.parse(text, zone: timeZone) else {
+                throw ControlError(.badArguments, "agenda: from '\(text)' is not a date; expected 2026-12-01 or 2026-12-01T09:00")
+            }
+            from = parsed
+        }
+        let until = try agendaUntil(arguments.optionalString("until") ?? "+7d", from: from)
+        guard until > from else {
+            throw ControlError(.badArguments, "agenda: until (\(DaemonTime.iso8601(until, zone: timeZone))) is not after from (\(DaemonTime.iso8601(from, zone: timeZone)))")
+        }
+        let onlyOverdue = arguments.bool("overdue")
+
+        var filter = WorkflowEngine.InstanceFilter(state: .running)
+        let chart = engine.support.orgChart
+        // An admin acting for a staff member (--as) sees that person's agenda.
+        var scope = grant.units
+        if scope == nil, grant.user != grant.actor, let member = chart?.member(user: grant.user) {
+            scope = Set(member.assignments.map(\.unit))
+        }
+        if let units = scope {
+            filter.units = agendaUnits(atOrBelow: units, chart)
+            filter.orRemindersOf = grant.user
+        }
+        if let under = arguments.optionalString("under") {
+            guard chart?.units[under] != nil else {
+                throw ControlError(.badArguments, "agenda: --under '\(under)' is not a unit of the org chart")
+            }
+            filter.onlyUnits = agendaUnits(atOrBelow: [under], chart)
+        }
+        filter.limit = Self.agendaPageLimit
+        filter.before = try arguments.optionalInt("before")
+
+        let summaries = try engine.instances(filter)
+        var items: [AgendaItem] = []
+        for summary in summaries {
+            let view = try engine.instance(summary.id)
+            for step in view.steps {
+                guard let state = StepState(rawValue: step.state), !state.isFinal, let due = step.due else { continue }
+                let open = view.reminders.filter { $0.step == step.id && $0.state == ReminderState.open.rawValue }
+                let reminder = open.max { $0.level < $1.level }
+                let at = reminder?.deadline ?? reminder?.due ?? due
+                let overdue = reminder?.overdue ?? (step.deadline.map { $0 < now } ?? false)
+                let inWindow = at >= from && at < until
+                guard onlyOverdue ? overdue : (overdue || inWindow) else { continue }
+                items.append(AgendaItem(
+                    at: DaemonTime.iso8601(at, zone: timeZone), instance: Int(summary.id), workflow: summary.workflow,
+                    title: view.title, unit: summary.unit, unitName: summary.unit.flatMap { chart?.units[$0]?.name },
+                    step: step.id, stepTitle: step.title, state: step.state,
+                    due: DaemonTime.iso8601(due, zone: timeZone), deadline: step.deadline.map { DaemonTime.iso8601($0, zone: timeZone) },
+                    ackBy: reminder?.deadline.map { DaemonTime.iso8601($0, zone: timeZone) }, reminder: reminder.map { Int($0.id) },
+                    assignees: reminder?.assignees ?? [], level: reminder?.level ?? 0, overdue: overdue,
+                    escalated: (reminder?.level ?? 0) > 0))
+            }
+        }
+        items.sort { ($0.at, $0.instance, $0.step) < ($1.at, $1.instance, $1.step) }
+        let next = summaries.count >= Self.agendaPageLimit ? summaries.last.map { Int($0.id) } : nil
+        return AgendaResult(from: DaemonTime.iso8601(from, zone: timeZone), until: DaemonTime.iso8601(until, zone: timeZone),
+                            items: items, nextBefore: next)
+    }
+
+    /// `until`: `+DURATION` after `from`, a local date (up to its end), or a date-time.
+    private func agendaUntil(_ text: String, from: Date) throws -> Date {
+        if text.hasPrefix("+") {
+            guard let seconds = ClockDuration.seconds(in: String(text.dropFirst())) else {
+                throw ControlError(.badArguments, "agenda: until '\(text)' is not a duration; expected e.g. +7d, +2w, +36h")
+            }
+            return from.addingTimeInterval(TimeInterval(seconds))
+        }
+        if let date = CivilDate(text) { return LocalDateTime(date: date.adding(days: 1), time: .midnight).instant(in: timeZone) }
+        guard let parsed = DaemonTime.parse(text, zone: timeZone) else {
+            throw ControlError(.badArguments, "agenda: until '\(text)' is not a date; expected 2026-12-08, 2026-12-08T18:00 or +7d")
+        }
+        return parsed
+    }
+
+    private func agendaUnits(atOrBelow roots: Set<String>, _ chart: OrgChart?) -> Set<String> {
+        guard let chart else { return roots }
+        return Set(chart.unitOrder.filter { unit in roots.contains { chart.isUnit(unit, within: $0) } })
+    }
+
+    /// `whoami`: the person requests act for, their roles and the units they see.
+    func whoami(_ grant: Authorization.Grant) -> WhoamiResult {
+        let chart = engine.support.orgChart
+        let member = chart?.member(user: grant.user)
+        let roles = (member?.assignments ?? []).map { assignment in
+            WhoamiResult.Role(role: assignment.role, roleName: chart?.roles[assignment.role]?.title ?? assignment.role,
+                              unit: assignment.unit, unitName: chart?.units[assignment.unit]?.name ?? assignment.unit)
+        }
+        return WhoamiResult(user: grant.user, actor: grant.actor, name: member?.name, admin: grant.units == nil,
+                            inOrgChart: member != nil, roles: roles, units: grant.units.map { $0.sorted() })
+    }
+
+    /// `start` with `refuse_duplicate` (the CLI's default): a running instance of the same
+    /// workflow for the same unit (`params.unit`) started with the same params and values. A
+    /// request naming other params is not a duplicate: the engine then judges its params
+    /// (a missing or unknown one is `bad_params`, not `duplicate_instance`).
+    func duplicate(of workflow: String, params: [String: String]) throws -> Int64? {
+        var filter = WorkflowEngine.InstanceFilter(workflow: workflow, state: .running)
+        let unit = params["unit"]
+        if let unit { filter.onlyUnits = [unit] }
+        filter.limit = Self.instancesPageLimit
+        for summary in try engine.instances(filter) where summary.unit == unit {
+            let existing = try engine.instance(summary.id).params
+            if existing == params { return summary.id }
+        }
+        return nil
+    }
+}
