@@ -70,7 +70,7 @@ import Testing
             "staff.yaml:9:13: error: 'mobile' of 'zhangsan' must be a mainland mobile number of 11 digits starting with 1 (such as \"13800001111\"); found '1380000'",
             "staff.yaml:10:19: error: 'wecom_userid' of 'zhangsan' must be the person's 企业微信 userid: 1 to 64 ASCII characters without spaces, '<' or '>', and not @all; found 'Zhang San'",
             "staff.yaml:11:22: error: 'dingtalk_userid' of 'zhangsan' must be the person's 钉钉 userId: 1 to 64 ASCII characters without spaces, '<' or '>', and not @all; found '@all'",
-            "staff.yaml:12:5: error: unknown key 'phone' in a staff member; expected one of: user, name, roles, mobile, wecom_userid, dingtalk_userid",
+            "staff.yaml:12:5: error: unknown key 'phone' in a staff member; expected one of: user, name, roles, mobile, wecom_userid, dingtalk_userid, away",
         ])
     }
 
