@@ -7,7 +7,7 @@ import WorkflowModel
 /// with each external plugin's problems (offline: the same reading the daemon does).
 struct Plugins: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the plugins: built-in, and external ones from the plugins folder with their problems (offline).",
+        abstract: Message.abstractPlugins(),
         discussion: """
             An external plugin is a folder in paths.plugins holding plugin.yaml and its executable \
             (docs/plugins.md). A broken manifest or an unsafe executable (not owned by root or \

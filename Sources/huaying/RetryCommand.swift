@@ -5,7 +5,7 @@ import Foundation
 /// `huaying retry INSTANCE STEP`: an admin runs a failed step again.
 struct Retry: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a failed step again (admins).",
+        abstract: Message.abstractRetry(),
         discussion: """
             The step goes back to pending, due now, and runs as a new effect: an external \
             plugin gets a new idempotency key. An instance that had completed because of the \

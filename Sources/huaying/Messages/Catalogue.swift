@@ -16,7 +16,7 @@ enum Message: String, CaseIterable, Sendable {
     case abstractStart, abstractInstances, abstractShow, discussionShow, abstractUpdate, abstractCancel, abstractInbox,
          abstractAck, abstractAudit, abstractClock, abstractClockAdvance, abstractClockSet, abstractWorkflows,
          abstractReload, abstractBackup, abstractAgenda, abstractWhoami, abstractReport, abstractBoard,
-         abstractAway, abstractNudge
+         abstractAway, abstractNudge, abstractPlugins, abstractRetry
 
     // MARK: Table headers and terms
     case headerID, headerWorkflow, headerTitle, headerVersion, headerState, headerUnit, headerStarted, headerNextDue,
@@ -250,6 +250,9 @@ enum Catalogue {
                                             en: "Change params of a running instance; pending due times are derived again.")
         case .abstractCancel: return Phrase(zh: "取消运行中的实例：未办步骤和待确认提醒全部停止。",
                                             en: "Cancel a running instance: its pending steps and open reminders stop.")
+        case .abstractPlugins: return Phrase(zh: "列出插件：内置插件，以及插件目录中的外部插件及其问题（离线）。",
+                                             en: "List the plugins: built-in, and external ones from the plugins folder with their problems (offline).")
+        case .abstractRetry: return Phrase(zh: "重新执行一个失败的步骤（管理员）。", en: "Run a failed step again (admins).")
         case .abstractInbox: return Phrase(zh: "列出你待确认的提醒（--all 含已确认和已取消的）。",
                                            en: "List your open reminders (with --all, acknowledged and cancelled ones too).")
         case .abstractAck: return Phrase(zh: "确认收件箱中的一条提醒；其重复提醒和升级随即停止。",
