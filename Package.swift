@@ -32,13 +32,14 @@ let package = Package(
         // Libraries
         .target(name: "EventLoop", dependencies: ["CLibUV"], swiftSettings: swiftSettings),
         .target(name: "SQLiteStore", dependencies: ["CSQLite"], swiftSettings: swiftSettings),
+        .target(name: "StepPluginAPI", swiftSettings: swiftSettings),
+        // The built-ins declare their `with:` schemas, which every checker of workflow files uses.
         .target(
             name: "WorkflowModel",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["StepPluginAPI", "Record", "Remind", "Escalate", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(name: "ControlProtocol", swiftSettings: swiftSettings),
-        .target(name: "StepPluginAPI", swiftSettings: swiftSettings),
         .target(
             name: "WorkflowEngine",
             dependencies: [

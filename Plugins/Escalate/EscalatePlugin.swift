@@ -16,6 +16,14 @@ public struct EscalatePlugin: StepPlugin {
     public let name = "escalate"
     public init() {}
 
+    public var inputSchema: StepInputSchema {
+        StepInputSchema(name: name, fields: [
+            .init("chain", .roleReferenceList, required: true),
+            .init("every", .duration, required: true),
+            .init("message", .template),
+        ])
+    }
+
     public func run(_ context: StepContext) -> StepOutcome {
         guard let reminder = context.reminder else {
             return .failed(reason: "escalate runs only for an unacknowledged reminder (use it under ack.escalate)", retryAt: nil)

@@ -10,6 +10,13 @@ public struct RecordPlugin: StepPlugin {
     public let name = "record"
     public init() {}
 
+    public var inputSchema: StepInputSchema {
+        StepInputSchema(name: name, fields: [
+            .init("text", .template, required: true),
+            .init("fields", .templateMapping),
+        ])
+    }
+
     public func run(_ context: StepContext) -> StepOutcome {
         guard let text = context.input?["text"]?.text else {
             return .failed(reason: "record needs 'text'", retryAt: nil)

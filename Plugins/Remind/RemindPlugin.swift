@@ -12,6 +12,13 @@ public struct RemindPlugin: StepPlugin {
     public let name = "remind"
     public init() {}
 
+    public var inputSchema: StepInputSchema {
+        StepInputSchema(name: name, fields: [
+            .init("to", .roleReferences, required: true),
+            .init("message", .template, required: true),
+        ])
+    }
+
     public func run(_ context: StepContext) -> StepOutcome {
         guard let message = context.input?["message"]?.text else {
             return .failed(reason: "remind needs 'message'", retryAt: nil)

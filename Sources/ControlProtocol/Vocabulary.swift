@@ -43,6 +43,10 @@ public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
     case instanceCompleted = "instance.completed"
     case stepRecorded = "step.recorded"
     case stepRetry = "step.retry"
+    /// A step was handed to an external plugin (an outbox row with its idempotency key).
+    case stepHanded = "step.handed"
+    /// An admin retried a failed step (`huaying retry`).
+    case stepRetried = "step.retried"
     case stepFailed = "step.failed"
     case reminderSent = "reminder.sent"
     case reminderRepeated = "reminder.repeated"
@@ -54,6 +58,8 @@ public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
     /// Someone is away and names a substitute for a window of days (请假/代理).
     case absenceRecorded = "absence.recorded"
     case escalationFailed = "escalation.failed"
+    /// A chat notification of a reminder failed for good (the inbox still has the reminder).
+    case notificationFailed = "notification.failed"
     case chainStarted = "chain.started"
     case chainSkipped = "chain.skipped"
     case chainFailed = "chain.failed"
@@ -91,6 +97,7 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case unknownField = "unknown_field"
     case badField = "bad_field"
     case prerequisiteMissing = "prerequisite_missing"
+    case unknownStep = "unknown_step"
     case badParams = "bad_params"
     /// `start`: a running instance of the workflow for the same unit was started with the same
     /// params and values (`--allow-duplicate` starts it anyway).
@@ -99,6 +106,7 @@ public enum RefusalCode: String, Codable, Sendable, CaseIterable {
     case notRunning = "not_running"
     case alreadyAcknowledged = "already_acknowledged"
     case cancelled
+    case notFailed = "not_failed"
     // The clock
     case realClock = "real_clock"
     case clockBackwards = "clock_backwards"

@@ -30,6 +30,10 @@ public final class ProcessHandle: LoopOwnedHandle {
         public var captureStdout: Bool
         /// Whether to connect the child's stderr to ``ProcessHandle/stderr`` (otherwise inherited).
         public var captureStderr: Bool
+        /// Whether the child starts a session and process group of its own
+        /// (`UV_PROCESS_DETACHED`, `setsid`): ``killGroup(_:)`` then reaches it and everything it
+        /// started, and a terminal's signals do not.
+        public var ownProcessGroup: Bool = false
 
         public init(
             executable: String,
@@ -136,6 +140,17 @@ public final class ProcessHandle: LoopOwnedHandle {
         try UVError.check(uv_process_kill(handle, signal), "uv_process_kill")
     }
 
+    /// Sends `signal` to the child's whole process group (`kill(-pid, signal)`); only for a
+    /// child started with ``Options/ownProcessGroup``. Works after the child itself exited,
+    /// while anything it started still runs.
+    ///
+    /// - Throws: ``UVError`` naming `kill`: `ESRCH` when nothing is left in the group.
+    /// - Important: Loop thread only.
+    public func killGroup(_ signal: Int32) throws {
+        guard pid > 0 else { throw UVError(operation: "kill", code: UV_EINVAL) }
+        try UVError.check(uv_kill(-pid, signal), "kill")
+    }
+
     /// Closes the process handle and the captured stdio connections (`uv_close`); idempotent,
     /// safe inside `onExit`.
     ///
@@ -224,6 +239,7 @@ public final class ProcessHandle: LoopOwnedHandle {
                     processOptions.cwd = workingDirectory
                     processOptions.stdio_count = Int32(stdio.count)
                     processOptions.stdio = stdio.baseAddress
+                    if options.ownProcessGroup { processOptions.flags |= UInt32(UV_PROCESS_DETACHED.rawValue) }
                     return uv_spawn(loop.pointer, handle, &processOptions)
                 }
             }

@@ -12,6 +12,9 @@ import Foundation
 public protocol StepPlugin: Sendable {
     /// The name used in a workflow's `uses:`.
     var name: String { get }
+    /// What the plugin accepts in `with:` (checked when a workflow file loads; a default
+    /// that accepts anything is given for plugins that declare nothing).
+    var inputSchema: StepInputSchema { get }
     /// Decides what the step does now.
     func run(_ context: StepContext) -> StepOutcome
 }

@@ -149,6 +149,11 @@ extension WorkflowEngine {
         let ackBy = Self.acknowledgementDeadline(definition, due: due, deadline: deadline, context: context, zone: support.timeZone)
         var context = context
         context.stepTimes = (deadline, ackBy)
+        if plugins[definition.uses.value] == nil, let external = outbox.plugins[definition.uses.value] {
+            hand(stepID, of: &instance, row: row, definition: definition, context: context, due: due, deadline: deadline,
+                 plugin: external, in: work, now: now)
+            return
+        }
         let outcome: StepOutcome
         if let plugin = plugins[definition.uses.value] {
             outcome = plugin.run(StepContext(

@@ -126,6 +126,7 @@ public enum EngineSchema {
                 ALTER TABLE step ADD COLUMN failure TEXT;
                 """)
         }
+        registerOutbox(in: &migrator)
         migrator.register("0106-absences") { db in
             try db.execute("""
                 -- Who is away when, and who stands in (huaying away). Days are civil dates in the

@@ -132,6 +132,7 @@ struct InstanceContext: StepServices {
             case "acked_at": return reminder?.ackedAt.map { Self.local(Millis.date($0), support.timeZone) } ?? ""
             case "note": return reminder?.note ?? ""
             case _ where field.hasPrefix("fields."): return reminder?.fields[String(field.dropFirst("fields.".count))] ?? ""
+            case _ where field.hasPrefix("output."): return step?.output?[String(field.dropFirst("output.".count))] ?? ""
             default: return ""
             }
         case let .builtIn(name):

@@ -19,6 +19,8 @@ struct InstanceState {
         var attempts: Int = 0
         /// Why the step failed (shown by `show`, written to the ledger).
         var failure: String?
+        /// An external plugin's `output` (`{{steps.<id>.output.<key>}}`), values as text.
+        var output: [String: String]?
     }
 
     struct Reminder: Equatable {

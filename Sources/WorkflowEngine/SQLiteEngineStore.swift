@@ -34,7 +34,7 @@ final class SQLiteEngineStore: EngineStore {
             endedAt: try row.optionalInt("ended_at"), cancelReason: try row.optionalText("cancel_reason"),
             steps: [:], reminders: [])
         for step in try db.query("""
-            SELECT step, position, state, due_at, due_formula, deadline_at, done_at, late_ms, attempts, failure
+            SELECT step, position, state, due_at, due_formula, deadline_at, done_at, late_ms, attempts, failure, output
             FROM step WHERE instance = ?
             """, [.integer(id)]) {
             let stepID = try step.text("step")
@@ -42,7 +42,8 @@ final class SQLiteEngineStore: EngineStore {
                 id: stepID, position: Int(try step.int("position")), state: StepState(rawValue: try step.text("state")) ?? .pending,
                 dueAt: try step.optionalInt("due_at"), dueFormula: try step.optionalText("due_formula"),
                 deadlineAt: try step.optionalInt("deadline_at"), doneAt: try step.optionalInt("done_at"),
-                lateMillis: try step.int("late_ms"), attempts: Int(try step.int("attempts")), failure: try step.optionalText("failure"))
+                lateMillis: try step.int("late_ms"), attempts: Int(try step.int("attempts")), failure: try step.optionalText("failure"),
+                output: try step.optionalText("output").map(FlatJSON.decode))
         }
         var recipients: [Int64: [(user: String, level: Int)]] = [:]
         for recipient in try db.query("""
@@ -163,21 +164,22 @@ final class SQLiteEngineStore: EngineStore {
 
     private func insertStep(_ step: InstanceState.Step, of instance: Int64) throws {
         try db.execute("""
-            INSERT INTO step (instance, step, position, state, due_at, due_formula, deadline_at, done_at, late_ms, attempts, failure)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO step (instance, step, position, state, due_at, due_formula, deadline_at, done_at, late_ms, attempts, failure, output)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.integer(instance), .text(step.id), .integer(Int64(step.position))] + stepValues(step))
     }
 
     private func updateStep(_ step: InstanceState.Step, of instance: Int64) throws {
         try db.execute("""
-            UPDATE step SET state = ?, due_at = ?, due_formula = ?, deadline_at = ?, done_at = ?, late_ms = ?, attempts = ?, failure = ?
+            UPDATE step SET state = ?, due_at = ?, due_formula = ?, deadline_at = ?, done_at = ?, late_ms = ?, attempts = ?, failure = ?,
+                            output = ?
             WHERE instance = ? AND step = ?
             """, stepValues(step) + [.integer(instance), .text(step.id)])
     }
 
     private func stepValues(_ step: InstanceState.Step) -> [SQLiteValue] {
         [.text(step.state.rawValue), optional(step.dueAt), optional(step.dueFormula), optional(step.deadlineAt), optional(step.doneAt),
-         .integer(step.lateMillis), .integer(Int64(step.attempts)), optional(step.failure)]
+         .integer(step.lateMillis), .integer(Int64(step.attempts)), optional(step.failure), optional(step.output.map(FlatJSON.encode))]
     }
 
     private func insertReminder(_ reminder: InstanceState.Reminder, of instance: Int64) throws {

@@ -34,6 +34,10 @@ enum StepEvent: String, CaseIterable {
     case hand = "handed to a plugin"
     /// The plugin started working on it.
     case start = "plugin started"
+    /// The attempt did not complete; the outbox tries again later (or after a restart).
+    case retry = "plugin to retry"
+    /// An admin's `huaying retry`: the failed step runs again.
+    case retryByAdmin = "retried by an admin"
     case complete = "completed"
     case awaitAcknowledgement = "reminder sent"
     case acknowledge = "acknowledged"
@@ -51,12 +55,16 @@ enum ReminderEvent: String, CaseIterable {
 enum InstanceEvent: String, CaseIterable {
     case complete = "no step can run any more"
     case cancel = "cancelled"
+    /// An admin retried a failed step of a completed instance.
+    case reopen = "step retried"
 }
 
 enum StepStateMachine {
     static let table = TransitionTable<StepState, StepEvent>(name: "step", rows: [
         ([.pending], .hand, .due),
         ([.due], .start, .running),
+        ([.running], .retry, .due),
+        ([.failed], .retryByAdmin, .pending),
         ([.pending, .running], .complete, .done),
         ([.pending, .running], .awaitAcknowledgement, .waiting),
         ([.waiting], .acknowledge, .done),
@@ -78,6 +86,7 @@ enum InstanceStatusMachine {
     static let table = TransitionTable<InstanceStatus, InstanceEvent>(name: "instance", rows: [
         ([.running], .complete, .completed),
         ([.running], .cancel, .cancelled),
+        ([.completed], .reopen, .running),
     ])
     static func next(_ state: InstanceStatus, on event: InstanceEvent) -> InstanceStatus { table.next(state, on: event) }
 }

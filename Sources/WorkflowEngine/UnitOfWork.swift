@@ -32,6 +32,9 @@ final class UnitOfWork {
     /// Heap entries this batch removed (given back if it is dropped).
     var takenFromHeap: [WorkflowEngine.DueEntry] = []
     var report = WorkflowEngine.BatchReport()
+    /// External effects to write with this batch (Outbox.swift), and whether it changed rows.
+    var outboxInserts: [OutboxInsert] = []
+    var outboxTouched = false
     /// Next due instants of instances this batch changed, so a slice runs their later items in
     /// time order without waiting for the commit (stale entries skipped by sequence).
     private var localHeap = Heap<WorkflowEngine.DueEntry>()

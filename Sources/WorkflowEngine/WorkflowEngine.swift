@@ -70,6 +70,8 @@ public final class WorkflowEngine {
     let registry: DefinitionRegistry
     let ledger: Ledger
     let plugins: [String: any StepPlugin]
+    /// External plugins and the outbox's bookkeeping (Outbox.swift).
+    let outbox: OutboxState
     public private(set) var statistics = Statistics()
     public var sliceBudget = SliceBudget()
     /// Called on the loop thread after every successful COMMIT of a unit of work, with the
@@ -104,7 +106,8 @@ public final class WorkflowEngine {
         self.support = support
         self.logger = logger
         self.plugins = Dictionary(plugins.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let validators = StepPluginRegistry.builtIn
+        let validators = Self.registry(of: plugins)
+        outbox = OutboxState(compiledIn: validators)
         registry = DefinitionRegistry(db: db, checker: WorkflowChecker(calendars: support.calendars, orgChart: support.orgChart, plugins: validators))
         ledger = try Ledger(db: db)
         (nextInstanceID, nextReminderID) = try store.nextIdentities()
@@ -195,6 +198,7 @@ public final class WorkflowEngine {
         do {
             let result = try store.transaction { () throws -> (T, ChangeSet) in
                 let result = try body(work)
+                try writeOutbox(work)
                 return (result, work.changes())
             }
             adopt(work)
@@ -221,6 +225,7 @@ public final class WorkflowEngine {
         }
         // Every commit, rows or not: the anchor also keeps the clock's high-water mark.
         onCommit?(work.head)
+        outboxCommitted(work)
     }
 
     /// Forgets a dropped unit of work: only the heap entries it took out go back.

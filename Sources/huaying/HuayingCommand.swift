@@ -13,7 +13,7 @@ struct Huaying: ParsableCommand {
             Status.self, Lint.self, Plan.self, CalendarCommand.self,
             Start.self, Instances.self, Show.self, Update.self, Cancel.self,
             Inbox.self, Ack.self, Away.self, Nudge.self, Agenda.self, Whoami.self, Report.self, Board.self, Audit.self,
-            ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self,
+            ClockCommand.self, Workflows.self, Reload.self, BackupCommand.self, Plugins.self, Retry.self,
         ]
     )
 

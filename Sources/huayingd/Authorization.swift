@@ -30,7 +30,7 @@ struct Authorization {
         var units: Set<String>?
     }
 
-    static let adminCommands: Set<String> = ["start", "update", "cancel", "reload", "clock", "backup"]
+    static let adminCommands: Set<String> = ["start", "update", "cancel", "reload", "clock", "backup", "retry"]
     /// Commands anyone may run, even someone not in the org chart.
     static let openCommands: Set<String> = ["status"]
 

@@ -26,6 +26,9 @@ final class ConfigurationReloader {
     private var settleTimer: TimerHandle?
     private var supportFingerprint: String
     private(set) var last: ReloadResult?
+    /// Runs first in every reload (the daemon reads the plugins folder, so workflow files are
+    /// checked against the plugins as they are now).
+    var beforeReload: (() -> Void)?
 
     init(config: HuayingConfig, engine: WorkflowEngine, logger: Logger) {
         self.config = config
@@ -74,6 +77,7 @@ final class ConfigurationReloader {
     /// Reloads the org chart and calendars when their files changed, then the workflows.
     @discardableResult
     func reload(trigger: String) -> ReloadResult {
+        beforeReload?()
         var supportErrors: [String] = []
         let fingerprint = Self.fingerprint(config)
         if fingerprint != supportFingerprint {

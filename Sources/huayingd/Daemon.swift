@@ -31,6 +31,7 @@ final class Daemon {
     private let engine: WorkflowEngine
     private let engineCommands: EngineCommandHandlers
     private let reloader: ConfigurationReloader
+    private let plugins: PluginRunner  // external plugins and the outbox (PluginRunner.swift)
     private let authorization: Authorization
     private let anchorKeeper: LedgerAnchorKeeper  // ledger anchor (LedgerAnchorKeeper.swift)
     private let backups: BackupHandler  // backup command (BackupHandler.swift)
@@ -40,7 +41,7 @@ final class Daemon {
     private var stateLost: String?
 
     /// Commands that change the state database; refused once the state is lost.
-    static let writeCommands: Set<String> = ["start", "update", "cancel", "ack", "clock", "reload"]
+    static let writeCommands: Set<String> = ["start", "update", "cancel", "ack", "clock", "reload", "retry"]
     /// How often the state files are checked for deletion or replacement.
     static let stateCheckMilliseconds: UInt64 = 1000
 
@@ -86,6 +87,8 @@ final class Daemon {
         try anchorKeeper.check(engine, keyConfigured: ledgerKey != nil, options: ledgerOptions)
         engine.onCommit = { [anchorKeeper] head in anchorKeeper.committed(head) }
         reloader = ConfigurationReloader(config: config, engine: engine, logger: logger)
+        plugins = PluginRunner(config: config, engine: engine, logger: logger)
+        reloader.beforeReload = { [plugins] in plugins.load() }
         reloader.reload(trigger: "start")
         logger.info("workflows loaded", metadata: ["workflows": "\(engine.definitions.map(\.id).joined(separator: ","))"])
         stateWatch = StateFileWatch(databasePath: config.databasePath)
@@ -96,6 +99,8 @@ final class Daemon {
         do {
             try engine.attach(to: loop)
             try reloader.start(on: loop)
+            try plugins.start(on: loop, stateDirectory: config.stateDirectory)
+            plugins.onChange = { [reloader] in reloader.reload(trigger: "plugins folder change") }
             try installSignalHandlers()
             if try ControlSocketPath.prepare(config.socketPath) {
                 logger.notice("removed stale control socket", metadata: ["socket": "\(config.socketPath)"])
@@ -186,6 +191,7 @@ final class Daemon {
         signals.removeAll()
         notifier.close()
         reloader.close()
+        plugins.close()
         backups.close()
         engine.detach()
     }
@@ -304,7 +310,7 @@ final class Daemon {
                 "daemon_runs": Int(runs),
                 "crashed_runs": Int(unclean),
                 "state_lost": stateLost == nil ? 0 : 1,
-            ]) { $1 }.merging(try engine.counts()) { $1 },
+            ]) { $1 }.merging(try engine.counts()) { $1 }.merging(plugins.counts()) { $1 },
             lastReload: reloader.last,
             lastError: stateLost.map { "state database lost: \($0)" } ?? engine.statistics.lastError,
             stateError: stateLost.map {
@@ -325,6 +331,7 @@ final class Daemon {
             """, metadata: ["state": "\(config.databasePath)"])
         engine.detach()
         reloader.close()
+        plugins.close()
         notifier.status("STATE LOST: \(problem); writes refused")
     }
 

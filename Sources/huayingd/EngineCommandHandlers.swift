@@ -17,7 +17,7 @@ struct EngineCommandHandlers {
     /// check on a pool thread.
     static let deferred: Set<String> = ["start", "clock", "audit"]
 
-    static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock", "agenda", "whoami"]
+    static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock", "agenda", "whoami", "retry"]
         + absenceCommands
     /// The longest `ack --note` accepted, in characters.
     static let maxNoteCharacters = 2000
@@ -64,6 +64,8 @@ struct EngineCommandHandlers {
                 return try encode(try agenda(arguments, grant))
             case "whoami":
                 return try encode(whoami(grant))
+            case "retry":  // OutboxCommands.swift
+                return try encode(detail(try engine.retryStep(instance: try arguments.int("id"), step: try arguments.string("step"), actor: caller)))
             case "ack":
                 let note = arguments.optionalString("note")
                 if let note, note.count > Self.maxNoteCharacters {

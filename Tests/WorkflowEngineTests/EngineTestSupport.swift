@@ -32,7 +32,8 @@ final class EngineHarness {
     let support: EngineSupport
     let workflows: [String: String]
 
-    init(start: String = "2026-11-02T09:00", workflows: [String: String] = [:]) throws {
+    /// - Parameter staff: the text of an org chart to use instead of the checkout's.
+    init(start: String = "2026-11-02T09:00", workflows: [String: String] = [:], staff: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         db = try Database(path: directory.appendingPathComponent("state.db").path, options: DatabaseOptions(synchronous: .normal))
@@ -41,7 +42,12 @@ final class EngineHarness {
         try migrator.migrate(db)
         clock = SimulatedClock(start: local(start))
         let calendars = CalendarLibrary.load(directory: Checkout.etc + "/calendars")
-        let chart = try OrgChartFile.load(path: Checkout.etc + "/staff.yaml")
+        var staffPath = Checkout.etc + "/staff.yaml"
+        if let staff {
+            staffPath = directory.appendingPathComponent("staff.yaml").path
+            try staff.write(toFile: staffPath, atomically: true, encoding: .utf8)
+        }
+        let chart = try OrgChartFile.load(path: staffPath)
         support = EngineSupport(calendars: calendars.library, orgChart: chart, timeZone: shanghai)
         engine = try Self.makeEngine(db: db, clock: clock, support: support)
         self.workflows = workflows

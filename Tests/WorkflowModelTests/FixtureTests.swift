@@ -20,7 +20,7 @@ import Testing
 
     @Test func unknownKeyIsReportedAtTheKeyWithTheExpectedKeys() throws {
         #expect(try Self.findings("unknown-key.yaml") == [
-            "unknown-key.yaml:8:5: error: unknown key 'when' in step 'a'; expected one of: id, title, at, deadline, after, uses, with, ack, then",
+            "unknown-key.yaml:8:5: error: unknown key 'when' in step 'a'; expected one of: id, title, at, deadline, after, uses, with, notify, urgent, ack, then",
         ])
     }
 
@@ -144,7 +144,7 @@ import Testing
     @Test func theShippedWorkflowsAreClean() throws {
         let config = HuayingConfig(
             file: TestPaths.packageRoot + "/etc/huaying.yaml", stateDirectory: "/tmp", socketPath: "/tmp/x.sock",
-            workflowsDirectory: TestPaths.workflows, pluginsDirectory: "/tmp", staffFile: TestPaths.staff,
+            workflowsDirectory: TestPaths.workflows, pluginsDirectory: TestPaths.fixtures + "/no-plugins", staffFile: TestPaths.staff,
             calendarsDirectory: TestPaths.calendars, timeZone: shanghai, logLevel: .info, sqliteSynchronous: .full,
             province: "四川省", settings: Shipped.settings)
         let report = Linter.lint(paths: [TestPaths.workflows], config: config)

@@ -82,7 +82,7 @@ import Testing
         _ = try Scratch.file("other.yaml", "workflow: other\ntitle: 其他\nsteps:\n  - { id: a, title: a, uses: record, with: { text: 好 } }\n", in: folder)
         let config = HuayingConfig(
             file: folder + "/huaying.yaml", stateDirectory: "/tmp", socketPath: "/tmp/x.sock",
-            workflowsDirectory: folder + "/missing", pluginsDirectory: "/tmp", staffFile: TestPaths.fixtures + "/staff.yaml",
+            workflowsDirectory: folder + "/missing", pluginsDirectory: folder + "/plugins", staffFile: TestPaths.fixtures + "/staff.yaml",
             calendarsDirectory: TestPaths.calendars, timeZone: shanghai, logLevel: .info, sqliteSynchronous: .full)
         let report = Linter.lint(paths: [folder], config: config)
         #expect(report.diagnostics.map { $0.description.replacingOccurrences(of: folder + "/", with: "") } == [

@@ -19,6 +19,9 @@ public struct SupportFiles: Sendable {
     public var orgChart: OrgChart?
     public var diagnostics: [Diagnostic]
     public var files: [String]
+    /// The external plugins in `paths.plugins` (their problems are not in `diagnostics`: a
+    /// broken plugin does not stop the org chart and calendars from loading).
+    public var plugins: PluginCatalog
 
     /// Loads `paths.staff` and every calendar in `paths.calendars`.
     public init(config: HuayingConfig) {
@@ -40,13 +43,14 @@ public struct SupportFiles: Sendable {
         }
         self.diagnostics = diagnostics
         settings = config.settings
+        plugins = PluginCatalog.load(directory: config.pluginsDirectory)
     }
 
     /// The configuration's `settings.<name>` amounts.
     public var settings: [String: Int] = [:]
 
     public var checker: WorkflowChecker {
-        var checker = WorkflowChecker(calendars: calendars, orgChart: orgChart)
+        var checker = WorkflowChecker(calendars: calendars, orgChart: orgChart, plugins: plugins.registry())
         checker.settings = settings
         return checker
     }
@@ -58,8 +62,8 @@ public enum Linter {
     /// level has `units:`, as a calendar when it has `years:`, else as a workflow.
     public static func lint(paths: [String], config: HuayingConfig) -> LintReport {
         let support = SupportFiles(config: config)
-        var diagnostics = support.diagnostics
-        var files = support.files
+        var diagnostics = support.diagnostics + support.plugins.diagnostics
+        var files = support.files + support.plugins.entries.map { ($0.directory as NSString).appendingPathComponent("plugin.yaml") }
         let alreadyChecked = Set(support.files.map(standardized))
         var workflowFiles: [String] = []
         for path in paths {

@@ -1,7 +1,13 @@
+import Escalate
+import Foundation
+import Record
+import Remind
+import StepPluginAPI
+
 /// Checks the `with:` of a step for one plugin when a workflow file loads.
 ///
-/// The built-in plugins are checked here by a `StepInputSchema` until the engine brings their
-/// real validators; the engine registers its own conformers in a `StepPluginRegistry`.
+/// Each plugin declares its schema (`StepInputSchema`, in StepPluginAPI); a registry holds the
+/// schemas of the plugins loaded, built-in and external alike.
 public protocol StepInputValidator: Sendable {
     /// The name used in `uses:`.
     var name: String { get }
@@ -79,42 +85,14 @@ public struct StepInputCheck: Sendable {
     }
 }
 
-/// A declarative `with:` schema: the keys a plugin takes and what each holds.
-public struct StepInputSchema: StepInputValidator {
-    public enum Kind: Sendable {
-        /// Text that may use `{{…}}`.
-        case template
-        /// A mapping of names to templates (`fields:` of record).
-        case templateMapping
-        /// One role reference or a list of them.
-        case roleReferences
-        /// A non-empty list of role references, in order (an escalation chain).
-        case roleReferenceList
-        /// A duration such as `1 workday`.
-        case duration
-    }
-
-    public struct Field: Sendable {
-        public var key: String
-        public var kind: Kind
-        public var required: Bool
-
-        public init(_ key: String, _ kind: Kind, required: Bool = false) {
-            self.key = key
-            self.kind = kind
-            self.required = required
-        }
-    }
-
-    public var name: String
-    public var fields: [Field]
-
-    public init(name: String, fields: [Field]) {
-        self.name = name
-        self.fields = fields
-    }
-
+/// A plugin's declared `with:` schema (StepPluginAPI) checks a step's input: the built-in
+/// form key by key, the JSON Schema form by `JSONSchemaCheck`.
+extension StepInputSchema: StepInputValidator {
     public func validate(_ input: YAMLValue?, check: inout StepInputCheck) {
+        if let json {
+            JSONSchemaCheck(plugin: name).validate(input, against: json, check: &check)
+            return
+        }
         let keys = fields.map(\.key).joined(separator: ", ")
         guard let input else {
             let required = fields.filter(\.required).map(\.key)
@@ -168,6 +146,8 @@ public struct StepInputSchema: StepInputValidator {
 /// The plugins a workflow file may name in `uses:`, by name.
 public struct StepPluginRegistry: Sendable {
     public private(set) var validators: [String: any StepInputValidator] = [:]
+    /// The notifier plugins a step's `notify:` may name.
+    public var notifiers: Set<String> = []
 
     public init(_ validators: [any StepInputValidator] = []) {
         for validator in validators { register(validator) }
@@ -182,20 +162,14 @@ public struct StepPluginRegistry: Sendable {
 
     public var names: [String] { validators.keys.sorted() }
 
-    /// record, remind and escalate, checked by schema.
-    public static let builtIn = StepPluginRegistry([
-        StepInputSchema(name: "record", fields: [
-            .init("text", .template, required: true),
-            .init("fields", .templateMapping),
-        ]),
-        StepInputSchema(name: "remind", fields: [
-            .init("to", .roleReferences, required: true),
-            .init("message", .template, required: true),
-        ]),
-        StepInputSchema(name: "escalate", fields: [
-            .init("chain", .roleReferenceList, required: true),
-            .init("every", .duration, required: true),
-            .init("message", .template),
-        ]),
-    ])
+    /// A registry of these plugins' declared schemas.
+    public init(plugins: [any StepPlugin]) {
+        self.init(plugins.map(\.inputSchema))
+    }
+
+    /// record, remind and escalate, checked by the schemas they declare.
+    public static let builtIn = StepPluginRegistry(plugins: builtInPlugins)
+
+    /// The plugins compiled into Huaying.
+    public static var builtInPlugins: [any StepPlugin] { [RecordPlugin(), RemindPlugin(), EscalatePlugin()] }
 }

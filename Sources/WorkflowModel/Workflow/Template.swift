@@ -4,7 +4,8 @@
 /// - a parameter, or a unit parameter's `name` / `id` / `kind` (`{{unit.name}}`), or its parent
 ///   unit's `parent.name` / `parent.id` (`{{unit.parent.name}}`: the township of a village);
 /// - a step's result: `{{steps.<id>.done}}`, `acked_by`, `acked_at`, `note`, or a value its
-///   acknowledgement carried: `{{steps.<id>.fields.<name>}}`;
+///   acknowledgement carried: `{{steps.<id>.fields.<name>}}`, or a key of an external plugin's
+///   `output`: `{{steps.<id>.output.<key>}}`;
 /// - `start`, `workflow.id`, `workflow.title`, `instance.id`;
 /// - in a step's `with:`, that step's own computed `deadline` and `ack_by` (`{{deadline}}`,
 ///   `{{ack_by}}`), rendered by `latestDayText(_:)` so a message cannot disagree with the date
@@ -102,6 +103,10 @@ public enum Template {
                 // steps.<id>.fields.<name>: a value an acknowledgement carried (ack.fields).
                 if parts.count == 4, parts[2] == "fields", RoleReference.isIdentifier(parts[1]), RoleReference.isIdentifier(parts[3]) {
                     return .step(parts[1], field: "fields." + parts[3])
+                }
+                // steps.<id>.output.<key>: a value an external plugin's result gave.
+                if parts.count == 4, parts[2] == "output", RoleReference.isIdentifier(parts[1]), RoleReference.isIdentifier(parts[3]) {
+                    return .step(parts[1], field: "output." + parts[3])
                 }
                 guard parts.count == 3, RoleReference.isIdentifier(parts[1]) else {
                     throw TimeExpressionError(offset: 0, "'\(text)' is not a step result; expected steps.<step-id>.<\(stepFields.joined(separator: "|"))>")

@@ -399,6 +399,7 @@ private struct Run {
         let usesLocation = reader.value("uses").map(file.location(of:)) ?? file.location(of: node)
         let withNode = reader.value("with")
         let with = withNode.map { YAMLValue($0, in: file) }
+        let (notify, urgent) = notification(&reader)
         templateStep = (deadline != nil, reader.value("ack") != nil)
         if let uses { validatePluginInput(plugin: uses, input: with, stepID: id ?? "?", usesLocation: usesLocation) }
         templateStep = nil
@@ -474,10 +475,31 @@ private struct Run {
         var step = StepDefinition(
             id: Located(id, at: file.location(of: idNode)), title: title, at: at, after: after,
             deadline: deadline, uses: Located(uses, at: usesLocation), with: with, ack: ack,
-            location: file.location(of: node)
+            location: file.location(of: node), notify: notify, urgent: urgent
         )
         step.then = then
         return step
+    }
+
+    /// `notify:` (notifier plugin names) and `urgent:` of a step. A name that is not a loaded
+    /// notifier is a warning: the reminders still reach the inbox.
+    mutating func notification(_ reader: inout MappingReader) -> (notify: [Located<String>]?, urgent: Bool) {
+        var notify: [Located<String>]?
+        if let nodes = reader.sequence("notify", allowSingle: true) {
+            notify = []
+            for node in nodes {
+                guard let name = file.text(node, what: "a 'notify' entry", diagnostics: &diagnostics) else { continue }
+                let location = file.location(of: node)
+                if !checker.plugins.notifiers.contains(name) {
+                    let known = checker.plugins.notifiers.sorted()
+                    warning(location, "'\(name)' is not a loaded notifier plugin, so these reminders reach the inbox only; " +
+                            (known.isEmpty ? "no notifier is installed in the plugins folder" : "expected one of: \(known.joined(separator: ", "))"))
+                }
+                notify?.append(Located(name, at: location))
+            }
+        }
+        let urgent = reader.choice("urgent", from: ["true", "false"]) == "true"
+        return (notify, urgent)
     }
 
     mutating func validatePluginInput(plugin: String, input: YAMLValue?, stepID: String, usesLocation: SourceLocation) {

@@ -98,6 +98,10 @@ public struct StepDefinition: Hashable, Sendable {
     /// the record it wrote), in the same unit of work; `{{item}}` and the step's own
     /// `steps.<id>.fields.…` may be used there.
     public var then: [ChainDefinition] = []
+    /// `notify:` — the notifier plugins its reminders go to (nil: every robot of the unit).
+    public var notify: [Located<String>]? = nil
+    /// `urgent: true` — its reminders are never held back by quiet hours (a statutory deadline).
+    public var urgent = false
 
     /// The steps this one waits for: `after:` and any `steps.X.done` in `at:`/`deadline:`.
     public var dependencies: [Located<String>] {

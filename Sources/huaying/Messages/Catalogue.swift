@@ -16,7 +16,7 @@ enum Message: String, CaseIterable, Sendable {
     case abstractStart, abstractInstances, abstractShow, discussionShow, abstractUpdate, abstractCancel, abstractInbox,
          abstractAck, abstractAudit, abstractClock, abstractClockAdvance, abstractClockSet, abstractWorkflows,
          abstractReload, abstractBackup, abstractAgenda, abstractWhoami, abstractReport, abstractBoard,
-         abstractAway, abstractNudge
+         abstractAway, abstractNudge, abstractPlugins, abstractRetry
 
     // MARK: Table headers and terms
     case headerID, headerWorkflow, headerTitle, headerVersion, headerState, headerUnit, headerStarted, headerNextDue,
@@ -75,7 +75,7 @@ enum Message: String, CaseIterable, Sendable {
          refusalCancelled, refusalRealClock, refusalClockBackwards, refusalClockJumpTooLarge, refusalClockBusy,
          refusalStoreError, refusalShuttingDown, refusalInternalError, refusalUnknown, refusalIdleTimeout,
          refusalNoteTooLong, refusalStateLost, refusalBackupRunning, refusalCannotWrite, refusalFileExists,
-         refusalNotPermitted, refusalUnknownJob, refusalDuplicate, refusalSubstituteCycle
+         refusalNotPermitted, refusalUnknownJob, refusalDuplicate, refusalSubstituteCycle, refusalUnknownStep, refusalNotFailed
 
     // MARK: away, nudge
     case awayNone, headerUser, headerFrom, headerUntil, headerSubstitute, headerRecordedBy, awayEnded, awayRecorded,
@@ -212,6 +212,8 @@ enum Catalogue {
         case .notPermitted: return .refusalNotPermitted
         case .unknownJob: return .refusalUnknownJob
         case .substituteCycle: return .refusalSubstituteCycle
+        case .unknownStep: return .refusalUnknownStep
+        case .notFailed: return .refusalNotFailed
         }
     }
 
@@ -250,6 +252,9 @@ enum Catalogue {
                                             en: "Change params of a running instance; pending due times are derived again.")
         case .abstractCancel: return Phrase(zh: "取消运行中的实例：未办步骤和待确认提醒全部停止。",
                                             en: "Cancel a running instance: its pending steps and open reminders stop.")
+        case .abstractPlugins: return Phrase(zh: "列出插件：内置插件，以及插件目录中的外部插件及其问题（离线）。",
+                                             en: "List the plugins: built-in, and external ones from the plugins folder with their problems (offline).")
+        case .abstractRetry: return Phrase(zh: "重新执行一个失败的步骤（管理员）。", en: "Run a failed step again (admins).")
         case .abstractInbox: return Phrase(zh: "列出你待确认的提醒（--all 含已确认和已取消的）。",
                                            en: "List your open reminders (with --all, acknowledged and cancelled ones too).")
         case .abstractAck: return Phrase(zh: "确认收件箱中的一条提醒；其重复提醒和升级随即停止。",
@@ -483,6 +488,8 @@ enum Catalogue {
         case .refusalNotPermitted: return Phrase(zh: "不允许", en: "not permitted")
         case .refusalUnknownJob: return Phrase(zh: "没有这个任务", en: "unknown job")
         case .refusalSubstituteCycle: return Phrase(zh: "代理人循环（甲代乙、乙又代甲）", en: "substitutes in a circle")
+        case .refusalUnknownStep: return Phrase(zh: "没有这个步骤", en: "unknown step")
+        case .refusalNotFailed: return Phrase(zh: "该步骤没有失败，无需重试", en: "the step has not failed")
         case .refusalDuplicate: return Phrase(zh: "同一单位已有相同参数的运行中实例", en: "a duplicate of a running instance")
 
         case .awayNone: return Phrase(zh: "今天起没有登记的请假", en: "no leave recorded from today on")
