@@ -138,6 +138,8 @@ extension WorkflowEngine {
                 for (name, value) in output { ledgerFields["output." + name] = value }
                 work.put(instance)
                 work.record(at: now, instance: instanceID, step: stepID, .stepRecorded, "插件\(pluginName)已完成", fields: ledgerFields)
+                // The step's own then: fires when it completes, as for built-in steps.
+                startStepChains(of: stepID, of: instance, in: work, now: now)
             case let .retry(after, reason) where attempts < maxAttempts:
                 let delay = after ?? outbox.plugins[pluginName]?.manifest.backoffSeconds(afterAttempt: attempts) ?? 10
                 let retryAt = now.addingTimeInterval(delay)

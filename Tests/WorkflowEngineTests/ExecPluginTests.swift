@@ -1,3 +1,4 @@
+import ControlProtocol
 import EventLoop
 import Foundation
 import Testing
@@ -34,6 +35,40 @@ import WorkflowModel
         // (Python itself adds LC_CTYPE when it starts in the C locale, PEP 538).
         #expect(rows[2].fields["output.env"] == #"["HUAYING_PROTOCOL","SECRET"]"#)
         #expect(try harness.engine.outboxCounts() == (0, 0))
+        try harness.close()
+    }
+
+    /// A step's own `then:` fires when an external plugin completes it, as when a built-in
+    /// step completes (it fired only for built-in steps and acknowledgements).
+    @Test func anExecStepsOwnThenFiresWhenThePluginCompletesIt() throws {
+        let harness = try ExecHarness()
+        try harness.writePlugin("sms", script: pythonPlugin(#"{"status": "completed", "output": {"message_id": "m1"}}"#))
+        let chained = execWorkflow(plugin: "sms").replacingOccurrences(of: """
+                with: { to: "13800000000", text: "{{unit.name}}：周五开会" }
+            """, with: """
+                with: { to: "13800000000", text: "{{unit.name}}：周五开会" }
+                then:
+                  - start: follow-up
+                    params: { unit: "{{unit.id}}" }
+            """)
+        #expect(chained.contains("start: follow-up"))
+        let followUp = """
+            workflow: follow-up
+            title: 跟进
+            params:
+              unit: { type: unit, title: 社区 }
+            calendar: cn-mainland
+            steps:
+              - { id: note, title: 记录, uses: record, at: start + 10 days, with: { text: 跟进 } }
+            """
+        try harness.load(["exec.yaml": chained, "follow-up.yaml": followUp])
+        let id = try harness.engine.start(workflow: "exec-sms", params: ["unit": "guqiao-shequ"], actor: "root")
+        #expect(try harness.engine.instances(.init(workflow: "follow-up")).isEmpty, "nothing before the plugin answers")
+        try harness.startDelivery()
+        #expect(harness.runAttempts(1))
+        #expect(try harness.base.stepState(id, "send") == "done")
+        #expect(try harness.engine.instances(.init(workflow: "follow-up")).count == 1)
+        #expect(try harness.events(id).contains { $0.event == LedgerEvent.chainStarted.rawValue && $0.step == "send" })
         try harness.close()
     }
 
