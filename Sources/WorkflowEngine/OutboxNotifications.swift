@@ -4,7 +4,8 @@ import SQLiteStore
 import WorkflowModel
 
 /// Reminders fanned out to chat notifiers (`kind: notifier` plugins, docs/plugins.md,
-/// "Notifiers"): every `reminder.sent`, `reminder.repeated` and `reminder.escalated` row a unit
+/// "Notifiers"): every `reminder.sent`, `reminder.repeated`, `reminder.escalated` and
+/// `reminder.nudged` row a unit
 /// of work records becomes one outbox row per robot of the instance's unit (the unit's
 /// `notify:` in staff.yaml, inherited from the units above; the robot's plugin and secrets
 /// from the secrets file), in the same transaction. The inbox has the reminder at once; the
@@ -17,8 +18,9 @@ extension WorkflowEngine {
         outbox.notificationSettings = settings
     }
 
+    /// A 催办 (`reminder.nudged`) is sent again to everyone reminded so far, like a repeat.
     static let notifiedEvents: Set<String> = [LedgerEvent.reminderSent.rawValue, LedgerEvent.reminderRepeated.rawValue,
-                                              LedgerEvent.reminderEscalated.rawValue]
+                                              LedgerEvent.reminderEscalated.rawValue, LedgerEvent.reminderNudged.rawValue]
 
     /// The notification rows for the reminder rows of a unit of work (called inside its transaction).
     func stageNotifications(_ work: UnitOfWork) throws {
@@ -35,7 +37,13 @@ extension WorkflowEngine {
             let known = chart.units[unit]
             let level = entry.event == LedgerEvent.reminderEscalated.rawValue ? reminder.level : (entry.event == LedgerEvent.reminderSent.rawValue ? 0 : reminder.level)
             let levelUsers = reminder.recipients.filter { entry.event == LedgerEvent.reminderEscalated.rawValue ? $0.level == level : true }.map(\.user)
-            let recipients = levelUsers.map { user in chart.member(user: user)?.notifierRecipient ?? ["user": user, "name": user] }
+            // Whoever stands in for an absent recipient that day is @mentioned too (huaying away).
+            let day = LocalDateTime(entry.at, in: support.timeZone).date
+            var notified = levelUsers
+            for user in levelUsers {
+                if let substitute = try substituteOf(user, on: day), !notified.contains(substitute) { notified.append(substitute) }
+            }
+            let recipients = notified.map { user in chart.member(user: user)?.notifierRecipient ?? ["user": user, "name": user] }
             var unacknowledged: [[String: String]] = []
             if entry.event == LedgerEvent.reminderEscalated.rawValue {
                 let since = InstanceContext.local(Millis.date(reminder.dueAt), support.timeZone)

@@ -51,6 +51,22 @@ import WorkflowModel
         try harness.close()
     }
 
+    /// 催办 goes to the chat as well, and the substitute of an absent recipient is @mentioned.
+    @Test func aNudgeIsSentToTheRobotAndASubstituteIsMentioned() throws {
+        let harness = try Self.harness()
+        _ = try harness.engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-12"], actor: "root")
+        let reminder = try #require(harness.engine.inbox(user: "zhaomin", all: false).first)
+        _ = try harness.engine.recordAbsence(user: "zhaomin", substitute: "wanghong", from: CivilDate("2026-11-02")!,
+                                             until: CivilDate("2026-11-02")!, actor: "zhaomin")
+        _ = try harness.engine.nudge(reminder: reminder.id, actor: "wanghong", note: "请今天发出")
+        try harness.startDelivery()
+        #expect(harness.run(until: { harness.finished.count >= 2 }))
+        let requests = try harness.requests().compactMap { $0["reminder"] as? [String: Any] }
+        #expect(requests.count == 2, "the first send and the nudge")
+        #expect(requests.map { ($0["recipients"] as? [[String: String]])?.compactMap { $0["user"] } ?? [] }.last == ["zhaomin", "wanghong"])
+        try harness.close()
+    }
+
     @Test func aReminderRaisedInQuietHoursGoesOutNextWorkdayMorningWhileTheInboxHasItAtOnce() throws {
         let harness = try Self.harness(start: "2026-11-02T22:30")
         _ = try harness.engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-12"], actor: "root")
