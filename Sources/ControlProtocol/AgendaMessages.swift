@@ -32,6 +32,10 @@ public struct AgendaItem: Codable, Equatable, Sendable {
     public var level: Int
     public var overdue: Bool
     public var escalated: Bool
+    /// Whether one of its dates lies in a year the daemon's calendar lacks, and which years
+    /// (`ProvisionalDates.swift`).
+    @FalseWhenMissing public var provisional: Bool = false
+    @EmptyWhenMissing public var provisionalYears: [Int] = []
 
     public init(at: String, instance: Int, workflow: String, title: String, unit: String?, unitName: String? = nil,
                 step: String, stepTitle: String,
@@ -63,7 +67,8 @@ public struct AgendaItem: Codable, Equatable, Sendable {
         case stepTitle = "step_title"
         case state, due, deadline
         case ackBy = "ack_by"
-        case reminder, assignees, level, overdue, escalated
+        case reminder, assignees, level, overdue, escalated, provisional
+        case provisionalYears = "provisional_years"
     }
 }
 

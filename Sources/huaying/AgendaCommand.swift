@@ -100,9 +100,9 @@ struct Agenda: ParsableCommand {
         ])
         for item in items {
             table.append([
-                EngineOutput.time(item.at), item.unitName ?? item.unit ?? "-", item.workflow, item.step, item.stepTitle,
+                ProvisionalMark.time(item.at, item.provisionalYears), item.unitName ?? item.unit ?? "-", item.workflow, item.step, item.stepTitle,
                 item.assignees.isEmpty ? "-" : item.assignees.joined(separator: ", "), state(item), String(item.instance),
-                EngineOutput.time(item.deadline),
+                ProvisionalMark.time(item.deadline, item.provisionalYears),
             ], mark: item.overdue ? .overdue : item.escalated ? .escalated : nil)
         }
         return table

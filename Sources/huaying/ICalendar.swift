@@ -28,11 +28,13 @@ enum ICalendar {
             var summary = "\(item.unitName ?? item.unit ?? "-") · \(item.stepTitle)"
             if item.overdue { summary = "[\(Message.overdue())] " + summary }
             if item.escalated { summary = "[\(Message.escalated())] " + summary }
+            if item.provisional { summary += ProvisionalMark.text }
             lines.append("SUMMARY:" + escape(summary))
             var description = ["\(item.title) (\(item.workflow)) · \(Message.headerInstance()) \(item.instance) · \(Message.headerStep()) \(item.step)"]
             if !item.assignees.isEmpty { description.append("\(Message.headerWho()): \(item.assignees.joined(separator: ", "))") }
             if let deadline = item.deadline { description.append("\(Message.headerDeadline()): \(EngineOutput.time(deadline))") }
             if let ackBy = item.ackBy { description.append("\(Message.headerAckBy()): \(EngineOutput.time(ackBy))") }
+            if let note = ProvisionalMark.note(item.provisionalYears) { description.append(note) }
             lines.append("DESCRIPTION:" + escape(description.joined(separator: "\n")))
             lines.append("CATEGORIES:" + escape(item.workflow))
             lines.append("STATUS:CONFIRMED")

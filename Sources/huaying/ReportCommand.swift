@@ -94,7 +94,8 @@ struct Report: ParsableCommand {
             if reminders.contains(where: { $0.overdue }) { marks.append("<span class=\"overdue\">\(e(Message.overdue()))</span>") }
             stepRows.append([
                 "<b>\(e(step.title))</b><br><span class=\"small\">\(e(step.id)) · \(e(Catalogue.stepState(step.state)))</span>",
-                e(legalBasis ?? "—"), e(EngineOutput.time(step.due)), e(step.deadline.map(EngineOutput.time) ?? "—"),
+                e(legalBasis ?? "—"), e(ProvisionalMark.time(step.due, step.provisionalYears)),
+                e(step.deadline.map { ProvisionalMark.time($0, step.provisionalYears) } ?? "—"),
                 done,
                 notes.joined(separator: "<br>"), marks.joined(separator: "<br>"),
             ])

@@ -68,14 +68,17 @@ extension EngineCommandHandlers {
                 let overdue = reminder?.overdue ?? (step.deadline.map { $0 < now } ?? false)
                 let inWindow = at >= from && at < until
                 guard onlyOverdue ? overdue : (overdue || inWindow) else { continue }
-                items.append(AgendaItem(
+                var item = AgendaItem(
                     at: DaemonTime.iso8601(at, zone: timeZone), instance: Int(summary.id), workflow: summary.workflow,
                     title: view.title, unit: summary.unit, unitName: summary.unit.flatMap { chart?.units[$0]?.name },
                     step: step.id, stepTitle: step.title, state: step.state,
                     due: DaemonTime.iso8601(due, zone: timeZone), deadline: step.deadline.map { DaemonTime.iso8601($0, zone: timeZone) },
                     ackBy: reminder?.deadline.map { DaemonTime.iso8601($0, zone: timeZone) }, reminder: reminder.map { Int($0.id) },
                     assignees: reminder?.assignees ?? [], level: reminder?.level ?? 0, overdue: overdue,
-                    escalated: (reminder?.level ?? 0) > 0))
+                    escalated: (reminder?.level ?? 0) > 0)
+                item.provisionalYears = engine.provisionalYears([due, step.deadline, reminder?.deadline], workflow: summary.workflow)
+                item.provisional = !item.provisionalYears.isEmpty
+                items.append(item)
             }
         }
         items.sort { ($0.at, $0.instance, $0.step) < ($1.at, $1.instance, $1.step) }

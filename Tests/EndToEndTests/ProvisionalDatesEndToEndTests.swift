@@ -57,6 +57,17 @@ import Testing
         #expect(reminder.provisional && reminder.provisionalYears == [2027])
         let inbox = try cli.run(["inbox"], as: "zhaomin")
         #expect(inbox.stdout.contains("09:00 (provisional)"), "\(inbox.stdout)")
+        // agenda (its table, JSON and iCalendar) and the printed 台账 mark them too.
+        let agenda = try cli.json(AgendaResult.self, ["agenda", "--until", "2027-01-31"], as: "zhaomin")
+        let item = try #require(agenda.items.first { $0.instance == started.id })
+        #expect(item.provisional && item.provisionalYears == [2027])
+        #expect(try cli.run(["agenda", "--until", "2027-01-31"], as: "zhaomin").stdout.contains("(provisional)"))
+        let ics = site.root.appendingPathComponent("agenda.ics").path
+        #expect(try cli.run(["agenda", "--until", "2027-01-31", "--ics", ics], as: "zhaomin").status == 0)
+        #expect(try String(contentsOfFile: ics, encoding: .utf8).contains("(provisional)"))
+        let page = site.root.appendingPathComponent("report.html").path
+        #expect(try cli.run(["report", "\(started.id)", "--html", page]).status == 0)
+        #expect(try String(contentsOfFile: page, encoding: .utf8).contains("(provisional)"))
         let sent = try #require(try cli.audit(instance: started.id).first { $0.event == "reminder.sent" })
         #expect(sent.fields["provisional_years"] == "2027")
 
