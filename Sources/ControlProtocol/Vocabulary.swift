@@ -35,6 +35,23 @@ public enum InstanceStatus: String, Codable, Sendable, CaseIterable {
     case cancelled
 }
 
+/// The `state` of an outbox row: an external effect (an exec step, a chat notification) waiting
+/// for its result, or given one (docs/plugins.md).
+public enum OutboxRowState: String, Codable, Sendable, CaseIterable {
+    case pending, running, done, failed, cancelled
+    /// As an SQL literal (`'pending'`), for the engine's queries.
+    public var sql: String { "'\(rawValue)'" }
+}
+
+/// The `kind` of an outbox row.
+public enum OutboxRowKind: String, Codable, Sendable, CaseIterable {
+    /// An external step plugin's attempt.
+    case step
+    /// A reminder for a chat notifier.
+    case notify
+    public var sql: String { "'\(rawValue)'" }
+}
+
 /// The `event` of a ledger row.
 public enum LedgerEvent: String, Codable, Sendable, CaseIterable {
     case instanceStarted = "instance.started"

@@ -61,11 +61,11 @@ extension WorkflowEngine {
         }
         var steps: [String: [Int]] = [:]
         var all: [Date?] = []
-        for step in view.steps where step.state != "done" && step.state != "failed" && step.state != "cancelled" {
+        for step in view.steps where !(StepState(rawValue: step.state)?.isFinal ?? false) {
             steps[step.id] = provisionalYears(perStep[step.id] ?? [], workflow: view.summary.workflow)
             all += perStep[step.id] ?? []
         }
-        for reminder in view.reminders where reminder.state == "open" { all += [reminder.due, reminder.deadline] }
+        for reminder in view.reminders where reminder.state == ReminderState.open.rawValue { all += [reminder.due, reminder.deadline] }
         return (provisionalYears(all, workflow: view.summary.workflow), steps)
     }
 

@@ -196,7 +196,7 @@ extension WorkflowEngine {
         for row in work.outboxInserts {
             try db.execute("""
                 INSERT INTO outbox (kind, plugin, instance, step, idempotency_key, request, state, attempts, max_attempts, next_at, created_at)
-                VALUES ('step', ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+                VALUES (\(OutboxRowKind.step.sql), ?, ?, ?, ?, ?, \(OutboxRowState.pending.sql), 0, ?, ?, ?)
                 """, [.text(row.plugin), .integer(row.instance), .text(row.step), .text(row.key), .text(row.request),
                       .integer(Int64(row.maxAttempts)), .integer(row.nextAt), .integer(Millis.from(clock.now))])
         }

@@ -14,13 +14,13 @@ extension WorkflowEngine {
     @discardableResult
     public func recoverOutbox() throws -> Int {
         let now = clock.now
-        let rows = try db.query("SELECT id, instance, step FROM outbox WHERE state = 'running'")
+        let rows = try db.query("SELECT id, instance, step FROM outbox WHERE state = \(OutboxRowState.running.sql)")
         guard !rows.isEmpty else { return 0 }
         try perform { work in
             work.outboxTouched = true
             for row in rows {
                 let instanceID = try row.int("instance"), stepID = try row.text("step")
-                try db.execute("UPDATE outbox SET state = 'pending', next_at = ?, batch = NULL WHERE id = ?", [.integer(Millis.from(now)), .integer(try row.int("id"))])
+                try db.execute("UPDATE outbox SET state = \(OutboxRowState.pending.sql), next_at = ?, batch = NULL WHERE id = ?", [.integer(Millis.from(now)), .integer(try row.int("id"))])
                 if var instance = try work.instance(instanceID), instance.steps[stepID]?.state == .running {
                     instance.steps[stepID]?.state = StepStateMachine.next(.running, on: .retry)
                     work.put(instance)
@@ -36,7 +36,7 @@ extension WorkflowEngine {
         let after = instant.map(Millis.from) ?? Int64.min
         let window = Int64(outbox.notificationSettings.digestWindow) * 1000
         return try db.queryOne("""
-            SELECT min(t) AS t FROM (SELECT next_at + (CASE kind WHEN 'notify' THEN ? ELSE 0 END) AS t FROM outbox WHERE state = 'pending')
+            SELECT min(t) AS t FROM (SELECT next_at + (CASE kind WHEN \(OutboxRowKind.notify.sql) THEN ? ELSE 0 END) AS t FROM outbox WHERE state = \(OutboxRowState.pending.sql))
             WHERE t > ?
             """, [.integer(window), .integer(after)])?.optionalInt("t").map(Millis.date)
     }
@@ -44,8 +44,8 @@ extension WorkflowEngine {
     /// `outbox_pending` (pending or running) and `outbox_failed` rows.
     public func outboxCounts() throws -> (pending: Int, failed: Int) {
         let row = try db.queryOne("""
-            SELECT (SELECT count(*) FROM outbox WHERE state IN ('pending', 'running')) AS pending,
-                   (SELECT count(*) FROM outbox WHERE state = 'failed') AS failed
+            SELECT (SELECT count(*) FROM outbox WHERE state IN (\(OutboxRowState.pending.sql), \(OutboxRowState.running.sql))) AS pending,
+                   (SELECT count(*) FROM outbox WHERE state = \(OutboxRowState.failed.sql)) AS failed
             """)
         return (Int(try row?.int("pending") ?? 0), Int(try row?.int("failed") ?? 0))
     }
@@ -57,7 +57,7 @@ extension WorkflowEngine {
         let now = clock.now
         let rows = try db.query("""
             SELECT id, kind, plugin, instance, step, reminder, robot, idempotency_key, request, attempts FROM outbox
-            WHERE state = 'pending' AND kind = 'step' AND next_at <= ? ORDER BY next_at, id LIMIT 1000
+            WHERE state = \(OutboxRowState.pending.sql) AND kind = \(OutboxRowKind.step.sql) AND next_at <= ? ORDER BY next_at, id LIMIT 1000
             """, [.integer(Millis.from(now))])
         var taken: [String: Int] = [:]
         var chosen: [Row] = []
@@ -79,13 +79,13 @@ extension WorkflowEngine {
                 let id = try row.int("id"), instanceID = try row.int("instance"), stepID = try row.text("step")
                 guard var instance = try work.instance(instanceID), instance.isRunning,
                       let step = instance.steps[stepID], step.state == .due else {
-                    try db.execute("UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(id)])
+                    try db.execute("UPDATE outbox SET state = \(OutboxRowState.cancelled.sql), finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(id)])
                     continue
                 }
                 instance.steps[stepID]?.state = StepStateMachine.next(step.state, on: .start)
                 work.put(instance)
                 let attempt = Int(try row.int("attempts")) + 1
-                try db.execute("UPDATE outbox SET state = 'running', attempts = ?, started_at = ? WHERE id = ?",
+                try db.execute("UPDATE outbox SET state = \(OutboxRowState.running.sql), attempts = ?, started_at = ? WHERE id = ?",
                                [.integer(Int64(attempt)), .integer(Millis.from(now)), .integer(id)])
                 let key = try row.text("idempotency_key")
                 attempts.append(OutboxAttempt(
@@ -107,12 +107,12 @@ extension WorkflowEngine {
             let now = clock.now, nowMillis = Millis.from(now)
             guard let row = try db.queryOne("""
                 SELECT kind, plugin, instance, step, reminder, robot, idempotency_key, attempts, max_attempts, state FROM outbox WHERE id = ?
-                """, [.integer(id)]), try row.text("state") == "running" else { return }
-            if try row.text("kind") == "notify" {
+                """, [.integer(id)]), try row.text("state") == OutboxRowState.running.rawValue else { return }
+            if try row.text("kind") == OutboxRowKind.notify.rawValue {
                 // A digest's rows share its result.
                 for member in try db.query("""
                     SELECT id, kind, plugin, instance, step, reminder, robot, idempotency_key, attempts, max_attempts, state FROM outbox
-                    WHERE (id = ? OR batch = ?) AND state = 'running' ORDER BY id
+                    WHERE (id = ? OR batch = ?) AND state = \(OutboxRowState.running.sql) ORDER BY id
                     """, [.integer(id), .integer(id)]) {
                     try finishNotification(try member.int("id"), row: member, result: result, in: work, now: now)
                 }
@@ -122,7 +122,7 @@ extension WorkflowEngine {
             let key = try row.text("idempotency_key")
             let attempts = Int(try row.int("attempts")), maxAttempts = Int(try row.int("max_attempts"))
             guard var instance = try work.instance(instanceID), instance.isRunning, var step = instance.steps[stepID], step.state == .running else {
-                try db.execute("UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE id = ?", [.integer(nowMillis), .integer(id)])
+                try db.execute("UPDATE outbox SET state = \(OutboxRowState.cancelled.sql), finished_at = ? WHERE id = ?", [.integer(nowMillis), .integer(id)])
                 return
             }
             let fields = ["plugin": pluginName, "idempotency_key": key, "attempt": "\(attempts)"]
@@ -132,7 +132,7 @@ extension WorkflowEngine {
                 step.doneAt = nowMillis
                 step.output = output
                 instance.steps[stepID] = step
-                try db.execute("UPDATE outbox SET state = 'done', finished_at = ?, output = ?, last_error = NULL WHERE id = ?",
+                try db.execute("UPDATE outbox SET state = \(OutboxRowState.done.sql), finished_at = ?, output = ?, last_error = NULL WHERE id = ?",
                                [.integer(nowMillis), .text(FlatJSON.encode(output)), .integer(id)])
                 var ledgerFields = fields
                 for (name, value) in output { ledgerFields["output." + name] = value }
@@ -145,7 +145,7 @@ extension WorkflowEngine {
                 let retryAt = now.addingTimeInterval(delay)
                 step.state = StepStateMachine.next(step.state, on: .retry)
                 instance.steps[stepID] = step
-                try db.execute("UPDATE outbox SET state = 'pending', next_at = ?, last_error = ? WHERE id = ?",
+                try db.execute("UPDATE outbox SET state = \(OutboxRowState.pending.sql), next_at = ?, last_error = ? WHERE id = ?",
                                [.integer(Millis.from(retryAt)), .text(reason), .integer(id)])
                 work.put(instance)
                 work.record(at: now, instance: instanceID, step: stepID, .stepRetry,
@@ -153,7 +153,7 @@ extension WorkflowEngine {
                             fields: fields.merging(["reason": reason, "retry_at": InstanceContext.local(retryAt, support.timeZone)]) { $1 })
             case let .retry(_, reason), let .failed(reason):
                 let permanent: Bool = if case .failed = result { true } else { false }
-                try db.execute("UPDATE outbox SET state = 'failed', finished_at = ?, last_error = ? WHERE id = ?",
+                try db.execute("UPDATE outbox SET state = \(OutboxRowState.failed.sql), finished_at = ?, last_error = ? WHERE id = ?",
                                [.integer(nowMillis), .text(reason), .integer(id)])
                 step.state = StepStateMachine.next(step.state, on: .fail)
                 step.failure = "插件\(pluginName)：\(reason)"

@@ -70,7 +70,7 @@ extension WorkflowEngine {
                 ]
                 try db.execute("""
                     INSERT INTO outbox (kind, plugin, instance, step, reminder, robot, idempotency_key, request, state, attempts, max_attempts, next_at, created_at)
-                    VALUES ('notify', ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+                    VALUES (\(OutboxRowKind.notify.sql), ?, ?, ?, ?, ?, ?, ?, \(OutboxRowState.pending.sql), 0, ?, ?, ?)
                     """, [.text(robot.plugin), .integer(instance.id), .text(reminder.step), .integer(reminder.id), .text(robot.name),
                           .text("\(instance.id)/\(reminder.step)/reminder-\(reminder.id)/\(entry.seq)/\(robot.name)"), .text(PluginJSON.text(request)),
                           .integer(Int64(plugin.manifest.maxAttempts)), .integer(Millis.from(deliverAt)), .integer(Millis.from(entry.at))])
@@ -84,7 +84,7 @@ extension WorkflowEngine {
     func dueNotificationBatches(now: Date, taken: inout [String: Int], free: (String) -> Int) throws -> [[Row]] {
         let rows = try db.query("""
             SELECT id, plugin, instance, step, reminder, robot, idempotency_key, request, attempts, next_at FROM outbox
-            WHERE state = 'pending' AND kind = 'notify' ORDER BY next_at, id LIMIT 5000
+            WHERE state = \(OutboxRowState.pending.sql) AND kind = \(OutboxRowKind.notify.sql) ORDER BY next_at, id LIMIT 5000
             """)
         guard !rows.isEmpty else { return [] }
         var byID: [Int64: Row] = [:]
@@ -116,7 +116,7 @@ extension WorkflowEngine {
             let reminder = try row.optionalInt("reminder")
             guard let instance = try work.instance(try row.int("instance")), instance.isRunning,
                   instance.reminders.contains(where: { $0.id == reminder && $0.state == .open }) else {
-                try db.execute("UPDATE outbox SET state = 'cancelled', finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(try row.int("id"))])
+                try db.execute("UPDATE outbox SET state = \(OutboxRowState.cancelled.sql), finished_at = ? WHERE id = ?", [.integer(Millis.from(now)), .integer(try row.int("id"))])
                 continue
             }
             members.append(row)
@@ -125,7 +125,7 @@ extension WorkflowEngine {
         let leaderID = try leader.int("id"), plugin = try leader.text("plugin"), robot = try leader.optionalText("robot")
         let attempt = Int(try members.map { try $0.int("attempts") }.max() ?? 0) + 1
         for row in members {
-            try db.execute("UPDATE outbox SET state = 'running', attempts = attempts + 1, started_at = ?, batch = ? WHERE id = ?",
+            try db.execute("UPDATE outbox SET state = \(OutboxRowState.running.sql), attempts = attempts + 1, started_at = ?, batch = ? WHERE id = ?",
                            [.integer(Millis.from(now)), members.count > 1 ? .integer(leaderID) : .null, .integer(try row.int("id"))])
         }
         let key: String
@@ -160,14 +160,14 @@ extension WorkflowEngine {
         let pluginName = try row.text("plugin")
         switch result {
         case let .completed(output):
-            try db.execute("UPDATE outbox SET state = 'done', finished_at = ?, output = ?, last_error = NULL WHERE id = ?",
+            try db.execute("UPDATE outbox SET state = \(OutboxRowState.done.sql), finished_at = ?, output = ?, last_error = NULL WHERE id = ?",
                            [.integer(nowMillis), .text(FlatJSON.encode(output)), .integer(id)])
         case let .retry(after, reason) where attempts < maxAttempts:
             let delay = after ?? outbox.plugins[pluginName]?.manifest.backoffSeconds(afterAttempt: attempts) ?? 10
-            try db.execute("UPDATE outbox SET state = 'pending', next_at = ?, last_error = ? WHERE id = ?",
+            try db.execute("UPDATE outbox SET state = \(OutboxRowState.pending.sql), next_at = ?, last_error = ? WHERE id = ?",
                            [.integer(Millis.from(now.addingTimeInterval(delay))), .text(reason), .integer(id)])
         case let .retry(_, reason), let .failed(reason):
-            try db.execute("UPDATE outbox SET state = 'failed', finished_at = ?, last_error = ? WHERE id = ?",
+            try db.execute("UPDATE outbox SET state = \(OutboxRowState.failed.sql), finished_at = ?, last_error = ? WHERE id = ?",
                            [.integer(nowMillis), .text(reason), .integer(id)])
             let robot = try row.optionalText("robot") ?? "?"
             work.record(at: now, instance: try row.int("instance"), step: try row.text("step"), .notificationFailed,
