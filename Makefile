@@ -54,8 +54,14 @@ build: deps
 
 ## Optimised binaries with the Swift runtime linked in, so the service does not depend on
 ## where the toolchain is installed (a home directory is invisible under ProtectHome=yes).
+## Also writes the man pages (English, zh_CN) beside them, generated from the CLI's own help, so
+## that `make install` copies them on a server without python3.
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
+	@if command -v python3 >/dev/null; then \
+	    python3 scripts/generate-manual.py .build/release/huaying .build/release/man/man1 en >/dev/null && \
+	    python3 scripts/generate-manual.py .build/release/huaying .build/release/man/zh_CN/man1 zh >/dev/null; \
+	else echo "release: python3 not found: no man pages"; fi
 
 # Standing defences (docs/operations.md, "Standing defences"); none of them is part of `make test`.
 FUZZ_SECONDS ?= 60
@@ -142,9 +148,16 @@ install:
 	done; \
 	install -d -m 0755 "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/zh_CN/man1" \
 	    "$(DESTDIR)$(BASH_COMPLETION_DIR)" "$(DESTDIR)$(ZSH_COMPLETION_DIR)"; \
-	python3 scripts/generate-manual.py "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(MANDIR)/man1" en >/dev/null; \
-	python3 scripts/generate-manual.py "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(MANDIR)/zh_CN/man1" zh >/dev/null; \
-	chmod 0644 "$(DESTDIR)$(MANDIR)"/man1/huaying*.1 "$(DESTDIR)$(MANDIR)"/zh_CN/man1/huaying*.1; \
+	if [ -d "$(BUILT_BINARIES)/man/man1" ]; then \
+	    install -m 0644 "$(BUILT_BINARIES)"/man/man1/huaying*.1 "$(DESTDIR)$(MANDIR)/man1/"; \
+	    install -m 0644 "$(BUILT_BINARIES)"/man/zh_CN/man1/huaying*.1 "$(DESTDIR)$(MANDIR)/zh_CN/man1/"; \
+	elif command -v python3 >/dev/null; then \
+	    python3 scripts/generate-manual.py "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(MANDIR)/man1" en >/dev/null; \
+	    python3 scripts/generate-manual.py "$(BUILT_BINARIES)/huaying" "$(DESTDIR)$(MANDIR)/zh_CN/man1" zh >/dev/null; \
+	    chmod 0644 "$(DESTDIR)$(MANDIR)"/man1/huaying*.1 "$(DESTDIR)$(MANDIR)"/zh_CN/man1/huaying*.1; \
+	else echo "make install: python3 not found and no man pages beside the binaries ('make release' writes them): none installed" >&2; fi; \
+	if ! command -v python3 >/dev/null; then \
+	    echo "make install: warning: python3 not found; the chat notifiers (wecom, dingtalk) need it: apt-get install python3" >&2; fi; \
 	LANG=en_US.UTF-8 LC_ALL= "$(BUILT_BINARIES)/huaying" --generate-completion-script bash > "$(DESTDIR)$(BASH_COMPLETION_DIR)/huaying"; \
 	LANG=en_US.UTF-8 LC_ALL= "$(BUILT_BINARIES)/huaying" --generate-completion-script zsh > "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_huaying"; \
 	chmod 0644 "$(DESTDIR)$(BASH_COMPLETION_DIR)/huaying" "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_huaying"; \

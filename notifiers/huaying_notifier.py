@@ -187,14 +187,18 @@ def unacknowledged_line(reminder):
 
 
 def detail_lines(item):
-    """The lines under the headline: due, deadline, the message, who has not acknowledged,
-    where it comes from, and how to acknowledge."""
+    """The lines under the headline: due, statutory deadline, acknowledgement deadline, the
+    message, who has not acknowledged, where it comes from, and how to acknowledge."""
     instance, step, reminder = item["instance"], item["step"], item["reminder"]
     lines = []
     if when(step.get("due")):
         lines.append("应办：" + when(step.get("due")))
+    # Two different dates, named apart as the CLI names them: the step's statutory deadline and
+    # the time by which this reminder must be acknowledged before it escalates.
     if when(step.get("deadline")):
-        lines.append("截止：" + when(step.get("deadline")))
+        lines.append("法定期限：" + when(step.get("deadline")))
+    if when(reminder.get("ack_by")):
+        lines.append("确认期限：" + when(reminder.get("ack_by")))
     message = _text(reminder.get("message")).strip()
     if message:
         lines.append(message)

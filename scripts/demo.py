@@ -5,10 +5,11 @@ Starts huayingd on a simulated clock in a temporary folder, runs the election cy
 (acknowledging reminders as the people they went to, one of them late so it escalates), lets
 the year-end review start by itself on 12-01, and prints the story from the ledger: what fell
 due when, who was reminded, what escalated, who acknowledged. Ends with the ledger check, and
-with the escalation's 企业微信 message reaching a local test endpoint through the real `wecom`
-notifier (notifiers/wecom).
+with the escalation's 企业微信 message as the daemon's outbox delivered it, through the shipped
+`wecom` notifier (notifiers/wecom), to a WeCom stand-in on 127.0.0.1: 古桥街道's `notify:` in
+the org chart names the robot, whose key and URL are in the demo's secrets file.
 """
-import http.server, json, os, re, shutil, signal, subprocess, sys, tempfile, threading, time
+import http.server, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build", "debug")
@@ -18,14 +19,34 @@ LATE_STEP = "publish-voter-list"   # acknowledged late, by the street, after it 
 
 def main():
     site = tempfile.mkdtemp(prefix="huaying-demo-")
+    os.chmod(site, 0o755)
     os.makedirs(f"{site}/etc")
-    shutil.copy(f"{ROOT}/etc/staff.yaml", f"{site}/etc/staff.yaml")
+    robot = WeComStandIn()
+    with open(f"{ROOT}/etc/staff.yaml", encoding="utf-8") as f:
+        staff = f.read()
+    street = "{ id: guqiao,           name: 古桥街道,     kind: street,    parent: huaying }"
+    if street not in staff:
+        sys.exit("etc/staff.yaml no longer has the line for 古桥街道 that the demo gives a chat robot")
+    with open(f"{site}/etc/staff.yaml", "w", encoding="utf-8") as f:
+        f.write(staff.replace(street, "{ id: guqiao, name: 古桥街道, kind: street, parent: huaying, notify: [guqiao-wecom] }"))
     shutil.copytree(f"{ROOT}/etc/calendars", f"{site}/etc/calendars")
     shutil.copytree(f"{ROOT}/workflows", f"{site}/workflows")
+    # The plugins folder as make install lays it out: the notifier with its shared module.
+    os.makedirs(f"{site}/plugins/wecom")
+    for source, mode in [("notifiers/wecom/plugin.yaml", 0o644), ("notifiers/wecom/wecom", 0o755), ("notifiers/huaying_notifier.py", 0o644)]:
+        target = f"{site}/plugins/wecom/{os.path.basename(source)}"
+        shutil.copy(f"{ROOT}/{source}", target)
+        os.chmod(target, mode)
+    with open(f"{site}/etc/secrets.yaml", "w") as f:
+        f.write(f"robots:\n  guqiao-wecom:\n    plugin: wecom\n    env:\n      HUAYING_WECOM_KEY: demo-key\n"
+                f"      HUAYING_WECOM_URL: http://127.0.0.1:{robot.port}\n")
+    os.chmod(f"{site}/etc/secrets.yaml", 0o600)
     with open(f"{site}/etc/huaying.yaml", "w") as f:
         f.write("paths:\n  state_dir: ../state\n  socket: ../run/huaying.sock\n  workflows: ../workflows\n"
+                "  plugins: ../plugins\n  secrets: secrets.yaml\n"
                 "  staff: staff.yaml\n  calendars: calendars\ntime_zone: Asia/Shanghai\nlog_level: warning\n"
                 "election:\n  province: 四川省\n  candidate_list_lead_days: 5\n"
+                "notifications:\n  digest_window: 0\n"
                 "sqlite:\n  synchronous: normal\n")
     socket = f"{site}/run/huaying.sock"
     log = open(f"{site}/huayingd.log", "w")
@@ -38,11 +59,12 @@ def main():
             time.sleep(0.02)
         escalation = run(socket)
         if escalation:
-            notify_wecom(site, *escalation)
+            show_wecom(robot, *escalation)
     finally:
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=30)
         log.close()
+        robot.close()
         shutil.rmtree(site, ignore_errors=True)
     if code != 0:
         sys.exit(f"huayingd exited with {code}")
@@ -110,77 +132,51 @@ def run(socket):
     return (cli(socket, "show", str(election)), late) if late else None
 
 
-def staff_contacts():
-    """user → {user, name, mobile, wecom_userid, dingtalk_userid} from etc/staff.yaml (its
-    plain `- user:` blocks; the standard library has no YAML reader)."""
-    people, current = {}, None
-    with open(f"{ROOT}/etc/staff.yaml", encoding="utf-8") as f:
-        for line in f:
-            match = re.match(r"\s*(?:- )?(user|name|mobile|wecom_userid|dingtalk_userid):\s*\"?([^\"#]+?)\"?\s*(#.*)?$", line)
-            if not match:
-                continue
-            key, value = match.group(1), match.group(2).strip()
-            if key == "user":
-                current = people.setdefault(value, {"user": value})
-            elif current is not None:
-                current[key] = value
-    return people
+class WeComStandIn:
+    """A 企业微信 group robot stand-in on 127.0.0.1: keeps every message posted to it."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Robot(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                body = b'{"errcode":0,"errmsg":"ok"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Robot)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
 
 
-def unit_names():
-    with open(f"{ROOT}/etc/staff.yaml", encoding="utf-8") as f:
-        return dict(re.findall(r"\{ id: ([\w-]+),\s*name: ([^,]+?),", f.read()))
-
-
-def notify_wecom(site, detail, reminder):
-    """The escalation of the voter list as the wecom notifier posts it, to a WeCom stand-in on
-    127.0.0.1. The daemon's outbox (issue 13) is what will hand reminders to notifiers; until
-    it does, this script writes the request the protocol defines (docs/plugins.md, "Notifiers")."""
-    received = []
-
-    class Robot(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            body = b'{"errcode":0,"errmsg":"ok"}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Robot)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    people = staff_contacts()
-    first = [u for u in reminder["assignees"] if u != "wanghong"]
-    request = {
-        "protocol": 1, "plugin": "wecom", "idempotency_key": f"{detail['id']}/{reminder['step']}/notify-{reminder['level']}",
-        "attempt": 1,
-        "instance": {"id": detail["id"], "workflow": detail["workflow"], "version": detail["version"],
-                     "unit": {"id": detail["unit"], "name": unit_names().get(detail["unit"], detail["unit"])}},
-        "step": {"id": reminder["step"], "title": reminder["title"], "due": reminder["due"], "deadline": reminder.get("deadline")},
-        "with": {"msgtype": "text"},
-        "reminder": {"id": reminder["id"], "level": reminder["level"], "message": reminder["message"],
-                     "recipients": [people.get("wanghong", {"user": "wanghong"})],
-                     "unacknowledged": [dict(people.get(u, {"user": u}), since=reminder["due"]) for u in first]},
-    }
-    state = f"{site}/state"
-    result = subprocess.run([f"{ROOT}/notifiers/wecom/wecom"], input=json.dumps(request, ensure_ascii=False),
-                            capture_output=True, text=True, cwd=state,
-                            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HUAYING_WECOM_KEY": "demo-key",
-                                 "HUAYING_WECOM_URL": f"http://127.0.0.1:{server.server_address[1]}"})
-    server.shutdown()
-    print(f"\n── 企业微信通知：第{reminder['level']}级升级时发往古桥街道工作群的消息（本地测试端点 127.0.0.1:{server.server_address[1]}）")
-    print("   （守护进程的发件箱尚未接入通知插件：这里由演示脚本按插件协议把提醒交给 notifiers/wecom）")
-    if not received:
-        sys.exit(f"wecom notifier sent nothing: {result.stdout.strip()} {result.stderr.strip()}")
-    text = received[0]["text"]
+def show_wecom(robot, detail, reminder):
+    """The voter list's escalation as the daemon's outbox posted it to 古桥街道's work group."""
+    wanted = f"huaying ack {reminder['id']}"
+    deadline = time.time() + 30
+    message = None
+    while message is None and time.time() < deadline:
+        message = next((m for m in list(robot.received)
+                        if wanted in m.get("text", {}).get("content", "") and "【督办" in m["text"]["content"]), None)
+        time.sleep(0.1)
+    print(f"\n── 企业微信通知：守护进程的发件箱经 notifiers/wecom 发往古桥街道工作群（本地测试端点 127.0.0.1:{robot.port}）；"
+          f"全程共 {len(robot.received)} 条")
+    if message is None:
+        sys.exit(f"no escalation of reminder {reminder['id']} reached the WeCom stand-in ({len(robot.received)} messages arrived)")
+    text = message["text"]
     for line in text["content"].splitlines():
         print(f"  │ {line}")
     mentions = text.get("mentioned_list", []) + text.get("mentioned_mobile_list", [])
-    print(f"  └ @{'、@'.join(mentions)}；插件结果：{json.loads(result.stdout)['status']}")
+    print(f"  └ @{'、@'.join(mentions)}")
 
 
 def describe(row):

@@ -63,9 +63,11 @@ extension WorkflowEngine {
                                  "unit": ["id": unit, "name": known?.name ?? unit, "kind": known?.kind.rawValue ?? ""]],
                     "step": ["id": reminder.step, "title": definition?.title ?? reminder.step,
                              "due": Self.iso8601(Millis.date(reminder.dueAt), support.timeZone),
-                             "deadline": reminder.deadlineAt.map { Self.iso8601(Millis.date($0), support.timeZone) } ?? NSNull()],
+                             // The statutory deadline (法定期限); the reminder's own is its ack_by (确认期限).
+                             "deadline": instance.steps[reminder.step]?.deadlineAt.map { Self.iso8601(Millis.date($0), support.timeZone) } ?? NSNull()],
                     "with": [String: Any](),
                     "reminder": ["id": reminder.id, "level": level, "message": reminder.message,
+                                 "ack_by": reminder.deadlineAt.map { Self.iso8601(Millis.date($0), support.timeZone) } ?? NSNull(),
                                  "recipients": recipients, "unacknowledged": unacknowledged],
                 ]
                 try db.execute("""

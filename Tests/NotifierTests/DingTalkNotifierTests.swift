@@ -40,7 +40,7 @@ struct DingTalkNotifierTests {
         #expect(requests[0]["query"] as? String == "access_token=test-token&timestamp=1791000000500&sign=\(expectedSign)")
         let expected = #"""
         {"msgtype": "text",
-         "text": {"content": "【提醒】古桥社区｜张贴选民名单\n应办：2026-10-08（周四）09:00\n截止：2026-10-09（周五）17:00\n选民名单须在选举日 20 日前公布。\n流程 community-election-cycle，事项 #5，步骤 post-voter-list\n确认：huaying ack 12\n@13800001111 @13900002222 @dt-wanghong"},
+         "text": {"content": "【提醒】古桥社区｜张贴选民名单\n应办：2026-10-08（周四）09:00\n法定期限：2026-10-09（周五）17:00\n选民名单须在选举日 20 日前公布。\n流程 community-election-cycle，事项 #5，步骤 post-voter-list\n确认：huaying ack 12\n@13800001111 @13900002222 @dt-wanghong"},
          "at": {"atMobiles": ["13800001111", "13900002222"], "atUserIds": ["dt-wanghong"], "isAtAll": false},
          "msgUuid": "5/post-voter-list/1"}
         """#
@@ -77,7 +77,7 @@ struct DingTalkNotifierTests {
         let expected = #"""
         {"msgtype": "markdown",
          "markdown": {"title": "【提醒】古桥社区｜张贴选民名单",
-                      "text": "#### 【提醒】古桥社区｜张贴选民名单\n> 应办：2026-10-08（周四）09:00\n\n> 截止：2026-10-09（周五）17:00\n\n> 选民名单须在选举日 20 日前公布。\n\n> 流程 community-election-cycle，事项 #5，步骤 post-voter-list\n\n确认：`huaying ack 12`\n\n@13800001111 @13900002222 @dt-wanghong"},
+                      "text": "#### 【提醒】古桥社区｜张贴选民名单\n> 应办：2026-10-08（周四）09:00\n\n> 法定期限：2026-10-09（周五）17:00\n\n> 选民名单须在选举日 20 日前公布。\n\n> 流程 community-election-cycle，事项 #5，步骤 post-voter-list\n\n确认：`huaying ack 12`\n\n@13800001111 @13900002222 @dt-wanghong"},
          "at": {"atMobiles": ["13800001111", "13900002222"], "atUserIds": ["dt-wanghong"], "isAtAll": false},
          "msgUuid": "5/post-voter-list/1"}
         """#

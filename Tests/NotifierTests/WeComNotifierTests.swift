@@ -25,7 +25,7 @@ struct WeComNotifierTests {
         #expect(requests[0]["content_type"] as? String == "application/json; charset=utf-8")
         let expected = #"""
         {"msgtype": "text", "text": {
-          "content": "【督办·第1级】古桥社区｜张贴选民名单\n应办：2026-10-08（周四）09:00\n截止：2026-10-09（周五）17:00\n选民名单须在选举日 20 日前公布。\n尚未确认：张三（自 2026-10-08（周四）09:00 起）\n流程 community-election-cycle，事项 #5，步骤 post-voter-list\n确认：huaying ack 12",
+          "content": "【督办·第1级】古桥社区｜张贴选民名单\n应办：2026-10-08（周四）09:00\n法定期限：2026-10-09（周五）17:00\n选民名单须在选举日 20 日前公布。\n尚未确认：张三（自 2026-10-08（周四）09:00 起）\n流程 community-election-cycle，事项 #5，步骤 post-voter-list\n确认：huaying ack 12",
           "mentioned_list": ["WangHong"],
           "mentioned_mobile_list": ["13800001111", "13900002222"]}}
         """#
@@ -48,7 +48,7 @@ struct WeComNotifierTests {
         // WeCom markdown has no mentioned_mobile_list: only <@userid> in the content.
         let expected = #"""
         {"msgtype": "markdown", "markdown": {
-          "content": "### 【提醒】古桥社区｜张贴选民名单\n> 应办：2026-10-08（周四）09:00\n> 截止：<font color=\"warning\">2026-10-09（周五）17:00</font>\n> 选民名单须在选举日 20 日前公布。\n> 流程 community-election-cycle，事项 #5，步骤 post-voter-list\n确认：`huaying ack 12`\n<@WangHong>"}}
+          "content": "### 【提醒】古桥社区｜张贴选民名单\n> 应办：2026-10-08（周四）09:00\n> 法定期限：<font color=\"warning\">2026-10-09（周五）17:00</font>\n> 选民名单须在选举日 20 日前公布。\n> 流程 community-election-cycle，事项 #5，步骤 post-voter-list\n确认：`huaying ack 12`\n<@WangHong>"}}
         """#
         #expect(try canonical(requests[0]["body"]!) == canonical(json: expected))
     }
@@ -69,7 +69,7 @@ struct WeComNotifierTests {
         let requests = try server.requests()
         try #require(requests.count == 1)
         let expected = #"""
-        {"msgtype": "markdown", "markdown": {"content": "### 华蓥提醒汇总：共 2 条\n\n**1. 【提醒】古桥社区｜张贴选民名单**\n> 应办：2026-10-08（周四）09:00\n> 截止：<font color=\"warning\">2026-10-09（周五）17:00</font>\n> 选民名单须在选举日 20 日前公布。\n> 流程 community-election-cycle，事项 #5，步骤 post-voter-list\n> 确认：`huaying ack 12`\n\n**2. 【督办·第2级】杜家坪社区｜公布选举日**\n> 应办：2026-10-08（周四）09:00\n> 截止：<font color=\"warning\">2026-10-09（周五）17:00</font>\n> 选民名单须在选举日 20 日前公布。\n> <font color=\"warning\">尚未确认：张三（自 2026-10-08（周四）09:00 起）</font>\n> 流程 community-election-cycle，事项 #6，步骤 post-voter-list\n> 确认：`huaying ack 13`\n<@WangHong>"}}
+        {"msgtype": "markdown", "markdown": {"content": "### 华蓥提醒汇总：共 2 条\n\n**1. 【提醒】古桥社区｜张贴选民名单**\n> 应办：2026-10-08（周四）09:00\n> 法定期限：<font color=\"warning\">2026-10-09（周五）17:00</font>\n> 选民名单须在选举日 20 日前公布。\n> 流程 community-election-cycle，事项 #5，步骤 post-voter-list\n> 确认：`huaying ack 12`\n\n**2. 【督办·第2级】杜家坪社区｜公布选举日**\n> 应办：2026-10-08（周四）09:00\n> 法定期限：<font color=\"warning\">2026-10-09（周五）17:00</font>\n> 选民名单须在选举日 20 日前公布。\n> <font color=\"warning\">尚未确认：张三（自 2026-10-08（周四）09:00 起）</font>\n> 流程 community-election-cycle，事项 #6，步骤 post-voter-list\n> 确认：`huaying ack 13`\n<@WangHong>"}}
         """#
         #expect(try canonical(requests[0]["body"]!) == canonical(json: expected))
         #expect((result["output"] as? [String: Any])?["reminders"] as? [Int] == [12, 13])

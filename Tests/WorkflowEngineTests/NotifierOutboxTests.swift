@@ -34,6 +34,10 @@ import WorkflowModel
         let first = try #require(harness.requests().first)
         let reminder = try #require(first["reminder"] as? [String: Any])
         #expect(reminder["level"] as? Int == 0)
+        // Two dates named apart: the step has no statutory deadline; the reminder is to be
+        // acknowledged within 2 days.
+        #expect((first["step"] as? [String: Any])?["deadline"] is NSNull)
+        #expect((reminder["ack_by"] as? String)?.hasPrefix("2026-11-04T09:00") == true, "\(reminder)")
         #expect((reminder["recipients"] as? [[String: String]])?.first == ["user": "zhaomin", "name": "赵敏", "mobile": "13800000002", "dingtalk_userid": "zhaomin-guqiao"])
         #expect((first["instance"] as? [String: Any])?["id"] as? Int64 == id)
         #expect(harness.finished.first?.result == .completed(output: ["key_seen": "k-123"]), "the robot's secret, as the manifest allows")
