@@ -492,7 +492,7 @@ make_backlog() {
     ct systemctl daemon-reload
     ct_within 60 systemctl restart "$UNIT" || return 1
     # Three clients at a time: each start is a new process, the daemon serves them one by one.
-    ct sh -c 'seq '"$count"' | xargs -P 3 -n 50 sh -c '"'"'for i; do huaying start catch-up-drill >/dev/null || exit 255; done'"'"' _' || return 1
+    ct sh -c 'seq '"$count"' | xargs -P 3 -n 50 sh -c '"'"'for i; do huaying start catch-up-drill --allow-duplicate >/dev/null || exit 255; done'"'"' _' || return 1
     ct_within 120 systemctl stop "$UNIT" || return 1
     ct rm "$DROPINS/50-simulated-clock.conf" /etc/huaying/backlog-session.yaml
     # The catch-up runs on the real clock over the backlog's state directory.
