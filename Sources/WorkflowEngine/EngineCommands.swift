@@ -8,6 +8,8 @@ public struct StartReport: Sendable, Equatable {
     public var id: Int64
     /// Steps whose due time had already passed when it started (they ran at once, marked late).
     public var pastDueSteps: Int
+    /// The years of its pending and open dates that the calendar lacks (EngineProvisional.swift).
+    public var provisionalYears: [Int] = []
 }
 
 /// What people ask the engine to do. Each command is one unit of work, including the items it
@@ -51,7 +53,11 @@ extension WorkflowEngine {
         work.record(at: now, actor: actor, instance: instance.id, step: nil, .instanceStarted, "启动流程：\(loaded.definition.title)", fields: fields)
         recordLinks(links, from: instance, actor: actor, in: work, now: now)
         let result = try advance(instance.id, in: work, now: now)
-        return StartReport(id: instance.id, pastDueSteps: result.late)
+        var report = StartReport(id: instance.id, pastDueSteps: result.late)
+        if let started = try work.instance(instance.id) {
+            report.provisionalYears = try provisionalYears(of: started, context: started.isRunning ? try work.context(for: started) : nil).all
+        }
+        return report
     }
 
     /// Changes parameters of a running instance: pending due times are derived again from

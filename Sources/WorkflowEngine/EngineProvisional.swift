@@ -41,18 +41,22 @@ extension WorkflowEngine {
     /// times and deadlines (a pending step's deadline from its formula, when it can be computed
     /// yet), its open reminders' due times and acknowledgement deadlines — in all and per step.
     public func provisionalYears(ofInstance id: Int64) throws -> (all: [Int], steps: [String: [Int]]) {
-        let view = try instance(id)
+        guard let state = try store.loadInstance(id, definition: registry.definition(version:)) else {
+            throw EngineError(.unknownInstance, "no instance \(id)")
+        }
+        return try provisionalYears(of: state, context: state.isRunning ? InstanceContext(
+            support: support, instance: state, bound: try InstanceContext.bind(state, support: support)) : nil)
+    }
+
+    /// The same for an instance in memory, with its bound context (a start reads nothing back).
+    func provisionalYears(of state: InstanceState, context: InstanceContext?) throws -> (all: [Int], steps: [String: [Int]]) {
         var perStep: [String: [Date?]] = [:]
-        for step in view.steps { perStep[step.id] = [step.due, step.deadline] }
-        if let state = try store.loadInstance(id, definition: registry.definition(version:)), state.isRunning {
-            var environment = try InstanceContext.bind(state, support: support)
-            for step in state.steps.values where step.state == .done {
-                if let done = step.doneAt { environment.completions[step.id] = Millis.date(done) }
-            }
+        for (id, step) in state.steps { perStep[id] = [step.dueAt.map(Millis.date), step.deadlineAt.map(Millis.date)] }
+        if let context {
             for step in state.definition.steps where state.steps[step.id.value]?.state == .pending {
                 for expression in [step.at, step.deadline].compactMap({ $0 }) {
                     do {
-                        perStep[step.id.value, default: []].append(try expression.value.evaluate(in: environment).instant)
+                        perStep[step.id.value, default: []].append(try expression.value.evaluate(in: context.environment).instant)
                     } catch {
                         continue  // waits for a step not done yet: no date to mark
                     }
@@ -61,12 +65,14 @@ extension WorkflowEngine {
         }
         var steps: [String: [Int]] = [:]
         var all: [Date?] = []
-        for step in view.steps where !(StepState(rawValue: step.state)?.isFinal ?? false) {
-            steps[step.id] = provisionalYears(perStep[step.id] ?? [], workflow: view.summary.workflow)
-            all += perStep[step.id] ?? []
+        for (id, step) in state.steps where !step.state.isFinal {
+            steps[id] = provisionalYears(perStep[id] ?? [], workflow: state.workflow)
+            all += perStep[id] ?? []
         }
-        for reminder in view.reminders where reminder.state == ReminderState.open.rawValue { all += [reminder.due, reminder.deadline] }
-        return (provisionalYears(all, workflow: view.summary.workflow), steps)
+        for reminder in state.reminders where reminder.state == .open {
+            all += [Millis.date(reminder.dueAt), reminder.deadlineAt.map(Millis.date)]
+        }
+        return (provisionalYears(all, workflow: state.workflow), steps)
     }
 
     /// Ledger fields for a row about these dates: `provisional_years` when any is provisional.

@@ -168,13 +168,8 @@ struct EngineCommandHandlers {
                         """)
                 }
                 engine.enqueueStart(workflow: workflow, params: params, actor: actor) { result in
-                    answer(result.flatMap { report in
-                        do {
-                            return .success(StartResult(id: Int(report.id), pastDueSteps: report.pastDueSteps,
-                                                        provisionalYears: try engine.provisionalYears(ofInstance: report.id).all))
-                        } catch {
-                            return .failure(error as? EngineError ?? EngineError(.storeError, "instance \(report.id) started, but its dates could not be read: \(error)"))
-                        }
+                    answer(result.map { report in
+                        StartResult(id: Int(report.id), pastDueSteps: report.pastDueSteps, provisionalYears: report.provisionalYears)
                     })
                 }
             case "clock":
