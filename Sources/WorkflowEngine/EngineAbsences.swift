@@ -21,9 +21,6 @@ public struct Absence: Sendable, Equatable {
 /// escalated to the absent person (also those sent before the window began) and may
 /// acknowledge it on their behalf; when the window ends, nothing is left to undo.
 extension WorkflowEngine {
-    /// How many substitutes are followed (A away → B, B away → C …).
-    public static let substituteHops = 3
-
     /// Records that `user` is away on the days `from`…`until` (both included, in the
     /// configured zone) and `substitute` stands in; a nil substitute ends the person's windows
     /// that overlap those days.
@@ -39,21 +36,14 @@ extension WorkflowEngine {
         }
         return try storeCommand {
             if let substitute {
-                // A cycle on any day of the window: follow the substitute's own substitutes.
+                // A circle on any day of the window, through the substitutes' own substitutes.
                 for day in stride(from: from.dayNumber, through: until.dayNumber, by: 1) {
                     let date = CivilDate(dayNumber: day)
-                    var seen = [user, substitute]
-                    var next = try substituteOf(substitute, on: date)
-                    while let person = next {
-                        if person == user {
-                            throw EngineError(.substituteCycle, """
-                                away: on \(date) the substitutes would go round in a circle (\((seen + [user]).joined(separator: " → "))): \
-                                people cannot stand in for each other; choose another substitute or shorten the window
-                                """)
-                        }
-                        if seen.contains(person) || seen.count > Self.substituteHops + 1 { break }
-                        seen.append(person)
-                        next = try substituteOf(person, on: date)
+                    if let circle = try SubstituteChain.circle(from: user, to: substitute, substituteOf: { try substituteOf($0, on: date) }) {
+                        throw EngineError(.substituteCycle, """
+                            away: on \(date) the substitutes would go round in a circle (\(circle.joined(separator: " → "))): \
+                            people cannot stand in for each other; choose another substitute or shorten the window
+                            """)
                     }
                 }
             }
@@ -106,7 +96,7 @@ extension WorkflowEngine {
         return support.orgChart?.member(user: user)?.away.first { $0.from <= day && day <= $0.until }?.substitute
     }
 
-    /// Everyone `substitute` stands in for now, directly or through up to ``substituteHops``
+    /// Everyone `substitute` stands in for now, directly or through up to ``SubstituteChain/hops``
     /// substitutes (B for A, and C for B's absent people when B is away with C).
     public func standingInFor(_ substitute: String) throws -> [String] {
         let today = LocalDateTime(clock.now, in: support.timeZone).date
@@ -130,7 +120,7 @@ extension WorkflowEngine {
         }
         var covered: [String] = []
         var frontier = [substitute]
-        for _ in 0..<Self.substituteHops {
+        for _ in 0..<SubstituteChain.hops {
             frontier = frontier.flatMap { standsInFor[$0] ?? [] }.filter { $0 != substitute && !covered.contains($0) }
             if frontier.isEmpty { break }
             covered += frontier

@@ -236,16 +236,12 @@ public enum OrgChartFile {
             for leave in member.away {
                 for day in stride(from: leave.from.dayNumber, through: leave.until.dayNumber, by: 1) {
                     let date = CivilDate(dayNumber: day)
-                    var path = [member.user]
-                    var next: String? = leave.substitute
-                    while let person = next, path.count <= 4 {
-                        if person == member.user, let location = leave.location {
-                            diagnostics.append(.error(location, "on \(date) the substitutes go round in a circle (\((path + [person]).joined(separator: " → "))); expected someone present at the end"))
-                            return
-                        }
-                        if path.contains(person) { break }
-                        path.append(person)
-                        next = staff.first { $0.user == person }?.away.first { $0.from <= date && date <= $0.until }?.substitute
+                    let circle = SubstituteChain.circle(from: member.user, to: leave.substitute) { person in
+                        staff.first { $0.user == person }?.away.first { $0.from <= date && date <= $0.until }?.substitute
+                    }
+                    if let circle, let location = leave.location {
+                        diagnostics.append(.error(location, "on \(date) the substitutes go round in a circle (\(circle.joined(separator: " → "))); expected someone present at the end"))
+                        return
                     }
                 }
             }
