@@ -39,7 +39,8 @@ extension WorkflowEngine {
                 // A circle on any day of the window, through the substitutes' own substitutes.
                 for day in stride(from: from.dayNumber, through: until.dayNumber, by: 1) {
                     let date = CivilDate(dayNumber: day)
-                    if let circle = try SubstituteChain.circle(from: user, to: substitute, substituteOf: { try substituteOf($0, on: date) }) {
+                    let that = try substitutes(on: date)
+                    if let circle = SubstituteChain.circle(from: user, to: substitute, substituteOf: { that[$0] }) {
                         throw EngineError(.substituteCycle, """
                             away: on \(date) the substitutes would go round in a circle (\(circle.joined(separator: " → "))): \
                             people cannot stand in for each other; choose another substitute or shorten the window
@@ -85,39 +86,34 @@ extension WorkflowEngine {
         }
     }
 
-    /// Who stands in for `user` on `day`: the latest `huaying away` record covering it, else
-    /// the org chart's `away:`; nil when nobody.
-    func substituteOf(_ user: String, on day: CivilDate) throws -> String? {
-        if let row = try db.queryOne("""
-            SELECT substitute FROM absence WHERE user = ? AND from_day <= ? AND until_day >= ? ORDER BY id DESC LIMIT 1
-            """, [.text(user), .text(day.description), .text(day.description)]) {
-            return try row.optionalText("substitute")
+    /// Who stands in for whom on `day`: each absent person's substitute — the latest
+    /// `huaying away` record covering the day (one without a substitute ended the leave), else
+    /// the org chart's `away:`.
+    func substitutes(on day: CivilDate) throws -> [String: String] {
+        let rows = try db.query("""
+            SELECT user, substitute FROM absence a WHERE from_day <= ? AND until_day >= ?
+            AND id = (SELECT max(id) FROM absence b WHERE b.user = a.user AND b.from_day <= ? AND b.until_day >= ?)
+            """, Array(repeating: SQLiteValue.text(day.description), count: 4))
+        var substitutes: [String: String] = [:]
+        var recorded: Set<String> = []
+        for row in rows {
+            let user = try row.text("user")
+            recorded.insert(user)
+            substitutes[user] = try row.optionalText("substitute")
         }
-        return support.orgChart?.member(user: user)?.away.first { $0.from <= day && day <= $0.until }?.substitute
+        for member in support.orgChart?.staff ?? [] where !recorded.contains(member.user) {
+            if let leave = member.away.first(where: { $0.from <= day && day <= $0.until }) {
+                substitutes[member.user] = leave.substitute
+            }
+        }
+        return substitutes
     }
 
     /// Everyone `substitute` stands in for now, directly or through up to ``SubstituteChain/hops``
     /// substitutes (B for A, and C for B's absent people when B is away with C).
     public func standingInFor(_ substitute: String) throws -> [String] {
         let today = LocalDateTime(clock.now, in: support.timeZone).date
-        let rows = try db.query("""
-            SELECT user, substitute FROM absence a WHERE from_day <= ? AND until_day >= ?
-            AND id = (SELECT max(id) FROM absence b WHERE b.user = a.user AND b.from_day <= ? AND b.until_day >= ?)
-            """, Array(repeating: SQLiteValue.text(today.description), count: 4))
-        var standsInFor: [String: [String]] = [:]
-        var recorded: Set<String> = []
-        for row in rows {
-            let user = try row.text("user")
-            recorded.insert(user)
-            guard let by = try row.optionalText("substitute") else { continue }
-            standsInFor[by, default: []].append(user)
-        }
-        // The chart's `away:`, for people without a record covering today.
-        for member in support.orgChart?.staff ?? [] where !recorded.contains(member.user) {
-            if let leave = member.away.first(where: { $0.from <= today && today <= $0.until }) {
-                standsInFor[leave.substitute, default: []].append(member.user)
-            }
-        }
+        let standsInFor = Dictionary(grouping: try substitutes(on: today), by: \.value).mapValues { $0.map(\.key) }
         var covered: [String] = []
         var frontier = [substitute]
         for _ in 0..<SubstituteChain.hops {

@@ -129,10 +129,12 @@ extension WorkflowEngine {
             var nextRepeat: Int64?
             if let every = step.ack?.repeat {
                 var next = due
-                for _ in 0..<100_000 where Millis.from(next) <= nowMillis {
+                var turns = 0  // a `where` on a for loop skips turns but runs all 100,000 of them
+                while Millis.from(next) <= nowMillis, turns < 100_000 {
                     let following = every.added(to: next, calendar: context.calendar, timeZone: support.timeZone)
                     if following <= next { break }
                     next = following
+                    turns += 1
                 }
                 nextRepeat = reminder.nextRepeatAt == nil && reminder.repeats > 0 ? nil : Millis.from(next)
             }

@@ -126,6 +126,18 @@ extension WorkflowEngine {
             """, arguments).map(summary)
     }
 
+    /// The newest running instance of `workflow` for `unit` started with exactly `params` (as
+    /// given, defaults not filled in), or nil: what `start` refuses as a duplicate. One indexed
+    /// query over the stored params, no instance loaded.
+    public func runningInstance(of workflow: String, unit: String?, params: [String: String]) throws -> Int64? {
+        for row in try db.query("""
+            SELECT id, params FROM instance WHERE workflow = ? AND state = '\(InstanceStatus.running.rawValue)' AND unit IS ? ORDER BY id DESC
+            """, [.text(workflow), unit.map { .text($0) } ?? .null]) where FlatJSON.decode(try row.text("params")) == params {
+            return try row.int("id")
+        }
+        return nil
+    }
+
     /// Whether a reminder of the instance was ever addressed or escalated to `user` (indexed).
     /// So does standing in for someone today (their open reminders).
     public func hasReminder(of instance: Int64, for user: String) throws -> Bool {

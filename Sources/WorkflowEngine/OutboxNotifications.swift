@@ -25,6 +25,7 @@ extension WorkflowEngine {
     /// The notification rows for the reminder rows of a unit of work (called inside its transaction).
     func stageNotifications(_ work: UnitOfWork) throws {
         guard let secrets = outbox.secrets, let chart = support.orgChart else { return }
+        var substitutesByDay: [CivilDate: [String: String]] = [:]  // read once per day a unit of work touches
         for entry in work.ledger where Self.notifiedEvents.contains(entry.event) {
             // An admin's alert about a failed plugin step stays in the inbox.
             guard entry.fields["plugin"] == nil, let instanceID = entry.instance, let reminderID = entry.fields["reminder"].flatMap(Int64.init),
@@ -39,9 +40,10 @@ extension WorkflowEngine {
             let levelUsers = reminder.recipients.filter { entry.event == LedgerEvent.reminderEscalated.rawValue ? $0.level == level : true }.map(\.user)
             // Whoever stands in for an absent recipient that day is @mentioned too (huaying away).
             let day = LocalDateTime(entry.at, in: support.timeZone).date
+            if substitutesByDay[day] == nil { substitutesByDay[day] = try substitutes(on: day) }
             var notified = levelUsers
             for user in levelUsers {
-                if let substitute = try substituteOf(user, on: day), !notified.contains(substitute) { notified.append(substitute) }
+                if let substitute = substitutesByDay[day]?[user], !notified.contains(substitute) { notified.append(substitute) }
             }
             let recipients = notified.map { user in chart.member(user: user)?.notifierRecipient ?? ["user": user, "name": user] }
             var unacknowledged: [[String: String]] = []

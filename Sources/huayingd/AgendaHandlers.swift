@@ -124,14 +124,6 @@ extension EngineCommandHandlers {
     /// request naming other params is not a duplicate: the engine then judges its params
     /// (a missing or unknown one is `bad_params`, not `duplicate_instance`).
     func duplicate(of workflow: String, params: [String: String]) throws -> Int64? {
-        var filter = WorkflowEngine.InstanceFilter(workflow: workflow, state: .running)
-        let unit = params["unit"]
-        if let unit { filter.onlyUnits = [unit] }
-        filter.limit = Self.instancesPageLimit
-        for summary in try engine.instances(filter) where summary.unit == unit {
-            let existing = try engine.instance(summary.id).params
-            if existing == params { return summary.id }
-        }
-        return nil
+        try engine.runningInstance(of: workflow, unit: params["unit"], params: params)
     }
 }

@@ -152,7 +152,13 @@ import Testing
     }
 
     @Test func bulkStartStartsOnePerVillageAndRefusesADuplicate() throws {
-        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["check.yaml": Self.check])
+        // A variant with a defaulted param: the duplicate is judged on the params as given
+        // (comparing with the defaults filled in never found one).
+        let defaulted = Self.check.replacingOccurrences(of: "workflow: check\n", with: "workflow: check-defaulted\n")
+            .replacingOccurrences(of: "  day: { type: date, title: 检查日 }\n",
+                                  with: "  day: { type: date, title: 检查日 }\n  review_day: { type: date, title: 复查日, default: day + 7 days }\n")
+        #expect(defaulted.contains("review_day") && defaulted.contains("workflow: check-defaulted"))
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["check.yaml": Self.check, "check-defaulted.yaml": defaulted])
         defer { site.remove() }
         let daemon = try simulatedDaemon(site, at: "2026-11-02T08:00+08:00")
         let f = Fixture(site: site, daemon: daemon, cli: EngineCLI(socket: site.socketPath))
@@ -164,17 +170,22 @@ import Testing
         #expect(again.stderr.contains("同一单位已有相同参数的运行中实例") && again.stderr.contains("[duplicate_instance]")
                 && again.stderr.contains("instance \(first.id)"), "\(again.stderr)")
 
+        let firstDefaulted = try f.json(StartResult.self, ["start", "check-defaulted", "--param", "unit=huangjue", "--param", "day=2026-11-09"])
+        let againDefaulted = try f.run(["start", "check-defaulted", "--param", "unit=huangjue", "--param", "day=2026-11-09"])
+        #expect(againDefaulted.status == 4 && againDefaulted.stderr.contains("[duplicate_instance]")
+                && againDefaulted.stderr.contains("instance \(firstDefaulted.id)"), "\(againDefaulted.stderr)")
+
         // Dry run: the plans, nothing started.
         let dry = try f.run(["start", "check", "--under", "lushi", "--kind", "village", "--param", "day=2026-11-09", "--dry-run"])
         #expect(dry.status == 0 && dry.stdout.contains("unit = 黄桷村 (huangjue)") && dry.stdout.contains("unit = 石岭村 (shiling)"), "\(dry.stdout)\(dry.stderr)")
-        #expect(try f.cli.instances().count == 1)
+        #expect(try f.cli.instances().count == 2)
         #expect(dry.stdout.contains("start 2026-11-02 周一 08:00") && !dry.stdout.contains("[past]"), "planned from the daemon's clock: \(dry.stdout)")
 
         let bulk = try f.run(["start", "check", "--under", "lushi", "--kind", "village", "--param", "day=2026-11-09"], locale: .chinese)
         #expect(bulk.status == 4, "a refusal among the starts: \(bulk.stdout)\(bulk.stderr)")
         #expect(bulk.stdout.contains("已拒绝  huangjue") && bulk.stdout.contains("已启动  shiling"), "\(bulk.stdout)")
         #expect(bulk.stdout.contains("2 个单位：已启动 1 个，已拒绝 1 个"), "\(bulk.stdout)")
-        #expect(try f.cli.instances().count == 2)
+        #expect(try f.cli.instances().count == 3)
 
         let forced = try f.run(["start", "check", "--under", "lushi", "--kind", "village", "--param", "day=2026-11-09",
                                 "--allow-duplicate", "--json"])
