@@ -41,7 +41,7 @@ final class Daemon {
     private var stateLost: String?
 
     /// Commands that change the state database; refused once the state is lost.
-    static let writeCommands: Set<String> = ["start", "update", "cancel", "ack", "clock", "reload", "retry"]
+    static let writeCommands: Set<String> = ["start", "update", "cancel", "ack", "clock", "reload", "retry", "away", "nudge"]
     /// How often the state files are checked for deletion or replacement.
     static let stateCheckMilliseconds: UInt64 = 1000
 

@@ -62,6 +62,11 @@ import Glibc
         #expect(start.stderr.contains("[state_lost]") && start.stderr.contains(fragment), "\(start.stderr)")
         let reload = try huaying(["--socket", site.socketPath, "reload"])
         #expect(reload.stderr.contains("[state_lost]"), "\(reload.stderr)")
+        // Leave and nudges write to the database too.
+        let away = try huaying(["--socket", site.socketPath, "--as", "zhaomin", "away", "--from", "2026-11-10", "--until", "2026-11-11", "--substitute", "sunli"])
+        #expect(away.stderr.contains("[state_lost]"), "\(away.stderr)")
+        let nudge = try huaying(["--socket", site.socketPath, "nudge", "1"])
+        #expect(nudge.stderr.contains("[state_lost]"), "\(nudge.stderr)")
         // Reading still works, and status says what happened (exit 1).
         #expect(try huaying(["--socket", site.socketPath, "instances"]).status == 0)
         let (result, status) = try status(site)
