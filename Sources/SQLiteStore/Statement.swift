@@ -113,20 +113,6 @@ public final class Statement {
         return rows
     }
 
-    /// Binds `arguments` (if any) and hands each row to `body` as it is read, without keeping
-    /// the rows (for scans over more rows than should sit in memory at once).
-    ///
-    /// - Throws: ``SQLiteError`` with the statement's SQL, or what `body` throws.
-    /// - Important: Call only on the database's thread.
-    public func forEachRow(_ arguments: [SQLiteValue] = [], _ body: (Row) throws -> Void) throws {
-        let handle = try prepareToRun(arguments)
-        defer { sqlite3_reset(handle) }
-        let names = Self.columnNames(of: handle)
-        while try step(handle) {
-            try body(Row(columnNames: names, values: Self.values(of: handle, count: names.count), sql: sql))
-        }
-    }
-
     /// Binds `arguments` (if any) and hands each row's integer columns to `body` without copying
     /// the rows: for scans over many rows (the engine's start-up schedule). A NULL reads as nil.
     ///

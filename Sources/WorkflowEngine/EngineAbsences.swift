@@ -151,20 +151,18 @@ extension WorkflowEngine {
         }
     }
 
-    /// The latest nudge of each of `reminders`: when and by whom.
+    /// The latest nudge of each of `reminders`: when and by whom (one query, through the
+    /// ledger's instance index).
     func latestNudges(of reminders: [Int64]) throws -> [Int64: (at: Date, by: String)] {
         guard !reminders.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: reminders.count).joined(separator: ",")
         var latest: [Int64: (at: Date, by: String)] = [:]
-        let instances = try db.query("""
-            SELECT DISTINCT instance FROM reminder WHERE id IN (\(Array(repeating: "?", count: reminders.count).joined(separator: ",")))
-            """, reminders.map { .integer($0) }).map { try $0.int("instance") }
-        for instance in instances {
-            for row in try db.query("""
-                SELECT at, actor, CAST(json_extract(fields, '$.reminder') AS INTEGER) AS reminder FROM ledger
-                WHERE instance = ? AND event = '\(LedgerEvent.reminderNudged.rawValue)' ORDER BY seq
-                """, [.integer(instance)]) {
-                latest[try row.int("reminder")] = (Millis.date(try row.int("at")), try row.text("actor"))
-            }
+        for row in try db.query("""
+            SELECT at, actor, CAST(json_extract(fields, '$.reminder') AS INTEGER) AS reminder FROM ledger
+            WHERE instance IN (SELECT DISTINCT instance FROM reminder WHERE id IN (\(marks)))
+            AND event = '\(LedgerEvent.reminderNudged.rawValue)' ORDER BY seq
+            """, reminders.map { .integer($0) }) {
+            latest[try row.int("reminder")] = (Millis.date(try row.int("at")), try row.text("actor"))
         }
         return latest
     }

@@ -56,13 +56,4 @@ struct Status: ParsableCommand {
     static func warnOnVersionMismatch(daemon: String) {
         if daemon != ReleaseVersion.current { printError(Message.versionMismatch(ReleaseVersion.current, daemon)) }
     }
-
-    static func duration(_ seconds: Double) -> String {
-        let total = Int(seconds)
-        let days = total / 86_400, hours = total % 86_400 / 3600, minutes = total % 3600 / 60, secs = total % 60
-        if days > 0 { return "\(days)d \(hours)h \(minutes)m" }
-        if hours > 0 { return "\(hours)h \(minutes)m" }
-        if minutes > 0 { return "\(minutes)m \(secs)s" }
-        return "\(secs)s"
-    }
 }

@@ -43,15 +43,15 @@ extension EngineCommandHandlers {
         if scope == nil, grant.user != grant.actor, let member = chart?.member(user: grant.user) {
             scope = Set(member.assignments.map(\.unit))
         }
-        if let units = scope {
-            filter.units = agendaUnits(atOrBelow: units, chart)
+        if let scope {
+            filter.units = units(atOrBelow: scope)
             filter.orRemindersOf = grant.user
         }
         if let under = arguments.optionalString("under") {
             guard chart?.units[under] != nil else {
                 throw ControlError(.badArguments, "agenda: --under '\(under)' is not a unit of the org chart")
             }
-            filter.onlyUnits = agendaUnits(atOrBelow: [under], chart)
+            filter.onlyUnits = units(atOrBelow: [under])
         }
         filter.limit = Self.agendaPageLimit
         filter.before = try arguments.optionalInt("before")
@@ -100,11 +100,6 @@ extension EngineCommandHandlers {
             throw ControlError(.badArguments, "agenda: until '\(text)' is not a date; expected 2026-12-08, 2026-12-08T18:00 or +7d")
         }
         return parsed
-    }
-
-    private func agendaUnits(atOrBelow roots: Set<String>, _ chart: OrgChart?) -> Set<String> {
-        guard let chart else { return roots }
-        return Set(chart.unitOrder.filter { unit in roots.contains { chart.isUnit(unit, within: $0) } })
     }
 
     /// `whoami`: the person requests act for, their roles and the units they see.

@@ -106,7 +106,7 @@ struct EngineCommandHandlers {
     }
 
     /// Every unit at or below one of `roots` in the org chart.
-    private func units(atOrBelow roots: Set<String>) -> Set<String> {
+    func units(atOrBelow roots: Set<String>) -> Set<String> {
         guard let chart = engine.support.orgChart else { return roots }
         return Set(chart.unitOrder.filter { unit in roots.contains { chart.isUnit(unit, within: $0) } })
     }

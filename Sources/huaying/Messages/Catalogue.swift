@@ -60,7 +60,7 @@ enum Message: String, CaseIterable, Sendable {
     case backupWritten, backupVerified
 
     // MARK: agenda, whoami
-    case agendaNothing, agendaWrote, agendaMore
+    case agendaNothing, agendaWrote
     case whoamiUser, whoamiAdmin, whoamiNotAdmin, whoamiRoles, whoamiNoRoles, whoamiUnits, whoamiNotInChart, whoamiActingAs,
          whoamiUseAs
 
@@ -431,7 +431,6 @@ enum Catalogue {
 
         case .agendaNothing: return Phrase(zh: "{1} 至 {2} 没有到期或逾期的事项", en: "nothing due or overdue from {1} to {2}")
         case .agendaWrote: return Phrase(zh: "已写入 {1}：{2} 个事件", en: "wrote {1}: {2} event(s)")
-        case .agendaMore: return Phrase(zh: "（另有 {1} 列，加 --wide 显示）", en: "({1} more column(s) with --wide)")
         case .whoamiUser: return Phrase(zh: "用户      {1}", en: "user      {1}")
         case .whoamiAdmin: return Phrase(zh: "管理员    是", en: "admin     yes")
         case .whoamiNotAdmin: return Phrase(zh: "管理员    否", en: "admin     no")
