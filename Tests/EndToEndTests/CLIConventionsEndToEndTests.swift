@@ -166,12 +166,16 @@ import Testing
             let inbox = try cli.run(["inbox"], as: "yangfan", locale: locale, environment: ["COLUMNS": "70"])
             #expect(inbox.status == 0, "\(inbox.stderr)")
             let widest = inbox.stdout.split(separator: "\n").map { TextWidth.columns(String($0)) }.max() ?? 0
-            #expect(widest <= 70 || inbox.stdout.contains("…"), "\(inbox.stdout)")
+            // Not yet a strict fit: the flexible column is cut (…) but fixed columns can still
+            // take the line past $COLUMNS (closing note of session 3).
+            #expect(!inbox.stdout.isEmpty && (widest <= 70 || inbox.stdout.contains("…")), "\(inbox.stdout)")
             let all = try cli.run(["inbox", "--wide"], as: "yangfan", locale: locale, environment: ["COLUMNS": "70"])
             #expect(all.stdout.contains(locale == .english ? "LEVEL" : "级别"))
         }
         // Colour only on a terminal, never with NO_COLOR: `script` gives the CLI a real pty.
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/script") {
+        let haveScript = FileManager.default.isExecutableFile(atPath: "/usr/bin/script")
+        #expect(haveScript, "util-linux's script(1) gives the CLI a terminal for the colour checks")
+        if haveScript {
             let command = "\(Binaries.path("huaying")) --socket \(site.socketPath) --as yangfan inbox"
             let tty = try runProgram("/usr/bin/script", ["-qec", command, "/dev/null"], environment: CLILocale.english.environment)
             #expect(tty.stdout.contains("\u{1B}[31m"), "overdue in red on a terminal: \(tty.stdout)")

@@ -221,10 +221,10 @@ import Testing
         #expect(chinese.stdout.contains("代 yangfan 操作"), "an admin acting for yangfan is told so: \(chinese.stdout)")
         let english = try f.cli.run(["whoami"], as: "yangfan")
         #expect(english.stdout.contains("user      yangfan") && english.stdout.contains("roles"), "\(english.stdout)")
-        if !me.inOrgChart {
-            #expect(try f.run(["whoami"], locale: .chinese).stdout.contains("--as"))
-            #expect(try f.run(["whoami"]).stdout.contains("hint: as root, act for a person with --as USER"))
-        }
+        // root is not in the example chart: told how to act for a person.
+        #expect(!me.inOrgChart)
+        #expect(try f.run(["whoami"], locale: .chinese).stdout.contains("--as"))
+        #expect(try f.run(["whoami"]).stdout.contains("hint: as root, act for a person with --as USER"))
         #expect(daemon.stop() == 0)
     }
 }

@@ -102,6 +102,7 @@ struct DingTalkNotifierTests {
         #expect(markdown["title"] as? String == "华蓥提醒汇总：共 80 条")
         let text = try #require(markdown["text"] as? String)
         let shown = try #require((result["output"] as? [String: Any])?["shown"] as? Int)
+        try #require(shown >= 1, "a digest lists at least one reminder")
         for index in 1...shown { #expect(text.contains("`huaying ack \(1000 + index)`")) }
         if shown < 80 { #expect(text.contains("另有 \(80 - shown) 条未列出")) }
         let at = try #require(body["at"] as? [String: Any])

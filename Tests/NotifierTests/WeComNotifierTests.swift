@@ -95,7 +95,7 @@ struct WeComNotifierTests {
         #expect(content.hasPrefix("### 华蓥提醒汇总：共 80 条\n"))
         let output = try #require(result["output"] as? [String: Any])
         let shown = try #require(output["shown"] as? Int)
-        #expect(shown > 5 && shown < 80)
+        try #require(shown > 5 && shown < 80)
         // Whole items in order, each with its ack command, then how many were left out.
         for index in 1...shown { #expect(content.contains("`huaying ack \(1000 + index)`"), "item \(index)") }
         #expect(!content.contains("huaying ack \(1000 + shown + 1)"))
