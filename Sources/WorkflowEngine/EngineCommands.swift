@@ -33,8 +33,10 @@ extension WorkflowEngine {
             throw EngineError(.unknownWorkflow, "unknown workflow '\(workflow)'; known workflows: \(known.isEmpty ? "(none loaded)" : known)")
         }
         let now = now ?? clock.now
+        // Bound once: the check of the params is the binding the unit of work then uses.
+        let environment: TimeEnvironment
         do {
-            _ = try support.planner(for: loaded.definition).bind(params, for: loaded.definition, start: now)
+            environment = try support.planner(for: loaded.definition).bind(params, for: loaded.definition, start: now).environment
         } catch {
             throw EngineError(.badParams, error.messages.joined(separator: "; "))
         }
@@ -48,6 +50,7 @@ extension WorkflowEngine {
             unit: params["unit"], params: params, status: .running, startedAt: now, startedBy: actor,
             endedAt: nil, cancelReason: nil, steps: steps, reminders: [])
         work.create(instance)
+        work.seed(instance.id, bound: environment)
         var fields = params
         fields["version"] = String(loaded.version.prefix(12))
         work.record(at: now, actor: actor, instance: instance.id, step: nil, .instanceStarted, "启动流程：\(loaded.definition.title)", fields: fields)

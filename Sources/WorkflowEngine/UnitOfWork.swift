@@ -82,6 +82,11 @@ final class UnitOfWork {
         return InstanceContext(support: engine.support, instance: instance, bound: environment)
     }
 
+    /// Caches a binding already made (a start checks its params by binding them).
+    func seed(_ id: Int64, bound environment: TimeEnvironment) {
+        bound[id] = environment
+    }
+
     /// Forgets a cached binding (the parameters changed).
     func rebind(_ id: Int64) {
         bound[id] = nil
