@@ -85,7 +85,7 @@ struct Board: ParsableCommand {
 
     /// Unit names and the org chart's order, when the chart can be read (else ids).
     private func unitNames() -> (names: [String: String], order: [String: Int]) {
-        guard let config = try? HuayingConfig.load(path: globals.configPath), let chart = SupportFiles(config: config).orgChart else {
+        guard let config = try? HuayingConfig.load(path: globals.configPath), let chart = try? OrgChartFile.load(path: config.staffFile) else {
             return ([:], [:])
         }
         return (chart.units.mapValues(\.name), Dictionary(uniqueKeysWithValues: chart.unitOrder.enumerated().map { ($1, $0) }))

@@ -107,9 +107,12 @@ struct Start: ParsableCommand {
     /// The units of `kind` at or below `under`, in the org chart's order.
     private func units(under: String, kind: String) throws -> [String] {
         let config = try globals.loadConfig()
-        let support = SupportFiles(config: config)
-        guard let chart = support.orgChart else {
-            for diagnostic in support.diagnostics where diagnostic.severity == .error { printError(OfflineOutput.text(of: diagnostic)) }
+        // Only the org chart: not the calendars and plugins SupportFiles would read as well.
+        let chart: OrgChart
+        do {
+            chart = try OrgChartFile.load(path: config.staffFile)
+        } catch {
+            for diagnostic in error.diagnostics where diagnostic.severity == .error { printError(OfflineOutput.text(of: diagnostic)) }
             throw ExitCode(ExitStatus.usage)
         }
         guard chart.units[under] != nil else {

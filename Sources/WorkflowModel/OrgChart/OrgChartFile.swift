@@ -232,12 +232,13 @@ public enum OrgChartFile {
                 diagnostics.append(.error(location, "substitute '\(leave.substitute)' of '\(member.user)' is not a 'user:' of 'staff'"))
             }
         }
+        let leaveOf = Dictionary(staff.map { ($0.user, $0.away) }, uniquingKeysWith: { first, _ in first })
         for member in staff {
             for leave in member.away {
                 for day in stride(from: leave.from.dayNumber, through: leave.until.dayNumber, by: 1) {
                     let date = CivilDate(dayNumber: day)
                     let circle = SubstituteChain.circle(from: member.user, to: leave.substitute) { person in
-                        staff.first { $0.user == person }?.away.first { $0.from <= date && date <= $0.until }?.substitute
+                        leaveOf[person]?.first { $0.from <= date && date <= $0.until }?.substitute
                     }
                     if let circle, let location = leave.location {
                         diagnostics.append(.error(location, "on \(date) the substitutes go round in a circle (\(circle.joined(separator: " → "))); expected someone present at the end"))
