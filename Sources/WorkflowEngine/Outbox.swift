@@ -213,8 +213,15 @@ extension WorkflowEngine {
         }
         guard !(clock is RealClock), outbox.onChange != nil else { return }
         if !outbox.earliestKnown {
-            outbox.earliestPending = (try? nextOutboxDue()).flatMap { $0 }.map(Millis.from)
-            outbox.earliestKnown = true
+            do {
+                outbox.earliestPending = try nextOutboxDue().map(Millis.from)
+                outbox.earliestKnown = true
+            } catch {
+                // Unknown, so look: the runner reads the outbox itself, logs what fails and
+                // tries again; the earliest row is read again after the next commit.
+                outbox.onChange?()
+                return
+            }
         }
         if let earliest = outbox.earliestPending, Millis.from(clock.now) >= earliest { outbox.onChange?() }
     }

@@ -66,17 +66,35 @@ public final class OutboxDelivery {
         var busy: [String: Int] = [:]
         for execution in running.values { busy[execution.attempt.plugin, default: 0] += 1 }
         let attempts: [OutboxAttempt]
+        let next: Date?
         do {
             attempts = try engine.claimOutbox { plugin in
                 max(0, (self.engine.externalPlugins[plugin]?.manifest.concurrency ?? 0) - busy[plugin, default: 0])
             }
+            // Only a real clock moves by itself; a simulated one wakes the runner through commits.
+            next = engine.clock is RealClock ? try engine.nextOutboxDue(after: engine.clock.now) : nil
         } catch {
-            logger.error("cannot claim outbox rows; trying again in 1 s", metadata: ["error": "\(error)"])
-            try? wake?.start(after: 1000) { [unowned self] in self.deliverDue() }
+            logger.error("cannot read or claim outbox rows; trying again in 1 s", metadata: ["error": "\(error)"])
+            arm(after: 1000)
             return
         }
         for attempt in attempts { launch(attempt) }
-        armWake()
+        if let next {
+            arm(after: UInt64(max(0, min(60_000, Int64((next.timeIntervalSince(engine.clock.now) * 1000).rounded(.up))))))
+        } else {
+            wake?.stop()
+        }
+    }
+
+    /// Looks at the outbox again after `milliseconds` (the wake-up timer is unreferenced: it
+    /// does not keep the loop alive).
+    private func arm(after milliseconds: UInt64) {
+        guard let wake else { return }
+        do {
+            try wake.start(after: milliseconds) { [unowned self] in self.deliverDue() }
+        } catch {
+            logger.error("cannot arm the outbox wake-up timer; pending rows wait for the next commit", metadata: ["error": "\(error)"])
+        }
     }
 
     private func launch(_ attempt: OutboxAttempt) {
@@ -117,16 +135,6 @@ public final class OutboxDelivery {
                 "plugin": "\(attempt.plugin)", "idempotency_key": "\(attempt.idempotencyKey)", "error": "\(error)"])
         }
         onAttemptFinished?(attempt, result)
-    }
-
-    /// Arms the wake-up for the next row that is not due yet (real clock only). Rows due now
-    /// but held back by a plugin's concurrency start when one of its attempts finishes.
-    private func armWake() {
-        guard let wake, engine.clock is RealClock else { return }
-        wake.stop()
-        guard let next = try? engine.nextOutboxDue(after: engine.clock.now) else { return }
-        let delay = max(0, min(60_000, Int64((next.timeIntervalSince(engine.clock.now) * 1000).rounded(.up))))
-        try? wake.start(after: UInt64(delay)) { [unowned self] in self.deliverDue() }
     }
 
     /// Stops delivering: attempts in progress are killed (their rows stay `running` and are

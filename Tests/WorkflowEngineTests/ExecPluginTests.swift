@@ -95,6 +95,29 @@ import WorkflowModel
         try harness.close()
     }
 
+    /// The engine reads when the next outbox row falls due after each commit on a simulated
+    /// clock. A read that failed was taken for "nothing pending", so a retry whose delay came
+    /// later was never started (until something else touched the outbox).
+    @Test func aRetryIsStillStartedWhenReadingTheOutboxFailedOnce() throws {
+        let harness = try ExecHarness()
+        try harness.writePlugin("sms", script: pythonPlugin(
+            #"{"status": "retry", "after_seconds": 120, "reason": "网关繁忙"} if req["attempt"] == 1 else {"status": "completed", "output": {"message_id": "x"}}"#))
+        try harness.load(["exec.yaml": execWorkflow(plugin: "sms")])
+        let id = try harness.engine.start(workflow: "exec-sms", params: ["unit": "guqiao-shequ"], actor: "root")
+        try harness.startDelivery()
+        #expect(harness.runAttempts(1))
+        #expect(try harness.base.stepState(id, "send") == "due")
+        // The outbox cannot be read during one commit, then can again.
+        try harness.base.db.execute("ALTER TABLE outbox RENAME TO outbox_away")
+        _ = try harness.engine.advanceSimulatedClock(to: harness.base.clock.now.addingTimeInterval(60))
+        try harness.base.db.execute("ALTER TABLE outbox_away RENAME TO outbox")
+        // No explicit deliverDue: only the engine's own wake-up may start the retry.
+        _ = try harness.engine.advanceSimulatedClock(to: harness.base.clock.now.addingTimeInterval(60))
+        #expect(harness.runAttempts(2, seconds: 5), "the retry due at +120 s was started")
+        #expect(try harness.base.stepState(id, "send") == "done")
+        try harness.close()
+    }
+
     @Test func aFailedResultFailsTheStepAtOnceAndRemindsTheAdmins() throws {
         let harness = try ExecHarness()
         try harness.writePlugin("sms", script: pythonPlugin(#"{"status": "failed", "reason": "号码无效"}"#))
