@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SQLiteStore
 import WorkflowModel
@@ -37,7 +36,7 @@ final class DefinitionRegistry {
 
     /// The content hash that names a version.
     static func version(of text: String) -> String {
-        hex(SHA256.hash(data: Data(text.utf8)))
+        sha256Hex(Data(text.utf8))
     }
 
     /// Parses and validates a file; on success it becomes the current version of its workflow

@@ -197,6 +197,12 @@ final class Ledger {
     static func fields(_ json: String) -> [String: String] { FlatJSON.decode(json) }
 }
 
+/// The lower-case hex sha256 of a whole content: a workflow version's name, and how a reload
+/// tells that an org chart or calendar file changed (any edit, even one that keeps the size).
+public func sha256Hex(_ data: Data) -> String {
+    hex(SHA256.hash(data: data))
+}
+
 /// Lower-case hex of a digest. (`String(format: "%02x")` per byte cost a quarter of the
 /// engine's time in the catch-up benchmark.)
 func hex(_ bytes: some Sequence<UInt8>) -> String {

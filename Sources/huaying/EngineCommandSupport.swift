@@ -42,7 +42,8 @@ enum EngineOutput {
         return formatter.date(from: text)
     }
 
-    /// `2026-11-25T09:00:00+08:00`: an instant with `zone`'s offset (the JSON convention).
+    /// `2026-11-25T09:00:00+08:00`: an instant with `zone`'s offset (the JSON convention), with
+    /// milliseconds only when there are some, so whole-second instants read as before.
     static func isoInstant(_ date: Date, zone: TimeZone) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = zone

@@ -167,11 +167,7 @@ struct PlanJSON: Encodable {
             local = time.local.description
             date = time.date.description
             weekday = time.date.weekday.rawValue
-            // Milliseconds only when there are some, so whole-second instants read as before.
-            let formatter = ISO8601DateFormatter()
-            formatter.timeZone = zone
-            if time.local.millisecond != 0 { formatter.formatOptions.insert(.withFractionalSeconds) }
-            instant = formatter.string(from: time.instant).replacingOccurrences(of: "Z", with: "+00:00")
+            instant = EngineOutput.isoInstant(time.instant, zone: zone)
             formula = time.formula
             dayKind = time.dayKind.code
             holiday = time.dayKind.holidayName

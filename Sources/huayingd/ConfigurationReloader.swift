@@ -1,5 +1,4 @@
 import ControlProtocol
-import Crypto
 import EventLoop
 import Foundation
 import Logging
@@ -140,12 +139,7 @@ final class ConfigurationReloader {
         let calendars = (try? FileManager.default.contentsOfDirectory(atPath: config.calendarsDirectory)) ?? []
         paths += calendars.sorted().map { (config.calendarsDirectory as NSString).appendingPathComponent($0) }
         return paths.map { path in
-            let data = FileManager.default.contents(atPath: path) ?? Data()
-            let digest = SHA256.hash(data: data).map { byte in
-                let hex = String(byte, radix: 16)
-                return byte < 16 ? "0" + hex : hex
-            }.joined()
-            return "\(path):\(digest)"
+            "\(path):\(sha256Hex(FileManager.default.contents(atPath: path) ?? Data()))"
         }.joined(separator: "|")
     }
 

@@ -202,6 +202,12 @@ import Testing
         #expect(config.notifications == NotificationSettings(quietHours: .init("22:30-07:00"), quietOnDaysOff: false, digestWindow: 120))
         #expect(try self.config("notifications: { quiet_hours: off, digest_window: 0 }").notifications
             == NotificationSettings(quietHours: nil, quietOnDaysOff: true, digestWindow: 0))
+        for (text, seconds) in [("90", 90), ("1 second", 1), ("45 seconds", 45), ("1 minute", 60), ("60 minutes", 3600)] {
+            #expect(try self.config("notifications: { digest_window: \(text) }").notifications.digestWindow == seconds, "\(text)")
+        }
+        for bad in ["-5 seconds", "61 minutes", "1 day", "settings.x minutes", "5s", ""] {
+            #expect(throws: DiagnosticsError.self, "\(bad)") { try self.config("notifications: { digest_window: \"\(bad)\" }") }
+        }
     }
 
     @Test func badNotificationSettingsArePointedAt() {

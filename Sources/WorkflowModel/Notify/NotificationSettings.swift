@@ -95,14 +95,14 @@ public struct NotificationSettings: Sendable, Equatable {
         return settings
     }
 
-    /// `90`, `60 seconds`, `1 second`, `2 minutes`, `1 minute` → seconds.
+    /// `90`, `60 seconds`, `1 second`, `2 minutes`, `1 minute` → seconds: a bare number, or a
+    /// duration of the workflow language in seconds or minutes.
     static func seconds(_ text: String) -> Int? {
-        let words = text.split(separator: " ", omittingEmptySubsequences: true)
-        guard let first = words.first, first.allSatisfy(\.isASCIIDigit), let number = Int(first), words.count <= 2 else { return nil }
-        guard words.count == 2 else { return number }
-        switch words[1] {
-        case "second", "seconds": return number
-        case "minute", "minutes": return number.multipliedReportingOverflow(by: 60).overflow ? nil : number * 60
+        if !text.isEmpty, text.allSatisfy(\.isASCIIDigit) { return Int(text) }
+        guard let offset = try? TimeOffset.parse(text), offset.setting == nil else { return nil }
+        switch offset.unit {
+        case .seconds: return offset.amount
+        case .minutes: return offset.amount.multipliedReportingOverflow(by: 60).overflow ? nil : offset.amount * 60
         default: return nil
         }
     }
