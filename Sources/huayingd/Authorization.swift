@@ -79,14 +79,20 @@ struct Authorization {
     }
 
     private func isInAdminGroup(_ caller: Caller) -> Bool {
-        guard let adminGroup, let group = getgrnam(adminGroup) else { return false }
-        let gid = group.pointee.gr_gid
-        if caller.gid == gid { return true }
-        var members = group.pointee.gr_mem
-        while let member = members?.pointee {
-            if String(cString: member) == caller.userName { return true }
-            members = members?.advanced(by: 1)
+        guard let adminGroup, let group = Self.group(named: adminGroup) else { return false }
+        return caller.gid == group.gid || group.members.contains(caller.userName)
+    }
+
+    /// A Unix group's id and the users it lists (`gr_mem`; a user whose primary group it is
+    /// is not listed there), or nil when there is no such group.
+    static func group(named name: String) -> (gid: gid_t, members: [String])? {
+        guard let group = getgrnam(name) else { return nil }
+        var members: [String] = []
+        var member = group.pointee.gr_mem
+        while let name = member?.pointee {
+            members.append(String(cString: name))
+            member = member?.advanced(by: 1)
         }
-        return false
+        return (group.pointee.gr_gid, members)
     }
 }

@@ -30,7 +30,6 @@ final class PluginRunner {
         self.engine = engine
         self.logger = logger
         catalog = PluginCatalog(directory: config.pluginsDirectory, entries: [])
-        engine.adminUsers = Self.admins(group: config.adminGroup)
     }
 
     /// Reads the plugins folder; gives the engine the result when it changed.
@@ -38,6 +37,7 @@ final class PluginRunner {
     @discardableResult
     func load() -> Bool {
         loadSecrets()
+        engine.adminUsers = Self.admins(group: config.adminGroup)  // read again: the group may have changed
         let catalog = PluginCatalog.load(directory: config.pluginsDirectory)
         let print = catalog.entries.map { entry in
             let manifest = (try? String(contentsOfFile: (entry.directory as NSString).appendingPathComponent("plugin.yaml"), encoding: .utf8)) ?? ""
@@ -129,14 +129,7 @@ final class PluginRunner {
 
     /// root and the members of the admin group: who gets a reminder when a plugin step fails for good.
     static func admins(group: String?) -> [String] {
-        var users = ["root"]
-        if let group, let entry = getgrnam(group), var member = entry.pointee.gr_mem {
-            while let name = member.pointee {
-                users.append(String(cString: name))
-                member += 1
-            }
-        }
-        return users
+        ["root"] + (group.flatMap(Authorization.group(named:))?.members ?? [])
     }
 }
 
