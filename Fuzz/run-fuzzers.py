@@ -45,6 +45,15 @@ def time_expression_seeds():
     return sorted(values)
 
 
+def control_request_seeds():
+    """Every request line the protocol's documentation shows, one seed each."""
+    lines = set()
+    for path in files("docs/*.md"):
+        for match in re.finditer(r'\{"version": *\d+, *"command"[^`\n]*\}', path.read_text(encoding="utf-8")):
+            lines.add(match.group(0))
+    return sorted(lines)
+
+
 # name, binary, max_len, seed files
 HARNESSES = [
     ("workflow-loader", "FuzzWorkflowLoader", 65536,
@@ -69,6 +78,9 @@ def build_corpus(name, seeds):
     if name == "time-expression":
         for index, text in enumerate(time_expression_seeds()):
             (corpus / f"seed-shipped-{index:03d}").write_text(text, encoding="utf-8")
+    if name == "control-decoder":
+        for index, text in enumerate(control_request_seeds()):
+            (corpus / f"seed-docs-{index:03d}").write_text(text + "\n", encoding="utf-8")
     for path in sorted((SEEDS / name).glob("*")) if (SEEDS / name).is_dir() else []:
         shutil.copyfile(path, corpus / f"seed-hand-{path.name}")
     return corpus

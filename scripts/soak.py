@@ -461,6 +461,8 @@ def main():
                 refused_ro = sum(v for k, v in load.counts.items() if k.endswith("refused")) - refused_before
                 print(f"   the daemon runs on a read-only state directory; {refused_ro} operations refused", flush=True)
                 checks.check(daemon.alive(), "daemon kept running on a read-only file system", daemon.tail())
+                checks.check(refused_ro > 0, "a daemon running on a read-only file system refuses the writes it cannot store",
+                             ", ".join(f"{k} {v}" for k, v in sorted(load.counts.items())))
                 daemon.kill()
             except RuntimeError as error:
                 message = str(error)
@@ -527,6 +529,12 @@ def main():
             checks.check(not changed, f"every confirmed acknowledgement ({len(load.acked)}) stayed acknowledged by the same person",
                          str(changed[:5]))
             rows = database.execute("SELECT count(*) FROM ledger").fetchone()[0]
+            # After a clean stop the anchor outside the database names the ledger's last row.
+            last = database.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+            anchor = json.loads((site.state / "ledger-head.json").read_text(encoding="utf-8"))
+            anchored = (anchor.get("head", {}).get("seq"), anchor.get("head", {}).get("hash"))
+            checks.check(last is not None and anchored == tuple(last), "ledger-head.json names the ledger's last row",
+                         f"anchor {anchored}, database {last}")
             completed = sum(1 for state in instances.values() if state == "completed")
         print(f"soak: {kills} SIGKILLs, {len(daemons)} daemon starts, {len(instances)} instances "
               f"({completed} completed, {len(load.cancelled)} cancelled), {rows} ledger rows", flush=True)

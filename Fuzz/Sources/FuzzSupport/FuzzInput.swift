@@ -22,12 +22,11 @@ public enum FuzzInput {
 
     /// Decodes and composes the bytes as `YAMLFile(path:)` does for a file on disk.
     public static func compose(_ bytes: [UInt8]) -> Result<YAMLFile, Diagnostic> {
-        guard let text = String(data: Data(bytes), encoding: .utf8) else {
-            return .failure(Diagnostic(.error, file: path, "file is not UTF-8 text"))
-        }
         do {
-            return .success(try YAMLFile(path: path, text: text))
+            return .success(try YAMLFile(path: path, text: try YAMLFile.decode(Data(bytes), path: path)))
         } catch {
+            // A byte that is not UTF-8 is named at its line and column, like any other finding.
+            if error.line == nil { fatalError("a finding without a position: \(error)") }
             return .failure(error)
         }
     }
