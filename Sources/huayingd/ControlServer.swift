@@ -304,10 +304,9 @@ final class ControlServer {
     /// Stores an answer and writes every answer whose turn has come.
     private func deliver(_ response: ControlResponse, sequence: Int, on connection: ControlConnection) {
         guard connection.isOpen else { return }
-        connection.ready[sequence] = Self.encode(response)
+        connection.park(Self.encode(response), sequence: sequence)
         let id = connection.id
-        while let bytes = connection.ready.removeValue(forKey: connection.nextToWrite) {
-            connection.nextToWrite += 1
+        while let bytes = connection.takeNextToWrite() {
             connection.pipe.write(bytes) { [weak self] _ in self?.wrote(on: id) }
         }
         unsentOutputPeakBytes = max(unsentOutputPeakBytes, connection.pipe.writeQueueSize)
@@ -324,8 +323,10 @@ final class ControlServer {
         }
     }
 
+    /// Whether to handle no more of the connection's requests for now: its unsent answers, the
+    /// ones written and the ones parked behind a slower earlier request, are over the bound.
     private func mustWait(_ connection: ControlConnection) -> Bool {
-        connection.pipe.writeQueueSize > limits.maxUnsentOutputBytes || connection.pendingAnswers >= limits.maxPendingAnswers
+        connection.unsentBytes > limits.maxUnsentOutputBytes || connection.pendingAnswers >= limits.maxPendingAnswers
     }
 
     /// Pauses reading while the client's answers pile up; resumes once they drained to half the
@@ -342,8 +343,9 @@ final class ControlServer {
         } else if queued <= limits.maxUnsentOutputBytes / 2 {
             connection.outputFullSince = nil
         }
-        let pause = connection.outputFullSince != nil || connection.pendingAnswers >= limits.maxPendingAnswers
-            || connection.hasQueuedLines
+        // Answers parked behind a slow request pause reading too, but do not start the stall
+        // timer: the client may be reading all it has been sent.
+        let pause = connection.outputFullSince != nil || mustWait(connection) || connection.hasQueuedLines
         if pause, connection.isReading {
             connection.pipe.stopReading()
             connection.isReading = false
@@ -466,9 +468,10 @@ private final class ControlConnection {
     /// The sequence number the next request gets.
     private var nextSequence = 0
     /// The sequence number of the next answer to write.
-    var nextToWrite = 0
-    /// Answers that came before their turn.
-    var ready: [Int: [UInt8]] = [:]
+    private(set) var nextToWrite = 0
+    /// Answers that came before their turn, and their bytes.
+    private var ready: [Int: [UInt8]] = [:]
+    private(set) var readyBytes = 0
     /// When the last complete request came (or the connection was made), in loop milliseconds.
     var lastRequestAt: UInt64
     /// Since when the unsent output is over the bound (nil when under it).
@@ -489,6 +492,22 @@ private final class ControlConnection {
 
     /// Requests handed to the handler (or refused) whose answer is not written yet.
     var pendingAnswers: Int { nextSequence - nextToWrite }
+    /// Answers not yet sent: queued for the socket, and parked until their turn.
+    var unsentBytes: Int { pipe.writeQueueSize + readyBytes }
+
+    /// Keeps an answer until every earlier one is written.
+    func park(_ bytes: [UInt8], sequence: Int) {
+        ready[sequence] = bytes
+        readyBytes += bytes.count
+    }
+
+    /// The next answer in request order, when it is ready.
+    func takeNextToWrite() -> [UInt8]? {
+        guard let bytes = ready.removeValue(forKey: nextToWrite) else { return nil }
+        nextToWrite += 1
+        readyBytes -= bytes.count
+        return bytes
+    }
     var hasQueuedLines: Bool { inboxIndex < inbox.count }
 
     func assignSequence() -> Int {
@@ -510,6 +529,7 @@ private final class ControlConnection {
     func close() {
         isOpen = false
         ready.removeAll()
+        readyBytes = 0
         pipe.close()
     }
 }

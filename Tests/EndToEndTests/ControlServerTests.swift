@@ -151,4 +151,57 @@ import Glibc
         server.close()
         try loop.close()
     }
+    /// Answers that are ready but wait behind a slower earlier request count toward the bound
+    /// on a client's unsent answers: they were bounded only by number (255 of them, each as
+    /// large as an answer can be), so a slow request at the head let one client park without
+    /// limit.
+    @Test func answersParkedBehindASlowRequestCountTowardTheUnsentBound() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let loop = try EventLoop()
+        let path = Self.socketPath()
+        var limits = ControlServer.Limits()
+        limits.maxUnsentOutputBytes = 64 * 1024
+        let big = String(repeating: "答", count: 16 * 1024 / 3)  // about 16 KiB of UTF-8
+        var bigHandled = 0
+        var bigHandledWhenReleased: Int?
+        var releaseSlow: (() -> Void)?
+        let release = try TimerHandle(loop: loop)
+        let server = try ControlServer(loop: loop, path: path, limits: limits, logger: Logger(label: "test")) { request, _, reply in
+            if request.command == "slow" {
+                releaseSlow = { reply(.success(.string("slow"))) }
+            } else {
+                bigHandled += 1
+                reply(.success(.string(big)))
+            }
+        }
+        // The slow answer comes once the server had the time to read every request it would.
+        try release.start(after: 300) {
+            bigHandledWhenReleased = bigHandled
+            releaseSlow?()
+        }
+        let outcome = Outcome()
+        let count = 100
+        try run(loop) {
+            do {
+                let client = try ControlClient(socketPath: path)
+                try client.send(raw: Self.request("slow") + Array((0..<count).map { _ in Self.request("big") }.joined()))
+                var lines: [String] = []
+                for _ in 0...count {
+                    guard let line = try client.readLine() else { break }
+                    let response = try ControlCoding.decode(ControlResponse.self, from: line)
+                    if case let .string(text)? = response.result { lines.append(text == big ? "big" : text) }
+                }
+                outcome.finish(lines: lines, error: nil)
+            } catch {
+                outcome.finish(lines: [], error: "\(error)")
+            }
+        }
+        #expect(outcome.error == nil)
+        let handled = try #require(bigHandledWhenReleased)
+        #expect(handled <= 6, "\(handled) answers of 16 KiB were made and parked behind the slow one, for a bound of 64 KiB")
+        #expect(outcome.lines == ["slow"] + Array(repeating: "big", count: count), "every request is still answered, in order")
+        release.close()
+        server.close()
+        try loop.close()
+    }
 }
