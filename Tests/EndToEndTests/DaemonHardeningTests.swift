@@ -110,6 +110,31 @@ import Glibc
         #expect(daemon.stop() == 0)
     }
 
+    /// A broken edit that keeps the size is reported too (it was neither applied nor reported),
+    /// here through SIGHUP as `systemctl reload` sends it; the last good chart stays in force.
+    @Test func aBrokenOrgChartEditThatKeepsTheFileSizeIsReportedOnSIGHUP() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
+        let cli = EngineCLI(socket: site.socketPath)
+        let staff = site.root.appendingPathComponent("etc/staff.yaml").path
+        let before = try String(contentsOfFile: staff, encoding: .utf8)
+        let after = before.replacingOccurrences(of: "  - user: zhaomin\n", with: "  - usr:  zhaomin\n")
+        #expect(after != before && after.utf8.count == before.utf8.count)
+        let line = after.components(separatedBy: "\n").firstIndex { $0.contains("usr:  zhaomin") }.map { $0 + 1 } ?? 0
+        try after.write(toFile: staff, atomically: false, encoding: .utf8)
+        kill(daemon.process.processIdentifier, SIGHUP)
+        var reported = false
+        let deadline = Date().addingTimeInterval(10)
+        while !reported, Date() < deadline {
+            reported = daemon.log.contains("staff.yaml:\(line):")
+            if !reported { usleep(20_000) }
+        }
+        #expect(reported, "the finding at staff.yaml:\(line) is in the log: \(daemon.log.suffix(2000))")
+        #expect(try cli.run(["inbox"], as: "zhaomin").status == 0, "the last good chart, with zhaomin, stays in force")
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func checkConfigRefusesASocketGroupThatDoesNotExist() throws {
         let site = try TestSite()
         defer { site.remove() }
