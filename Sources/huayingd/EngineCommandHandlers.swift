@@ -19,7 +19,7 @@ struct EngineCommandHandlers {
 
     static let commands = ["start", "instances", "show", "update", "cancel", "inbox", "ack", "audit", "clock", "agenda", "whoami", "retry"]
         + absenceCommands
-    /// The longest `ack --note` accepted, in characters.
+    /// The longest `ack --note` (and `ack --set` value) accepted, in characters.
     static let maxNoteCharacters = 2000
 
 
@@ -74,8 +74,12 @@ struct EngineCommandHandlers {
                         Shorten it (put long text in a document and name it in the note)
                         """)
                 }
+                let fields = try arguments.optionalStringMap("fields") ?? [:]
+                if let (name, value) = fields.sorted(by: { $0.key < $1.key }).first(where: { $0.value.count > Self.maxNoteCharacters }) {
+                    throw ControlError(.badField, "the value of '\(name)' has \(value.count) characters; at most \(Self.maxNoteCharacters) are kept in the ledger")
+                }
                 let view = try engine.acknowledge(reminder: try arguments.int("id"), user: user, actor: caller,
-                                                  note: note, fields: try arguments.optionalStringMap("fields") ?? [:])
+                                                  note: note, fields: fields)
                 return try encode(reminder(view))
             case _ where Self.absenceCommands.contains(request.command):
                 return try handleAbsenceCommand(request.command, arguments, grant: grant, actor: actor)

@@ -78,6 +78,27 @@ import Glibc
         #expect(daemon.stop() == 0)
     }
 
+    /// A value recorded with an acknowledgement (`--set`) had no cap but the request size: 1 MiB
+    /// of text in one ledger row.
+    @Test func anAcknowledgementValueOverTwoThousandCharactersIsRefusedByName() throws {
+        let workflow = drillWorkflow.replacingOccurrences(of: "    ack:\n", with: "    ack:\n      fields: [minutes]\n")
+        #expect(workflow != drillWorkflow, "the drill's acknowledged steps declare a field")
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": workflow])
+        defer { site.remove() }
+        let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
+        let cli = EngineCLI(socket: site.socketPath)
+        _ = try cli.start("drill", ["unit": "guqiao-shequ", "day": "2026-11-10"])
+        try cli.setClock("2026-11-05T11:00")
+        let notify = try #require(try cli.inbox("zhaomin").first)
+        let long = try cli.run(["ack", "\(notify.id)", "--set", "minutes=" + String(repeating: "记", count: 2001)], as: "zhaomin")
+        #expect(long.status == 4)
+        #expect(long.stderr.contains("[bad_field]") && long.stderr.contains("'minutes' has 2001 characters"), "\(long.stderr)")
+        #expect(try cli.inbox("zhaomin").contains { $0.id == notify.id }, "the reminder is still open")
+        let fits = try cli.run(["ack", "\(notify.id)", "--set", "minutes=" + String(repeating: "记", count: 2000)], as: "zhaomin")
+        #expect(fits.status == 0, "\(fits.stderr)")
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func actingAsSomeoneNotInTheOrgChartIsRefused() throws {
         let site = try TestSite(checkoutWorkflows: ["election-cycle.yaml"])
         defer { site.remove() }
