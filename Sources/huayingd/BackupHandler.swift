@@ -30,7 +30,8 @@ final class BackupHandler {
     private let database: Database
     private let key: LedgerKey?
     private let logger: Logger
-    private var timer: TimerHandle?
+    /// Runs a slice per loop iteration while a backup is in progress.
+    private var idle: IdleHandle?
     private var jobs: [Int: BackupStatus] = [:]
     private var running: Running?
     private var nextJob = 0
@@ -70,10 +71,10 @@ final class BackupHandler {
         }
     }
 
-    /// Closes the slice timer and abandons a backup in progress (its partial file is removed).
+    /// Closes the slice handle and abandons a backup in progress (its partial file is removed).
     func close() {
-        timer?.close()
-        timer = nil
+        idle?.close()
+        idle = nil
         if let running { fail(running, "the daemon stopped") }
     }
 
@@ -102,7 +103,7 @@ final class BackupHandler {
         jobs[nextJob] = BackupStatus(job: nextJob, path: path, state: "copying")
         do {
             running.backup = try Backup(from: database, to: partial)
-            if timer == nil { timer = try TimerHandle(loop: loop) }
+            if idle == nil { idle = try IdleHandle(loop: loop) }
         } catch {
             unlink(partial)
             jobs[nextJob]?.state = "failed"
@@ -139,9 +140,8 @@ final class BackupHandler {
 
     private func scheduleSlice() {
         do {
-            // 1 ms, not 0: libuv 1.44 runs a timer re-armed with 0 from its own callback again
-            // in the same timer phase, which would hold the loop until the backup is done.
-            try timer?.start(after: 1) { [unowned self] in self.slice() }
+            // Once per loop iteration, each after a full pass of the loop (IdleHandle).
+            try idle?.start { [unowned self] in self.slice() }
         } catch {
             if let running { fail(running, "cannot schedule the next slice: \(error)") }
         }
@@ -188,6 +188,7 @@ final class BackupHandler {
         jobs[running.job] = status
         if status.isFinished {
             self.running = nil
+            idle?.stop()
             logger.notice("backup written and verified", metadata: [
                 "backup.job": "\(running.job)", "backup.path": "\(status.path)", "pages": "\(status.pagesTotal)",
                 "rows": "\(status.rowsVerified)", "slices": "\(status.slices)",
@@ -195,8 +196,7 @@ final class BackupHandler {
                 "ms": "\(Int(Date().timeIntervalSince(running.started) * 1000))",
             ])
         } else {
-            self.running = running
-            scheduleSlice()
+            self.running = running  // the idle handle runs the next slice on the next iteration
         }
     }
 
@@ -240,6 +240,7 @@ final class BackupHandler {
         jobs[running.job]?.state = "failed"
         jobs[running.job]?.error = reason
         self.running = nil
+        idle?.stop()
         logger.error("backup failed", metadata: ["backup.job": "\(running.job)", "error": "\(reason)"])
     }
 
