@@ -56,6 +56,8 @@ struct Board: ParsableCommand {
     struct Cell {
         var state: CellState
         var date: String
+        /// The date lies in a year the daemon's calendar lacks.
+        var provisional = false
     }
 
     func run() throws {
@@ -93,23 +95,25 @@ struct Board: ParsableCommand {
 
     static func cell(_ step: StepDetail, reminders: [ReminderInfo]) -> Cell {
         let open = reminders.filter { $0.step == step.id && $0.state == ReminderState.open.rawValue }
-        // `11-20 09:00`: the year is the board's.
-        let date = { (instant: String?) -> String in
-            guard let text = instant.map(EngineOutput.time), text.count >= 10 else { return "" }
+        // `11-20 09:00`: the year is the board's. A date in a year the calendar lacks is
+        // provisional, as `report` and `agenda` mark it (drawn with a dashed outline).
+        let cell = { (state: CellState, instant: String?) -> Cell in
+            guard let text = instant.map(EngineOutput.time), text.count >= 10 else { return Cell(state: state, date: "") }
             let parts = text.split(separator: " ")
-            return String(parts[0].dropFirst(5)) + (parts.count > 2 ? " " + parts[2] : "")
+            return Cell(state: state, date: String(parts[0].dropFirst(5)) + (parts.count > 2 ? " " + parts[2] : ""),
+                        provisional: isProvisional(instant, years: step.provisionalYears))
         }
         switch StepState(rawValue: step.state) {
-        case .done?: return Cell(state: .done, date: date(step.doneAt))
-        case .cancelled?, .failed?: return Cell(state: .cancelled, date: date(step.doneAt ?? step.due))
+        case .done?: return cell(.done, step.doneAt)
+        case .cancelled?, .failed?: return cell(.cancelled, step.doneAt ?? step.due)
         default: break
         }
         if let reminder = open.max(by: { $0.level < $1.level }) {
-            if reminder.overdue { return Cell(state: .overdue, date: date(reminder.deadline ?? reminder.due)) }
-            if reminder.level > 0 { return Cell(state: .escalated, date: date(reminder.deadline ?? reminder.due)) }
-            return Cell(state: .waiting, date: date(reminder.deadline ?? reminder.due))
+            if reminder.overdue { return cell(.overdue, reminder.deadline ?? reminder.due) }
+            if reminder.level > 0 { return cell(.escalated, reminder.deadline ?? reminder.due) }
+            return cell(.waiting, reminder.deadline ?? reminder.due)
         }
-        return Cell(state: .notYetDue, date: date(step.due))
+        return cell(.notYetDue, step.due)
     }
 
     static func page(workflow: String, under: String, details: [InstanceDetail], names: [String: String], printedAt: Date) -> String {
@@ -133,8 +137,10 @@ struct Board: ParsableCommand {
                 let x = labelWidth + cellWidth * Double(column)
                 guard let step = detail.steps.first(where: { $0.id == stepID }) else { continue }
                 let cell = cell(step, reminders: detail.reminders)
-                svg += "<g class=\"cell \(cell.state.rawValue)\"><title>\(e("\(unit) · \(step.title): \(cell.state.label) \(cell.date)"))</title>"
-                svg += "<rect x=\"\(x + 2)\" y=\"\(y + 2)\" width=\"\(cellWidth - 4)\" height=\"\(rowHeight - 4)\" rx=\"4\" fill=\"\(cell.state.fill)\"/>"
+                let mark = cell.provisional ? ProvisionalMark.text : ""
+                svg += "<g class=\"cell \(cell.state.rawValue)\(cell.provisional ? " provisional" : "")\"><title>\(e("\(unit) · \(step.title): \(cell.state.label) \(cell.date)\(mark)"))</title>"
+                svg += "<rect x=\"\(x + 2)\" y=\"\(y + 2)\" width=\"\(cellWidth - 4)\" height=\"\(rowHeight - 4)\" rx=\"4\" fill=\"\(cell.state.fill)\""
+                    + (cell.provisional ? " stroke=\"#111\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>" : "/>")
                 let ink = cell.state == .notYetDue ? "#111" : "#fff"
                 svg += "<text x=\"\(x + 8)\" y=\"\(y + 17)\" fill=\"\(ink)\" font-weight=\"bold\">\(e(cell.state.label))</text>"
                 svg += "<text x=\"\(x + 8)\" y=\"\(y + 31)\" fill=\"\(ink)\" font-size=\"9\">\(e(cell.date))</text></g>\n"
@@ -145,6 +151,8 @@ struct Board: ParsableCommand {
         legend += CellState.allCases.map {
             "<svg width=\"12\" height=\"12\"><rect width=\"12\" height=\"12\" fill=\"\($0.fill)\"/></svg> \(e($0.label))"
         }.joined(separator: " &nbsp; ")
+        legend += " &nbsp; <svg width=\"12\" height=\"12\"><rect x=\"1\" y=\"1\" width=\"10\" height=\"10\" fill=\"none\" stroke=\"#111\" stroke-dasharray=\"3 2\"/></svg> "
+            + e(Message.boardProvisional())
         legend += "</p>"
         let counts = CellState.allCases.map { state in
             (state, details.reduce(0) { total, detail in total + detail.steps.filter { cell($0, reminders: detail.reminders).state == state }.count })

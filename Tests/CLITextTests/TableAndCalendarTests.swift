@@ -115,4 +115,23 @@ import Testing
         step.state = "pending"
         #expect(Board.cell(step, reminders: []).state == .notYetDue)
     }
+
+    /// A cell's date in a year the calendar lacks carries the provisional mark, as in
+    /// `report`, `agenda` and `--ics` (the board had none).
+    @Test func aBoardCellsDateInAYearWithoutACalendarIsMarkedProvisional() {
+        var step = Self.detail.steps[0]
+        step.state = "pending"
+        step.due = "2027-02-08T09:00:00+08:00"
+        step.provisionalYears = [2027]
+        #expect(Board.cell(step, reminders: []).date == "02-08 09:00")
+        #expect(Board.cell(step, reminders: []).provisional)
+        var detail = Self.detail
+        detail.steps = [step]
+        detail.reminders = []
+        let html = Board.page(workflow: "check", under: "芦溪镇", details: [detail], names: [:], printedAt: Date(timeIntervalSince1970: 0))
+        #expect(html.contains("class=\"cell not-yet-due provisional\"") && html.contains("stroke-dasharray=\"4 3\""))
+        #expect(html.contains("02-08 09:00" + ProvisionalMark.text), "the cell's tooltip carries the mark")
+        step.provisionalYears = []
+        #expect(!Board.cell(step, reminders: []).provisional)
+    }
 }

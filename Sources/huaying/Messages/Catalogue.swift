@@ -83,7 +83,7 @@ enum Message: String, CaseIterable, Sendable {
 
     // MARK: report, board
     case pageWritten, reportTitle, reportSteps, reportBasis, reportDone, reportNotes, reportMarks, reportLedger,
-         reportNotVerified, reportFooter, reportAckedBy, boardTitle, boardDone, boardNotYetDue, boardSummary, boardEmpty,
+         reportNotVerified, reportFooter, reportAckedBy, boardTitle, boardDone, boardNotYetDue, boardProvisional, boardSummary, boardEmpty,
          boardFooter
 
     // MARK: lint, plan errors, misc
@@ -519,6 +519,7 @@ enum Catalogue {
         case .boardTitle: return Phrase(zh: "{1}进度看板（{2}）", en: "{1}: progress board ({2})")
         case .boardDone: return Phrase(zh: "已完成", en: "done")
         case .boardNotYetDue: return Phrase(zh: "未到期", en: "not yet due")
+        case .boardProvisional: return Phrase(zh: "虚线框：日期暂定（日历中尚无该年节假日安排）", en: "dashed: provisional date (the calendar lacks that year's holidays)")
         case .boardSummary: return Phrase(zh: "{1} 个单位，{2} 个步骤", en: "{1} unit(s), {2} step(s)")
         case .boardEmpty: return Phrase(zh: "该单位以下没有此流程的实例", en: "no instance of this workflow below the unit")
         case .boardFooter: return Phrase(zh: "华英 · 生成于 {1}", en: "Huaying · made {1}")
