@@ -102,7 +102,9 @@ extension WorkflowEngine {
                 let rescheduled = try rescheduleOpenReminders(of: &instance, in: work, actor: actor, now: now)
                 work.put(instance)
                 _ = try advance(id, in: work, now: now)
-                return UpdateReport(id: id, changed: changed, rederived: rederived, reminders: rescheduled)
+                let current = try work.instance(id) ?? instance
+                let provisional = try provisionalYears(of: current, context: current.isRunning ? try work.context(for: current) : nil)
+                return UpdateReport(id: id, changed: changed, rederived: rederived, reminders: rescheduled, provisionalYears: provisional.all)
             }
         }
     }
@@ -324,4 +326,7 @@ public struct UpdateReport: Sendable, Equatable {
     public var changed: [Change]
     public var rederived: [Rederived]
     public var reminders: [Rescheduled] = []
+    /// The years of the instance's open dates that the calendar lacks (its dates there are
+    /// provisional), computed in the update's unit of work.
+    public var provisionalYears: [Int] = []
 }

@@ -37,18 +37,11 @@ extension WorkflowEngine {
         return years.sorted()
     }
 
-    /// The provisional years of every pending or open date of an instance — its steps' due
-    /// times and deadlines (a pending step's deadline from its formula, when it can be computed
-    /// yet), its open reminders' due times and acknowledgement deadlines — in all and per step.
-    public func provisionalYears(ofInstance id: Int64) throws -> (all: [Int], steps: [String: [Int]]) {
-        guard let state = try store.loadInstance(id, definition: registry.definition(version:)) else {
-            throw EngineError(.unknownInstance, "no instance \(id)")
-        }
-        return try provisionalYears(of: state, context: state.isRunning ? InstanceContext(
-            support: support, instance: state, bound: try InstanceContext.bind(state, support: support)) : nil)
-    }
-
-    /// The same for an instance in memory, with its bound context (a start reads nothing back).
+    /// The provisional years of every pending or open date of an instance in memory — its
+    /// steps' due times and deadlines (a pending step's deadline from its formula, when it can
+    /// be computed yet, with the instance's bound `context`), its open reminders' due times and
+    /// acknowledgement deadlines — in all and per step. `start`, `update` and `show` compute
+    /// them from the instance they already hold (nothing is read back).
     func provisionalYears(of state: InstanceState, context: InstanceContext?) throws -> (all: [Int], steps: [String: [Int]]) {
         var perStep: [String: [Date?]] = [:]
         for (id, step) in state.steps { perStep[id] = [step.dueAt.map(Millis.date), step.deadlineAt.map(Millis.date)] }

@@ -67,6 +67,8 @@ public struct InstanceView: Sendable, Equatable {
     public var cancelReason: String?
     public var steps: [StepView]
     public var reminders: [ReminderView]
+    /// Per step not yet final, the years of its dates that the calendar lacks (provisional).
+    public var provisionalSteps: [String: [Int]] = [:]
 }
 
 extension WorkflowEngine {
@@ -189,11 +191,12 @@ extension WorkflowEngine {
             // Every parameter the dates depend on, including defaults (a triggered instance is
             // given only its unit).
             var params = state.params
-            if let bound = try? support.planner(for: state.definition).bind(state.params, for: state.definition, start: state.startedAt).params {
-                for param in bound where params[param.name] == nil && !param.value.isEmpty { params[param.name] = param.value }
-            }
+            let bound = try? support.planner(for: state.definition).bind(state.params, for: state.definition, start: state.startedAt)
+            for param in bound?.params ?? [] where params[param.name] == nil && !param.value.isEmpty { params[param.name] = param.value }
+            let context = state.isRunning ? bound.map { InstanceContext(support: support, instance: state, bound: $0.environment) } : nil
             return InstanceView(summary: try summary(row), title: state.definition.title, params: params,
-                                cancelReason: try row.optionalText("cancel_reason"), steps: steps, reminders: reminders)
+                                cancelReason: try row.optionalText("cancel_reason"), steps: steps, reminders: reminders,
+                                provisionalSteps: try provisionalYears(of: state, context: context).steps)
         } catch let error as EngineError {
             throw error
         } catch {

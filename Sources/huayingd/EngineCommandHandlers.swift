@@ -38,7 +38,7 @@ struct EngineCommandHandlers {
             case "show":
                 let view = try engine.instance(try arguments.int("id"))
                 try requireVisible(view.summary.id, unit: view.summary.unit, grant)
-                return try encode(detail(view, provisional: try engine.provisionalYears(ofInstance: view.summary.id).steps))
+                return try encode(detail(view, provisional: view.provisionalSteps))
             case "update":
                 let report = try engine.update(instance: try arguments.int("id"), params: try arguments.stringMap("params"), actor: actor)
                 return try encode(UpdateResult(
@@ -49,7 +49,7 @@ struct EngineCommandHandlers {
                         .init(reminder: Int($0.reminder), step: $0.step, oldMessage: $0.oldMessage, newMessage: $0.newMessage,
                               oldAckBy: $0.oldAckBy.map(time), newAckBy: $0.newAckBy.map(time))
                     },
-                    provisionalYears: try engine.provisionalYears(ofInstance: report.id).all))
+                    provisionalYears: report.provisionalYears))
             case "cancel":
                 let reason = try arguments.string("reason")
                 guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
