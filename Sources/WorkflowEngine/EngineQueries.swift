@@ -60,6 +60,15 @@ public struct StepView: Sendable, Equatable {
     public var failure: String?
 }
 
+/// What is still to do in one instance (``WorkflowEngine/openWork(of:)``).
+public struct OpenWork: Sendable, Equatable {
+    public var title: String
+    /// Its steps not yet final that have a due time, in the workflow's order.
+    public var steps: [StepView] = []
+    /// Its open reminders.
+    public var reminders: [ReminderView] = []
+}
+
 public struct InstanceView: Sendable, Equatable {
     public var summary: InstanceSummaryView
     public var title: String
@@ -197,6 +206,40 @@ extension WorkflowEngine {
             return InstanceView(summary: try summary(row), title: state.definition.title, params: params,
                                 cancelReason: try row.optionalText("cancel_reason"), steps: steps, reminders: reminders,
                                 provisionalSteps: try provisionalYears(of: state, context: context).steps)
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.storeError, "\(error)")
+        }
+    }
+
+    /// The open work of many instances at once (`agenda`): each one's title, its steps not yet
+    /// final that have a due time (in the workflow's order) and its open reminders. Two queries
+    /// for the lot, where ``instance(_:)`` loads one instance whole.
+    public func openWork(of ids: [Int64]) throws(EngineError) -> [Int64: OpenWork] {
+        guard !ids.isEmpty else { return [:] }
+        do {
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let arguments = ids.map { SQLiteValue.integer($0) }
+            let final = StepState.allCases.filter(\.isFinal).map { "'\($0.rawValue)'" }.joined(separator: ",")
+            var work: [Int64: OpenWork] = [:]
+            for row in try db.query("""
+                SELECT s.instance, s.step, s.state, s.due_at, s.due_formula, s.deadline_at, i.version FROM step s JOIN instance i ON i.id = s.instance
+                WHERE s.instance IN (\(marks)) AND s.state NOT IN (\(final)) AND s.due_at IS NOT NULL ORDER BY s.instance, s.position
+                """, arguments) {
+                let instance = try row.int("instance"), stepID = try row.text("step")
+                let definition = try registry.definition(version: try row.text("version"))
+                let step = definition.step(stepID)
+                work[instance, default: OpenWork(title: definition.title)].steps.append(StepView(
+                    id: stepID, title: step?.title ?? stepID, uses: step?.uses.value ?? "", state: try row.text("state"),
+                    due: try row.optionalInt("due_at").map(Millis.date), dueFormula: try row.optionalText("due_formula"),
+                    deadline: try row.optionalInt("deadline_at").map(Millis.date), doneAt: nil, lateBySeconds: 0,
+                    ackedBy: nil, ackedAt: nil, note: nil, failure: nil))
+            }
+            for reminder in try reminderViews(where: "r.instance IN (\(marks)) AND r.state = '\(ReminderState.open.rawValue)'", arguments) {
+                work[reminder.instance]?.reminders.append(reminder)
+            }
+            return work
         } catch let error as EngineError {
             throw error
         } catch {
