@@ -8,27 +8,6 @@ import Glibc
 /// A reminder reaches a (local, test) 企业微信 endpoint through the daemon's outbox and the
 /// shipped wecom notifier: staff.yaml's notify:, the secrets file, the manifest's env.
 @Suite(.serialized) struct WeComThroughTheDaemonTests {
-    /// A WeCom stand-in on 127.0.0.1: writes its port, appends each POST's path and body.
-    static let server = """
-        import http.server, json, sys
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with open(sys.argv[2], "a") as log:
-                    log.write(json.dumps({"path": self.path, "body": json.loads(body)}, ensure_ascii=False) + "\\n")
-                reply = b'{"errcode":0,"errmsg":"ok"}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-            def log_message(self, *args):
-                pass
-        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        open(sys.argv[1], "w").write(str(server.server_address[1]))
-        server.serve_forever()
-        """
-
     static let workflow = """
         workflow: meeting-notice
         title: 会议通知
@@ -54,17 +33,8 @@ import Glibc
         }
         #expect(chmod(folder + "/wecom", 0o755) == 0 && chmod(folder + "/plugin.yaml", 0o644) == 0)
 
-        let portFile = site.root.appendingPathComponent("port").path, posts = site.root.appendingPathComponent("posts.log").path
-        try Self.server.write(toFile: site.root.appendingPathComponent("server.py").path, atomically: true, encoding: .utf8)
-        let server = try ChildProcess(executable: "/usr/bin/python3", arguments: [site.root.appendingPathComponent("server.py").path, portFile, posts])
-        defer { server.send(SIGKILL); server.waitUntilExit() }
-        let deadline = Date().addingTimeInterval(20)
-        var port = ""
-        while port.isEmpty && Date() < deadline {
-            port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
-            usleep(20_000)
-        }
-        #expect(!port.isEmpty)
+        let robot = try RobotServer()
+        defer { robot.stop() }
 
         let staffPath = site.root.appendingPathComponent("etc/staff.yaml").path
         let staff = try String(contentsOfFile: staffPath, encoding: .utf8)
@@ -79,7 +49,7 @@ import Glibc
                 plugin: wecom
                 env:
                   HUAYING_WECOM_KEY: test-key-1
-                  HUAYING_WECOM_URL: http://127.0.0.1:\(port)
+                  HUAYING_WECOM_URL: \(robot.baseURL)
             """.write(toFile: secrets, atomically: true, encoding: .utf8)
         #expect(chmod(secrets, 0o600) == 0)
         var config = try String(contentsOfFile: site.configPath, encoding: .utf8)
@@ -90,10 +60,9 @@ import Glibc
         let daemon = try TestDaemon(site: site)
         let started = try huaying(["--config", site.configPath, "start", "meeting-notice", "--param", "unit=guqiao-shequ"])
         #expect(started.status == 0, "\(started.stderr)")
-        while ((try? String(contentsOfFile: posts, encoding: .utf8)) ?? "").isEmpty && Date() < deadline.addingTimeInterval(20) { usleep(50_000) }
-        let post = try #require(((try? String(contentsOfFile: posts, encoding: .utf8)) ?? "").split(separator: "\n").first)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(post.utf8)) as? [String: Any])
-        #expect(object["path"] as? String == "/cgi-bin/webhook/send?key=test-key-1")
+        let object = try #require(try robot.waitForRequests(1).first)
+        #expect(object["path"] as? String == "/cgi-bin/webhook/send")
+        #expect(object["query"] as? String == "key=test-key-1")
         let body = try #require(object["body"] as? [String: Any])
         #expect(body["msgtype"] as? String == "text")
         let text = try #require(body["text"] as? [String: Any])

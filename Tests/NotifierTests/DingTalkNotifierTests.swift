@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HuayingTestSupport
 import Testing
 
 /// `notifiers/dingtalk` run as the daemon runs it, against a robot stand-in on 127.0.0.1.
