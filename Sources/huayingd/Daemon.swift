@@ -88,7 +88,8 @@ final class Daemon {
         engine.onCommit = { [anchorKeeper] head in anchorKeeper.committed(head) }
         reloader = ConfigurationReloader(config: config, engine: engine, logger: logger)
         plugins = PluginRunner(config: config, engine: engine, logger: logger)
-        reloader.beforeReload = { [plugins] in plugins.load() }
+        // Unowned both ways: the daemon holds both, and a strong pair would keep each other alive.
+        reloader.beforeReload = { [unowned plugins] in plugins.load() }
         reloader.reload(trigger: "start")
         logger.info("workflows loaded", metadata: ["workflows": "\(engine.definitions.map(\.id).joined(separator: ","))"])
         stateWatch = StateFileWatch(databasePath: config.databasePath)
@@ -100,7 +101,7 @@ final class Daemon {
             try engine.attach(to: loop)
             try reloader.start(on: loop)
             try plugins.start(on: loop, stateDirectory: config.stateDirectory)
-            plugins.onChange = { [reloader] in reloader.reload(trigger: "plugins folder change") }
+            plugins.onChange = { [unowned reloader] in reloader.reload(trigger: "plugins folder change") }
             try installSignalHandlers()
             if try ControlSocketPath.prepare(config.socketPath) {
                 logger.notice("removed stale control socket", metadata: ["socket": "\(config.socketPath)"])
