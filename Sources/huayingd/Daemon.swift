@@ -58,6 +58,7 @@ final class Daemon {
         authorization = Authorization(adminGroup: config.adminGroup, staffFile: config.staffFile)
         try StateFiles.prepareDirectory(config)
         let traces = StateFiles.traces(config)
+        let earlierRuns = StateFiles.hasEarlierRuns(config)
         lock = try StateDirectoryLock(path: config.lockPath)
         if let notice = try StateFiles.checkDatabaseBeforeOpening(config, traces: traces, initState: initState) {
             logger.notice("\(notice)")
@@ -84,7 +85,9 @@ final class Daemon {
         let ledgerKey = try config.ledgerKeyFile.map { path throws in try LedgerKey.load(path: path) }
         engine.useLedgerKey(ledgerKey)
         anchorKeeper = LedgerAnchorKeeper(path: config.ledgerAnchorPath, clock: clock, logger: logger)
-        try anchorKeeper.check(engine, keyConfigured: ledgerKey != nil, options: ledgerOptions)
+        var anchorOptions = ledgerOptions
+        anchorOptions.initState = initState
+        try anchorKeeper.check(engine, keyConfigured: ledgerKey != nil, options: anchorOptions, earlierRuns: earlierRuns)
         engine.onCommit = { [anchorKeeper] head in anchorKeeper.committed(head) }
         reloader = ConfigurationReloader(config: config, engine: engine, logger: logger)
         plugins = PluginRunner(config: config, engine: engine, logger: logger)

@@ -1,6 +1,7 @@
 import ControlProtocol
 import Foundation
 import Testing
+import WorkflowEngine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,6 +41,43 @@ import Glibc
         #expect(fresh.stop() == 0)
         // From then on an ordinary start is fine again.
         #expect(try TestDaemon(site: site).stop() == 0)
+    }
+
+    private var drillStart: [String] { ["--simulated-clock", "2026-11-01T09:00+08:00"] }
+
+    @Test func initStateBeginsANewHistoryWhereTheLostDatabaseHadLedgerRows() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        let first = try TestDaemon(site: site, extraArguments: drillStart)
+        let cli = EngineCLI(socket: site.socketPath)
+        _ = try cli.start("drill", ["unit": "guqiao-shequ", "day": "2026-11-10"])
+        let head = try #require(try cli.audit().last)
+        #expect(first.stop() == 0)
+        removeDatabase(site)
+
+        // The anchor alone shows that the directory was used.
+        let anchor = site.stateDirectory + "/ledger-head.json"
+        let hidden = ["huayingd.lock", "state.runs"].map { site.stateDirectory + "/" + $0 }
+        for path in hidden { #expect(rename(path, path + ".hidden") == 0) }
+        let anchorOnly = try startFails(site, drillStart)
+        #expect(anchorOnly.stderr.contains("is missing, but this state directory was used before (\(anchor) exist)"), "\(anchorOnly.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: site.databasePath), "no empty database was created")
+        for path in hidden { #expect(rename(path + ".hidden", path) == 0) }
+
+        let fresh = try TestDaemon(site: site, extraArguments: drillStart + ["--init-state"])
+        #expect(fresh.log.contains("creating a new, empty state database as asked (--init-state)"), "\(fresh.log)")
+        #expect(fresh.log.contains("NOTICE --init-state: the old anchored ledger head was moved aside (it named row \(head.seq), hash \(head.hash))"),
+                "\(fresh.log)")
+        let aside = try FileManager.default.contentsOfDirectory(atPath: site.stateDirectory).filter { $0.hasPrefix("ledger-head.json.before-init-") }
+        #expect(aside.count == 1, "\(aside)")
+        #expect(try cli.audit().isEmpty)
+        _ = try cli.start("drill", ["unit": "xijie", "day": "2026-11-11"])
+        #expect(try cli.run(["audit", "--verify"]).status == 0)
+        #expect(fresh.stop() == 0)
+        // The new history is anchored: an ordinary start follows it.
+        let next = try TestDaemon(site: site, extraArguments: drillStart)
+        #expect(!next.log.contains("CRITICAL"), "\(next.log)")
+        #expect(next.stop() == 0)
     }
 
     @Test func aFirstStartInAnUnusedStateDirectoryNeedsNoFlag() throws {
