@@ -72,6 +72,8 @@ final class Daemon {
             applied = try StateSchema.migrator().migrate(database)
         } catch let error as SQLiteError {
             throw StateFiles.Refusal(description: StateFiles.explain(error, path: config.databasePath))
+        } catch let error as MigrationError {
+            throw StateFiles.Refusal(description: StateFiles.explain(error, path: config.databasePath))
         }
         for name in applied { logger.info("schema migration applied", metadata: ["migration": "\(name)"]) }
         let crashed = try database.queryOne("SELECT count(*) AS n FROM daemon_run WHERE outcome IS NULL")?.int("n") ?? 0
