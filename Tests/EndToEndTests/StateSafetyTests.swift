@@ -140,6 +140,37 @@ import Glibc
         #expect(daemon.stop() == 0)
     }
 
+    /// Issue 9 item 11, the crash half: the WAL's confirmed work is gone after a SIGKILL, and
+    /// the anchor names exactly the rows that went with it.
+    @Test func aWALDeletedWhileRunningThenACrashRefusesTheNextStartNamingTheLostRows() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        let cli = EngineCLI(socket: site.socketPath)
+        // A clean stop copies the WAL into state.db: these rows survive.
+        let first = try TestDaemon(site: site, extraArguments: drillStart)
+        _ = try cli.start("drill", ["unit": "guqiao-shequ", "day": "2026-11-10"])
+        let kept = try cli.audit().count
+        #expect(first.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: site.databasePath + "-wal"))
+
+        let daemon = try TestDaemon(site: site, extraArguments: drillStart)
+        _ = try cli.start("drill", ["unit": "xijie", "day": "2026-11-11"])
+        try cli.advance("5d")
+        let total = try cli.audit().count
+        try #require(total > kept + 1)
+        // The anchor is written by a thread of its own: wait until it names the last row.
+        let anchor = site.stateDirectory + "/ledger-head.json"
+        let deadline = Date().addingTimeInterval(10)
+        while (try? LedgerAnchor.read(path: anchor))?.head.seq != Int64(total), Date() < deadline { usleep(10_000) }
+        #expect(try LedgerAnchor.read(path: anchor)?.head.seq == Int64(total))
+
+        #expect(unlink(site.databasePath + "-wal") == 0)
+        daemon.stop(signal: SIGKILL)
+        let next = try startFails(site, ["--simulated-clock", "2026-11-06T09:00+08:00"])
+        #expect(next.stderr.contains("CRITICAL") && next.stderr.contains("the ledger does not reach its anchored head"), "\(next.stderr)")
+        #expect(next.stderr.contains("rows \(kept + 1)–\(total) are missing"), "\(next.stderr)")
+    }
+
     @Test func replacingTheDatabaseWhileRunningIsCaught() throws {
         let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
         defer { site.remove() }
@@ -162,7 +193,7 @@ import Glibc
         defer { site.remove() }
         let daemon = try TestDaemon(site: site, umask: 0)
         #expect(mode(site.stateDirectory) == 0o750)
-        for name in ["state.db", "state.db-wal", "state.db-shm", "huayingd.lock", "state.runs"] {
+        for name in ["state.db", "state.db-wal", "state.db-shm", "huayingd.lock", "state.runs", "ledger-head.json"] {
             let path = site.stateDirectory + "/" + name
             #expect(mode(path) == 0o640, "\(name) is \(String(mode(path), radix: 8))")
         }
