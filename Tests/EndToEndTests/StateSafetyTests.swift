@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import SQLiteStore
 import Testing
 import WorkflowEngine
 #if canImport(Glibc)
@@ -137,6 +138,42 @@ import Glibc
         #expect(FileManager.default.fileExists(atPath: site.databasePath + "-wal"))
         #expect(unlink(site.databasePath + "-wal") == 0)
         try expectStateLost(site, daemon, naming: "\(site.databasePath)-wal was deleted")
+        #expect(daemon.stop() == 0)
+    }
+
+    /// Issue 9 item 10, "checked each batch": a database deleted in the middle of a clock
+    /// advance through 30,000 due steps takes at most the one batch whose commit noticed it.
+    /// The daemon is frozen (SIGSTOP) while the test counts the committed rows and deletes the
+    /// file, so the deletion falls between two known batches; every commit logs its head.
+    @Test func aDatabaseDeletedDuringAClockAdvanceTakesAtMostOneMoreBatch() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["burst.yaml": BacklogResponsivenessTests.workflow])
+        defer { site.remove() }
+        let daemon = try TestDaemon(site: site, extraArguments: ["--simulated-clock", "2026-11-02T09:00+08:00"])
+        let instances = 3000
+        try BacklogResponsivenessTests.startMany(instances, socket: site.socketPath)
+        let reader = try Database(path: site.databasePath)
+        let committed = { () throws -> Int64 in try reader.queryOne("SELECT count(*) AS n FROM ledger")?.int("n") ?? 0 }
+        let before = try committed()
+        let all = before + Int64(instances * BacklogResponsivenessTests.steps)
+
+        let advance = try BackgroundProgram(Binaries.path("huaying"), ["--socket", site.socketPath, "clock", "advance", "2m"])
+        let deadline = Date().addingTimeInterval(60)
+        while try committed() == before, Date() < deadline { usleep(2_000) }
+        kill(daemon.process.processIdentifier, SIGSTOP)
+        let deletedAt = try committed()
+        try reader.close()
+        #expect(unlink(site.databasePath) == 0)
+        kill(daemon.process.processIdentifier, SIGCONT)
+        try #require(deletedAt > before && deletedAt < all, "the advance was under way when the database was deleted (\(before) → \(deletedAt) of \(all))")
+
+        let answer = advance.wait()
+        #expect(answer.status != 0, "the advance did not finish: \(answer.stdout)")
+        let headsAfter = daemon.log.split(separator: "\n").compactMap { line -> Int64? in
+            guard line.contains(" ledger head "), let seq = line.split(separator: " ").first(where: { $0.hasPrefix("ledger.seq=") }) else { return nil }
+            return Int64(seq.dropFirst("ledger.seq=".count)).flatMap { $0 > deletedAt ? $0 : nil }
+        }
+        #expect(headsAfter.count <= 1, "batches committed into the deleted file: \(headsAfter.count) (ledger heads \(headsAfter))")
+        #expect(daemon.log.contains("CRITICAL state database lost: \(site.databasePath) was deleted"), "\(daemon.log.suffix(2000))")
         #expect(daemon.stop() == 0)
     }
 
