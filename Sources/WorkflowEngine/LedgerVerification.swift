@@ -250,4 +250,18 @@ extension WorkflowEngine {
         }
         return ledger.head
     }
+
+    /// Records that the state was accepted although its anchor file was lost (`huayingd
+    /// --accept-restore` where `ledger-head.json` is missing): a `state.restored` row with
+    /// `anchor` `missing` and the head it is accepted at. After it the anchor follows the ledger.
+    @discardableResult
+    public func recordRestoreWithoutAnchor(actor: String) throws -> LedgerHead {
+        let restored = ledger.head
+        try perform { work in
+            work.record(at: clock.now, actor: actor, instance: nil, step: nil, .stateRestored,
+                        "锚定文件缺失，按现有账本接受：账本末行 \(restored.seq)",
+                        fields: ["anchor": "missing", "restored.seq": "\(restored.seq)", "restored.hash": restored.hash])
+        }
+        return ledger.head
+    }
 }

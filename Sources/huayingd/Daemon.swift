@@ -39,10 +39,13 @@ final class Daemon {
     private var stateTimer: TimerHandle?
     /// Set once `state.db` or its WAL was deleted or replaced: writes are refused from then on.
     private var stateLost: String?
+    /// Whether the engine, reloads and plugins were stopped after `stateLost` was set.
+    private var recordingStopped = false
 
     /// Commands that change the state database; refused once the state is lost.
     static let writeCommands: Set<String> = ["start", "update", "cancel", "ack", "clock", "reload", "retry", "away", "nudge"]
-    /// How often the state files are checked for deletion or replacement.
+    /// How often the state files are checked for deletion or replacement (besides after every
+    /// commit and before every write command).
     static let stateCheckMilliseconds: UInt64 = 1000
 
     /// Opens everything; on failure, releases what was opened and throws.
@@ -58,6 +61,7 @@ final class Daemon {
         authorization = Authorization(adminGroup: config.adminGroup, staffFile: config.staffFile)
         try StateFiles.prepareDirectory(config)
         let traces = StateFiles.traces(config)
+        let earlierRuns = StateFiles.hasEarlierRuns(config)
         lock = try StateDirectoryLock(path: config.lockPath)
         if let notice = try StateFiles.checkDatabaseBeforeOpening(config, traces: traces, initState: initState) {
             logger.notice("\(notice)")
@@ -70,6 +74,8 @@ final class Daemon {
         do {
             applied = try StateSchema.migrator().migrate(database)
         } catch let error as SQLiteError {
+            throw StateFiles.Refusal(description: StateFiles.explain(error, path: config.databasePath))
+        } catch let error as MigrationError {
             throw StateFiles.Refusal(description: StateFiles.explain(error, path: config.databasePath))
         }
         for name in applied { logger.info("schema migration applied", metadata: ["migration": "\(name)"]) }
@@ -84,7 +90,9 @@ final class Daemon {
         let ledgerKey = try config.ledgerKeyFile.map { path throws in try LedgerKey.load(path: path) }
         engine.useLedgerKey(ledgerKey)
         anchorKeeper = LedgerAnchorKeeper(path: config.ledgerAnchorPath, clock: clock, logger: logger)
-        try anchorKeeper.check(engine, keyConfigured: ledgerKey != nil, options: ledgerOptions)
+        var anchorOptions = ledgerOptions
+        anchorOptions.initState = initState
+        try anchorKeeper.check(engine, keyConfigured: ledgerKey != nil, options: anchorOptions, earlierRuns: earlierRuns)
         engine.onCommit = { [anchorKeeper] head in anchorKeeper.committed(head) }
         reloader = ConfigurationReloader(config: config, engine: engine, logger: logger)
         plugins = PluginRunner(config: config, engine: engine, logger: logger)
@@ -123,6 +131,12 @@ final class Daemon {
                 self.checkStateFiles()
             }
             timer.unref()
+            // From here on every commit also checks the state files (two stat calls), so at most
+            // one batch goes into a deleted database before writing stops.
+            engine.onCommit = { [anchorKeeper, weak self] head in
+                anchorKeeper.committed(head)
+                self?.checkStateFilesAfterCommit()
+            }
             // Recorded last, so a start that fails above leaves no run behind to be mistaken for a crash.
             try database.execute("INSERT INTO daemon_run (started_at, pid, version) VALUES (?, ?, ?)",
                                  [.text(DaemonTime.iso8601(startedAt)), .integer(Int64(getpid())), .text(HuayingVersion.current)])
@@ -324,16 +338,39 @@ final class Daemon {
     /// Checks that `state.db` and its WAL are still the files opened; the first time they are
     /// not, stops all writing (engine timer, reloads, write commands) and says so loudly.
     private func checkStateFiles() {
+        if stateLost == nil, let problem = stateWatch.check() { markStateLost(problem) }
+        if stateLost != nil { stopRecording() }
+    }
+
+    /// The same after each of the engine's commits. This runs inside the engine's commit, so
+    /// the engine is stopped on the next loop turn (the state timer, restarted due at once,
+    /// runs before the engine's next slice); write commands are refused from now on.
+    private func checkStateFilesAfterCommit() {
         guard stateLost == nil, let problem = stateWatch.check() else { return }
+        markStateLost(problem)
+        do {
+            try stateTimer?.start(after: 0, repeating: Self.stateCheckMilliseconds) { [unowned self] in self.checkStateFiles() }
+        } catch {
+            logger.error("cannot stop the engine at once; it stops at the next state check", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func markStateLost(_ problem: String) {
         stateLost = problem
         logger.critical("""
             state database lost: \(problem); huayingd stops recording (no steps run, every write command \
             is refused with state_lost). Stop huayingd, restore state.db from a backup (docs/operations.md), then start it again
             """, metadata: ["state": "\(config.databasePath)"])
+        notifier.status("STATE LOST: \(problem); writes refused")
+    }
+
+    /// Stops the engine, reloads and plugins (once).
+    private func stopRecording() {
+        guard !recordingStopped else { return }
+        recordingStopped = true
         engine.detach()
         reloader.close()
         plugins.close()
-        notifier.status("STATE LOST: \(problem); writes refused")
     }
 
 

@@ -36,13 +36,13 @@ struct HuayingDaemon: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run on a simulated clock starting at this instant (e.g. 2026-11-01T09:00+08:00); it moves only with `huaying clock`.", valueName: "instant"))
     var simulatedClock: String?
 
-    @Flag(name: .long, help: "Start on a database whose ledger ends before the anchored head (a restored backup), and record the restore in the ledger.")
+    @Flag(name: .long, help: "Start on a database whose ledger ends before the anchored head (a restored backup), or whose anchor (ledger-head.json) is missing although state.runs shows earlier runs, and record the restore in the ledger.")
     var acceptRestore = false
 
     @Flag(name: .long, help: "Key an existing ledger with the configured ledger.hmac_key_file from its next row on.")
     var keyLedger = false
 
-    @Flag(name: .long, help: "Create a new, empty state database even though this state directory was used before (its state.db is missing or empty). Without it huayingd refuses, so that a lost database is restored rather than silently replaced.")
+    @Flag(name: .long, help: "Create a new, empty state database even though this state directory was used before (its state.db is missing or empty); the old ledger-head.json is moved aside. Without it huayingd refuses, so that a lost database is restored rather than silently replaced.")
     var initState = false
 
     @Option(name: .long, help: ArgumentHelp("Close a control connection that sends no complete request for this long (default 60).", valueName: "seconds"))

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
 import WorkflowEngine
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Keeps the ledger's head anchored outside the database (`ledger-head.json`, see
 /// `LedgerAnchor`) and runs the start-up checks against it:
@@ -9,7 +12,9 @@ import WorkflowEngine
 ///    a real clock behind it is logged (the ledger then clamps its rows' times);
 /// 2. the anchor: a ledger shorter than the anchored head, or whose row at the anchor's seq
 ///    has another hash, refuses to start — unless `--accept-restore`, which records a
-///    `state.restored` row;
+///    `state.restored` row; so does a missing anchor where `state.runs` shows earlier runs
+///    (the two are written by the same start: the anchor was deleted, perhaps with the
+///    ledger's tail). `--init-state` on an empty ledger moves the old anchor aside instead;
 /// 3. the key: a keyed ledger needs its key; a configured key on an unkeyed ledger needs
 ///    `--key-ledger` once (a new ledger is keyed at once);
 /// 4. the chain from the last verified checkpoint to the end (a CRITICAL log line when broken:
@@ -29,6 +34,9 @@ final class LedgerAnchorKeeper {
         var acceptRestore = false
         /// `--key-ledger`: key an existing unkeyed ledger from its next row on.
         var keyLedger = false
+        /// `--init-state`: begin a new, empty history; on an empty ledger the old anchor is
+        /// moved aside (`ledger-head.json.before-init-INSTANT`) and the new history anchored afresh.
+        var initState = false
     }
 
     /// A start-up check that refuses to start, with what to do.
@@ -57,10 +65,21 @@ final class LedgerAnchorKeeper {
     deinit { writer.stop() }
 
     /// Runs the start-up checks (see the type's documentation) and writes the anchor.
+    /// - Parameter earlierRuns: `state.runs` records an earlier start (`StateFiles.hasEarlierRuns`).
     /// - Throws: `Refusal` or `LedgerAnchor.FileError` when the daemon must not start.
-    func check(_ engine: WorkflowEngine, keyConfigured: Bool, options: StartOptions) throws {
-        let existing = try LedgerAnchor.read(path: path)
+    func check(_ engine: WorkflowEngine, keyConfigured: Bool, options: StartOptions, earlierRuns: Bool) throws {
         let head = engine.ledgerHead
+        // --init-state on an empty ledger: a new history, which the old anchor must not judge.
+        let newHistory = options.initState && head.seq == 0
+        if options.initState {
+            if newHistory {
+                try setOldAnchorAside()
+            } else {
+                logger.notice("--init-state ignored: the state database's ledger already holds \(head.seq) rows",
+                              metadata: ["ledger.seq": "\(head.seq)"])
+            }
+        }
+        let existing = try LedgerAnchor.read(path: path)
         let now = Self.millis(clock.now)
 
         // 1. The clock never moves backwards.
@@ -79,6 +98,7 @@ final class LedgerAnchorKeeper {
 
         // 2. The database reaches the anchored head.
         var restoredFrom: LedgerHead?
+        var anchorLost = false
         if let existing, let mismatch = try engine.compareLedger(with: existing.head) {
             guard options.acceptRestore else {
                 throw Refusal(description: """
@@ -89,6 +109,17 @@ final class LedgerAnchorKeeper {
                     """)
             }
             restoredFrom = existing.head
+        } else if existing == nil, earlierRuns, !newHistory {
+            guard options.acceptRestore else {
+                throw Refusal(description: """
+                    the anchored ledger head \(path) is missing, but state.runs shows earlier runs in this state directory, \
+                    which wrote it: it was deleted, perhaps together with the ledger's last rows, and nothing can tell whether \
+                    state.db is complete. Put ledger-head.json back if you have it (a backup of the state directory), or the \
+                    newest backup of state.db (docs/operations.md, "Backup and restore"); if state.db is known to be complete, \
+                    or you restored a backup on purpose, start once with --accept-restore (recorded in the ledger as state.restored)
+                    """)
+            }
+            anchorLost = true
         } else if options.acceptRestore {
             logger.notice("--accept-restore given, but the database reaches its anchored head: nothing to accept")
         } else if existing == nil, head.seq > 0 {
@@ -103,7 +134,7 @@ final class LedgerAnchorKeeper {
                 in the config to the key it was keyed with
                 """)
         }
-        if restoredFrom != nil {
+        if restoredFrom != nil || anchorLost {
             let full = try engine.verifyLedger(from: .genesis)
             guard full.ok else {
                 throw Refusal(description: """
@@ -135,6 +166,12 @@ final class LedgerAnchorKeeper {
                 "anchor.seq": "\(restoredFrom.seq)", "restored.seq": "\(head.seq)", "ledger.seq": "\(recorded.seq)",
             ])
             checkpoint = recorded
+        } else if anchorLost {
+            let recorded = try engine.recordRestoreWithoutAnchor(actor: "huayingd (--accept-restore)")
+            logger.warning("state accepted without its anchored ledger head (--accept-restore); recorded in the ledger", metadata: [
+                "restored.seq": "\(head.seq)", "ledger.seq": "\(recorded.seq)",
+            ])
+            checkpoint = recorded
         } else if try engine.ledgerPosition(at: checkpoint.seq)?.hash != checkpoint.hash {
             // The checkpoint row was re-chained although the anchor holds: check everything.
             checkpoint = .genesis
@@ -159,6 +196,33 @@ final class LedgerAnchorKeeper {
         try written.write(path: path)
         anchor = written
         writer.start()
+    }
+
+    /// `--init-state` on an empty ledger: renames the old anchor to
+    /// `ledger-head.json.before-init-INSTANT` (kept for inspection: it names the head of the
+    /// history that is gone) and says so at NOTICE.
+    private func setOldAnchorAside() throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        let old: String
+        do {
+            old = try LedgerAnchor.read(path: path).map { "it named row \($0.head.seq), hash \($0.head.hash)" } ?? "it is gone"
+        } catch {
+            old = "it could not be read: \(error)"
+        }
+        let second = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let stamp = DaemonTime.iso8601(second).filter { $0 != "-" && $0 != ":" }  // 20261201T150000Z
+        var aside = "\(path).before-init-\(stamp)"
+        var suffix = 1
+        while lstat(aside, &info) == 0 {
+            suffix += 1
+            aside = "\(path).before-init-\(stamp)-\(suffix)"
+        }
+        guard rename(path, aside) == 0 else {
+            throw Refusal(description: "--init-state: cannot move the old anchored ledger head \(path) aside to \(aside): \(String(cString: strerror(errno)))")
+        }
+        logger.notice("--init-state: the old anchored ledger head was moved aside (\(old)); the new, empty history is anchored afresh",
+                      metadata: ["anchor": "\(path)", "moved_to": "\(aside)"])
     }
 
     /// The engine's `onCommit`: rewrites the anchor when the head moved (or a simulated clock

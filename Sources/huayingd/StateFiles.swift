@@ -10,8 +10,9 @@ import Glibc
 /// asked), and opening errors name the file, the real cause and what to do.
 ///
 /// The state directory holds `state.db` (with `state.db-wal` and `state.db-shm`),
-/// `huayingd.lock`, and `state.runs`: one line per start, appended, so that a state directory
-/// that was used shows it even when its database is gone.
+/// `huayingd.lock`, `state.runs` (one line per start, appended, so that a state directory that
+/// was used shows it even when its database is gone) and `ledger-head.json` (the anchored
+/// ledger head, `LedgerAnchorKeeper`).
 enum StateFiles {
     /// Why the daemon will not start on this state directory.
     struct Refusal: Error, CustomStringConvertible {
@@ -34,9 +35,17 @@ enum StateFiles {
     }
 
     /// What shows that this state directory was used before, checked before the lock file is
-    /// (re)created: the lock file, the run history.
+    /// (re)created: the lock file, the run history, the anchored ledger head.
     static func traces(_ config: HuayingConfig) -> [String] {
-        [config.lockPath, runsPath(config)].filter { FileManager.default.fileExists(atPath: $0) }
+        [config.lockPath, runsPath(config), config.ledgerAnchorPath].filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Whether `state.runs` records an earlier start (read before this start is appended).
+    /// `state.runs` and `ledger-head.json` are written by the same start, so a directory with
+    /// the one but not the other lost a file.
+    static func hasEarlierRuns(_ config: HuayingConfig) -> Bool {
+        var info = stat()
+        return stat(runsPath(config), &info) == 0 && info.st_size > 0
     }
 
     /// Refuses to let SQLite create a new, empty database where a previous run's traces exist.
@@ -45,6 +54,8 @@ enum StateFiles {
     ///   - traces: from ``traces(_:)``, taken before the lock was created.
     ///   - initState: `huayingd --init-state`: begin a new, empty history on purpose.
     /// - Returns: a notice to log when a new database is being created on purpose, else nil.
+    ///   With `initState` and an existing database, nil: whether its ledger is empty (and a
+    ///   new history may begin) is for `LedgerAnchorKeeper` to say once it is open.
     static func checkDatabaseBeforeOpening(_ config: HuayingConfig, traces: [String], initState: Bool) throws -> String? {
         let path = config.databasePath
         var info = stat()
@@ -54,7 +65,7 @@ enum StateFiles {
         } else if info.st_size == 0 {
             problem = "is empty (0 bytes)"
         } else {
-            return initState ? "--init-state ignored: \(path) already holds state" : nil
+            return nil
         }
         if initState { return "creating a new, empty state database as asked (--init-state): \(path)" }
         if traces.isEmpty { return nil }
@@ -117,6 +128,24 @@ enum StateFiles {
                 """
         default:
             return "state database \(path): \(error)"
+        }
+    }
+
+    /// Words for a migration that was refused or failed (nothing of it was applied).
+    static func explain(_ error: MigrationError, path: String) -> String {
+        switch error {
+        case .unknownMigrations:
+            return """
+                state database \(path) was written by a newer huayingd than this one (\(HuayingVersion.current)): \(error). \
+                Install that version again, or restore a backup taken before the upgrade (docs/operations.md, "Backup and restore")
+                """
+        case .failed:
+            return """
+                state database \(path): \(error); nothing of it was kept. Fix the cause it names (a full disk, a read-only \
+                file system) and start again; if it fails the same way, keep the files and report it with this line
+                """
+        case .duplicateName:
+            return "state database \(path): \(error) (a bug in this huayingd: report it)"
         }
     }
 

@@ -79,6 +79,83 @@ import Glibc
         #expect(daemon.stop() == 0, "log: \(daemon.log)")
     }
 
+    @Test func aMissingAnchorWhereStateRunsShowsEarlierRunsRefusesTheStartUnlessAcceptRestore() throws {
+        let site = try drillSite()
+        defer { site.remove() }
+        let (daemon, cli) = try siteWithHistory(site)
+        let total = try cli.audit().count
+        #expect(daemon.stop() == 0, "log: \(daemon.log)")
+
+        // The anchor deleted, and with it the ledger's last rows: nothing else would notice.
+        let anchor = site.stateDirectory + "/ledger-head.json"
+        #expect(unlink(anchor) == 0)
+        let db = try Database(path: site.databasePath)
+        try Tamper.deleteLast(5, db)
+        try db.close()
+
+        let refused = try refusedStart(site, ["--simulated-clock", Self.end])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("CRITICAL cannot start: the anchored ledger head \(anchor) is missing, but state.runs shows earlier runs"),
+                "stderr: \(refused.stderr)")
+        #expect(refused.stderr.contains("start once with --accept-restore"), "stderr: \(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: anchor), "a refused start anchors nothing")
+
+        let accepted = try TestDaemon(site: site, extraArguments: ["--simulated-clock", Self.end, "--accept-restore"])
+        let record = try #require(try cli.audit().last)
+        #expect(record.event == "state.restored")
+        #expect(record.fields["anchor"] == "missing" && record.fields["restored.seq"] == "\(total - 5)", "\(record.fields)")
+        #expect(try cli.run(["audit", "--verify"]).status == 0)
+        #expect(accepted.stop() == 0)
+        let next = try simulatedDaemon(site, at: Self.end)
+        #expect(!next.log.contains("CRITICAL"), "\(next.log)")
+        #expect(next.stop() == 0)
+    }
+
+    @Test func aStateDirectoryWithoutStateRunsIsAnchoredAtItsHeadOnce() throws {
+        let site = try drillSite()
+        defer { site.remove() }
+        let (daemon, cli) = try siteWithHistory(site)
+        let head = try #require(try cli.audit().last)
+        #expect(daemon.stop() == 0, "log: \(daemon.log)")
+        let anchor = site.stateDirectory + "/ledger-head.json"
+        #expect(unlink(anchor) == 0 && unlink(site.stateDirectory + "/state.runs") == 0)
+
+        let first = try simulatedDaemon(site, at: Self.end)
+        #expect(first.log.contains("NOTICE no anchored ledger head yet; anchoring the database's head"), "\(first.log)")
+        #expect(try LedgerAnchor.read(path: anchor)?.head.seq == Int64(head.seq))
+        #expect(first.stop() == 0)
+    }
+
+    @Test func everyCommitLogsTheNewLedgerHead() throws {
+        let site = try drillSite()
+        defer { site.remove() }
+        let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
+        let cli = EngineCLI(socket: site.socketPath)
+        _ = try cli.start("drill", ["unit": "xijie", "day": "2026-11-20"])
+        let started = try #require(try cli.audit().last)
+        try cli.setClock("2026-11-15T12:00")
+        let advanced = try #require(try cli.audit().last)
+        #expect(advanced.seq > started.seq)
+        for row in [started, advanced] {
+            #expect(daemon.log.contains("INFO ledger head ledger.hash=\(row.hash) ledger.seq=\(row.seq)\n"), "log: \(daemon.log)")
+        }
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func aRealClockBehindTheStatesLatestTimeIsLoggedAtStart() throws {
+        let site = try drillSite()
+        defer { site.remove() }
+        // A simulated run far ahead leaves a high-water mark the wall clock has not reached.
+        let ahead = try simulatedDaemon(site, at: "2036-11-01T09:00+08:00")
+        try EngineCLI(socket: site.socketPath).setClock("2036-11-02T09:00")
+        #expect(ahead.stop() == 0)
+
+        let real = try TestDaemon(site: site)
+        #expect(real.log.contains("WARNING the wall clock is behind the latest time this state has seen"), "log: \(real.log)")
+        #expect(real.log.contains("high_water=2036-11-02T01:00:00Z"), "log: \(real.log)")
+        #expect(real.stop() == 0)
+    }
+
     @Test func reChainingAfterAnEditWhileStoppedRefusesTheNextStart() throws {
         let site = try drillSite()
         defer { site.remove() }

@@ -1,6 +1,8 @@
 import ControlProtocol
 import Foundation
+import SQLiteStore
 import Testing
+import WorkflowEngine
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,6 +42,43 @@ import Glibc
         #expect(fresh.stop() == 0)
         // From then on an ordinary start is fine again.
         #expect(try TestDaemon(site: site).stop() == 0)
+    }
+
+    private var drillStart: [String] { ["--simulated-clock", "2026-11-01T09:00+08:00"] }
+
+    @Test func initStateBeginsANewHistoryWhereTheLostDatabaseHadLedgerRows() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        let first = try TestDaemon(site: site, extraArguments: drillStart)
+        let cli = EngineCLI(socket: site.socketPath)
+        _ = try cli.start("drill", ["unit": "guqiao-shequ", "day": "2026-11-10"])
+        let head = try #require(try cli.audit().last)
+        #expect(first.stop() == 0)
+        removeDatabase(site)
+
+        // The anchor alone shows that the directory was used.
+        let anchor = site.stateDirectory + "/ledger-head.json"
+        let hidden = ["huayingd.lock", "state.runs"].map { site.stateDirectory + "/" + $0 }
+        for path in hidden { #expect(rename(path, path + ".hidden") == 0) }
+        let anchorOnly = try startFails(site, drillStart)
+        #expect(anchorOnly.stderr.contains("is missing, but this state directory was used before (\(anchor) exist)"), "\(anchorOnly.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: site.databasePath), "no empty database was created")
+        for path in hidden { #expect(rename(path + ".hidden", path) == 0) }
+
+        let fresh = try TestDaemon(site: site, extraArguments: drillStart + ["--init-state"])
+        #expect(fresh.log.contains("creating a new, empty state database as asked (--init-state)"), "\(fresh.log)")
+        #expect(fresh.log.contains("NOTICE --init-state: the old anchored ledger head was moved aside (it named row \(head.seq), hash \(head.hash))"),
+                "\(fresh.log)")
+        let aside = try FileManager.default.contentsOfDirectory(atPath: site.stateDirectory).filter { $0.hasPrefix("ledger-head.json.before-init-") }
+        #expect(aside.count == 1, "\(aside)")
+        #expect(try cli.audit().isEmpty)
+        _ = try cli.start("drill", ["unit": "xijie", "day": "2026-11-11"])
+        #expect(try cli.run(["audit", "--verify"]).status == 0)
+        #expect(fresh.stop() == 0)
+        // The new history is anchored: an ordinary start follows it.
+        let next = try TestDaemon(site: site, extraArguments: drillStart)
+        #expect(!next.log.contains("CRITICAL"), "\(next.log)")
+        #expect(next.stop() == 0)
     }
 
     @Test func aFirstStartInAnUnusedStateDirectoryNeedsNoFlag() throws {
@@ -102,6 +141,73 @@ import Glibc
         #expect(daemon.stop() == 0)
     }
 
+    /// Issue 9 item 10, "checked each batch": a database deleted in the middle of a clock
+    /// advance through 30,000 due steps takes at most the one batch whose commit noticed it.
+    /// The daemon is frozen (SIGSTOP) while the test counts the committed rows and deletes the
+    /// file, so the deletion falls between two known batches; every commit logs its head.
+    @Test func aDatabaseDeletedDuringAClockAdvanceTakesAtMostOneMoreBatch() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["burst.yaml": BacklogResponsivenessTests.workflow])
+        defer { site.remove() }
+        let daemon = try TestDaemon(site: site, extraArguments: ["--simulated-clock", "2026-11-02T09:00+08:00"])
+        let instances = 3000
+        try BacklogResponsivenessTests.startMany(instances, socket: site.socketPath)
+        let reader = try Database(path: site.databasePath)
+        let committed = { () throws -> Int64 in try reader.queryOne("SELECT count(*) AS n FROM ledger")?.int("n") ?? 0 }
+        let before = try committed()
+        let all = before + Int64(instances * BacklogResponsivenessTests.steps)
+
+        let advance = try BackgroundProgram(Binaries.path("huaying"), ["--socket", site.socketPath, "clock", "advance", "2m"])
+        let deadline = Date().addingTimeInterval(60)
+        while try committed() == before, Date() < deadline { usleep(2_000) }
+        kill(daemon.process.processIdentifier, SIGSTOP)
+        let deletedAt = try committed()
+        try reader.close()
+        #expect(unlink(site.databasePath) == 0)
+        kill(daemon.process.processIdentifier, SIGCONT)
+        try #require(deletedAt > before && deletedAt < all, "the advance was under way when the database was deleted (\(before) → \(deletedAt) of \(all))")
+
+        let answer = advance.wait()
+        #expect(answer.status != 0, "the advance did not finish: \(answer.stdout)")
+        let headsAfter = daemon.log.split(separator: "\n").compactMap { line -> Int64? in
+            guard line.contains(" ledger head "), let seq = line.split(separator: " ").first(where: { $0.hasPrefix("ledger.seq=") }) else { return nil }
+            return Int64(seq.dropFirst("ledger.seq=".count)).flatMap { $0 > deletedAt ? $0 : nil }
+        }
+        #expect(headsAfter.count <= 1, "batches committed into the deleted file: \(headsAfter.count) (ledger heads \(headsAfter))")
+        #expect(daemon.log.contains("CRITICAL state database lost: \(site.databasePath) was deleted"), "\(daemon.log.suffix(2000))")
+        #expect(daemon.stop() == 0)
+    }
+
+    /// Issue 9 item 11, the crash half: the WAL's confirmed work is gone after a SIGKILL, and
+    /// the anchor names exactly the rows that went with it.
+    @Test func aWALDeletedWhileRunningThenACrashRefusesTheNextStartNamingTheLostRows() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        let cli = EngineCLI(socket: site.socketPath)
+        // A clean stop copies the WAL into state.db: these rows survive.
+        let first = try TestDaemon(site: site, extraArguments: drillStart)
+        _ = try cli.start("drill", ["unit": "guqiao-shequ", "day": "2026-11-10"])
+        let kept = try cli.audit().count
+        #expect(first.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: site.databasePath + "-wal"))
+
+        let daemon = try TestDaemon(site: site, extraArguments: drillStart)
+        _ = try cli.start("drill", ["unit": "xijie", "day": "2026-11-11"])
+        try cli.advance("5d")
+        let total = try cli.audit().count
+        try #require(total > kept + 1)
+        // The anchor is written by a thread of its own: wait until it names the last row.
+        let anchor = site.stateDirectory + "/ledger-head.json"
+        let deadline = Date().addingTimeInterval(10)
+        while (try? LedgerAnchor.read(path: anchor))?.head.seq != Int64(total), Date() < deadline { usleep(10_000) }
+        #expect(try LedgerAnchor.read(path: anchor)?.head.seq == Int64(total))
+
+        #expect(unlink(site.databasePath + "-wal") == 0)
+        daemon.stop(signal: SIGKILL)
+        let next = try startFails(site, ["--simulated-clock", "2026-11-06T09:00+08:00"])
+        #expect(next.stderr.contains("CRITICAL") && next.stderr.contains("the ledger does not reach its anchored head"), "\(next.stderr)")
+        #expect(next.stderr.contains("rows \(kept + 1)–\(total) are missing"), "\(next.stderr)")
+    }
+
     @Test func replacingTheDatabaseWhileRunningIsCaught() throws {
         let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
         defer { site.remove() }
@@ -124,7 +230,7 @@ import Glibc
         defer { site.remove() }
         let daemon = try TestDaemon(site: site, umask: 0)
         #expect(mode(site.stateDirectory) == 0o750)
-        for name in ["state.db", "state.db-wal", "state.db-shm", "huayingd.lock", "state.runs"] {
+        for name in ["state.db", "state.db-wal", "state.db-shm", "huayingd.lock", "state.runs", "ledger-head.json"] {
             let path = site.stateDirectory + "/" + name
             #expect(mode(path) == 0o640, "\(name) is \(String(mode(path), radix: 8))")
         }

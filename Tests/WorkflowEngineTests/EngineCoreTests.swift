@@ -1,6 +1,9 @@
 import ControlProtocol
+import Escalate
 import EventLoop
 import Foundation
+import Record
+import Remind
 import SQLiteStore
 import Testing
 @testable import WorkflowEngine
@@ -167,6 +170,10 @@ import Testing
     /// says where, and counts the failure; what ran before stays committed.
     @Test func anAdvanceThatFailsPartWaySaysWhereTheClockStopped() throws {
         let harness = try EngineHarness(workflows: ["notice.yaml": noticeWorkflow])
+        let log = LogCapture()
+        harness.engine = try WorkflowEngine(db: harness.db, clock: harness.clock, support: harness.support,
+                                            plugins: [RecordPlugin(), RemindPlugin(), EscalatePlugin()], logger: log.logger)
+        try harness.engine.registerDefinition(path: harness.directory.appendingPathComponent("notice.yaml").path, text: noticeWorkflow)
         let id = try start(harness)
         harness.engine.sliceBudget = .init(maxItems: 1, maxMilliseconds: 1000)
         let failFrom = Int64(local("2026-11-11T00:00").timeIntervalSince1970 * 1000)
@@ -181,6 +188,12 @@ import Testing
         }
         #expect(harness.clock.now == local("2026-11-10T09:00"), "the clock is where the last committed slice left it")
         #expect(harness.engine.statistics.failedBatches == 1)
+        // The log names the SQLite error itself, not only the refusal code.
+        let stopped = log.records.filter { $0.message == "clock advance stopped: a batch rolled back" }
+        #expect(stopped.count == 1 && stopped.first?.level == .error, "\(log.records.map(\.message))")
+        #expect(stopped.first?.metadata["error"]?.contains("SQLite error") == true, "\(stopped.first?.metadata ?? [:])")
+        #expect(stopped.first?.metadata["error"]?.contains("database or disk is full") == true, "\(stopped.first?.metadata ?? [:])")
+        #expect(stopped.first?.metadata["clock"] == "2026-11-10 09:00", "\(stopped.first?.metadata ?? [:])")
         #expect(try harness.events(id).contains("reminder.sent notify"), "what ran before the failure stays committed")
         try harness.db.execute("DROP TRIGGER disk_full")
         _ = try harness.engine.advanceSimulatedClock(to: local("2026-11-13T09:00"))

@@ -143,11 +143,20 @@ final class SettableClock: EngineClock {
     @Test func aWallClockThatGoesBackwardsNeverWritesAnEarlierRow() throws {
         let harness = try EngineHarness(workflows: ["notice.yaml": noticeWorkflow])
         let clock = SettableClock(local("2026-11-02T09:00"))
-        let engine = try WorkflowEngine(db: harness.db, clock: clock, support: harness.support, plugins: [RecordPlugin(), RemindPlugin(), EscalatePlugin()], logger: .init(label: "test"))
+        let log = LogCapture()
+        let engine = try WorkflowEngine(db: harness.db, clock: clock, support: harness.support, plugins: [RecordPlugin(), RemindPlugin(), EscalatePlugin()], logger: log.logger)
+        engine.useLedgerKey(nil)  // as huayingd does: the ledger logs through the engine's logger
         try engine.registerDefinition(path: harness.directory.appendingPathComponent("notice.yaml").path, text: noticeWorkflow)
         let id = try engine.start(workflow: "notice", params: ["unit": "guqiao-shequ", "meeting_day": "2026-11-20"], actor: "admin")
         clock.now = local("2026-11-02T08:00")  // an hour back
         _ = try engine.update(instance: id, params: ["meeting_day": "2026-11-21"], actor: "admin")
+        _ = try engine.update(instance: id, params: ["meeting_day": "2026-11-22"], actor: "admin")
+
+        // Said once for the episode, with both times.
+        let behind = log.records.filter { $0.message.hasPrefix("the clock is earlier than the last ledger row") }
+        #expect(behind.count == 1 && behind.first?.level == .warning, "\(log.records.map(\.message))")
+        #expect(behind.first?.metadata["clock"]?.hasPrefix("2026-11-02T00:00:00") == true, "\(behind.first?.metadata ?? [:])")
+        #expect(behind.first?.metadata["ledger.at"]?.hasPrefix("2026-11-02T01:00:00") == true, "\(behind.first?.metadata ?? [:])")
 
         let rows = try engine.audit()
         let started = try #require(rows.first { $0.event == "instance.started" })
