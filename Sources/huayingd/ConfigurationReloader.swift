@@ -28,6 +28,9 @@ final class ConfigurationReloader {
     /// Runs first in every reload (the daemon reads the plugins folder, so workflow files are
     /// checked against the plugins as they are now).
     var beforeReload: (() -> Void)?
+    /// Runs last in every reload, once the org chart in force is the one just read (the daemon
+    /// checks the chat robots it names against the secrets file).
+    var afterReload: (() -> Void)?
 
     init(config: HuayingConfig, engine: WorkflowEngine, logger: Logger) {
         self.config = config
@@ -74,9 +77,11 @@ final class ConfigurationReloader {
     }
 
     /// Reloads the org chart and calendars when their files changed, then the workflows.
+    /// - Parameter pluginsRead: the plugins folder was just read (its change is the trigger).
     @discardableResult
-    func reload(trigger: String) -> ReloadResult {
-        beforeReload?()
+    func reload(trigger: String, pluginsRead: Bool = false) -> ReloadResult {
+        if !pluginsRead { beforeReload?() }
+        defer { afterReload?() }
         var supportErrors: [String] = []
         let fingerprint = Self.fingerprint(config)
         if fingerprint != supportFingerprint {

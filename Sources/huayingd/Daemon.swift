@@ -98,6 +98,7 @@ final class Daemon {
         plugins = PluginRunner(config: config, engine: engine, logger: logger)
         // Unowned both ways: the daemon holds both, and a strong pair would keep each other alive.
         reloader.beforeReload = { [unowned plugins] in plugins.load() }
+        reloader.afterReload = { [unowned plugins] in plugins.reportUnknownRobots() }
         reloader.reload(trigger: "start")
         logger.info("workflows loaded", metadata: ["workflows": "\(engine.definitions.map(\.id).joined(separator: ","))"])
         stateWatch = StateFileWatch(databasePath: config.databasePath)
@@ -109,7 +110,7 @@ final class Daemon {
             try engine.attach(to: loop)
             try reloader.start(on: loop)
             try plugins.start(on: loop, stateDirectory: config.stateDirectory)
-            plugins.onChange = { [unowned reloader] in reloader.reload(trigger: "plugins folder change") }
+            plugins.onChange = { [unowned reloader] in reloader.reload(trigger: "plugins folder change", pluginsRead: true) }
             try installSignalHandlers()
             if try ControlSocketPath.prepare(config.socketPath) {
                 logger.notice("removed stale control socket", metadata: ["socket": "\(config.socketPath)"])

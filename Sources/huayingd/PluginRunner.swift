@@ -21,8 +21,11 @@ final class PluginRunner {
     private var watchers: [FSEventHandle] = []
     private var settleTimer: TimerHandle?
     private var fingerprint = ""
+    /// The secrets file in use (nil without one, or when it is unsafe or broken).
+    private var secrets: NotifierSecrets?
     private(set) var catalog: PluginCatalog
-    /// Called after the folder changed and the plugins were read again (the daemon reloads the workflows).
+    /// Called after the folder changed and the plugins were read again (the daemon reloads the
+    /// workflows, without reading the folder a second time).
     var onChange: (() -> Void)?
 
     init(config: HuayingConfig, engine: WorkflowEngine, logger: Logger) {
@@ -62,20 +65,25 @@ final class PluginRunner {
     /// The chat robots' secrets (`paths.secrets`): without the file, reminders reach the inbox
     /// only; a file that is unsafe or broken is logged with every finding and not used.
     private func loadSecrets() {
+        secrets = nil
         guard FileManager.default.fileExists(atPath: config.secretsFile) else {
             engine.useNotifiers(secrets: nil, settings: config.notifications)
             return
         }
         do {
-            let secrets = try SecretsFile.load(path: config.secretsFile)
+            secrets = try SecretsFile.load(path: config.secretsFile)
             engine.useNotifiers(secrets: secrets, settings: config.notifications)
-            if let chart = engine.support.orgChart {
-                for finding in secrets.unknownRobots(in: chart) { logger.error("chat robot not defined: \(finding)") }
-            }
         } catch {
             for finding in error.diagnostics { logger.error("secrets file not used: \(finding)") }
             engine.useNotifiers(secrets: nil, settings: config.notifications)
         }
+    }
+
+    /// Logs every robot the org chart in force names that the secrets file does not define
+    /// (after a reload has read both).
+    func reportUnknownRobots() {
+        guard let secrets, let chart = engine.support.orgChart else { return }
+        for finding in secrets.unknownRobots(in: chart) { logger.error("chat robot not defined: \(finding)") }
     }
 
     /// Starts the delivery (recovering rows left running) and watches the folder.
