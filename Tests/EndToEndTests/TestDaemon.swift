@@ -120,10 +120,11 @@ final class TestDaemon {
             arguments = ["-c", "umask \(String(umask, radix: 8)); exec \"$0\" \"$@\"", executable] + arguments
             executable = "/bin/sh"
         }
-        process = try ChildProcess(
-            executable: executable, arguments: arguments,
-            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
-            stderrPath: stderrFile.path)
+        var childEnvironment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // `make test-sanitizers` checks the daemons for leaks apart from the test runner, whose
+        // own (Foundation's, in the test helpers) it does not judge.
+        if let options = childEnvironment["HUAYING_DAEMON_ASAN_OPTIONS"] { childEnvironment["ASAN_OPTIONS"] = options }
+        process = try ChildProcess(executable: executable, arguments: arguments, environment: childEnvironment, stderrPath: stderrFile.path)
         try waitUntilAnswering()
     }
 
