@@ -23,10 +23,10 @@ SOURCE=$PWD
 WORK=$SOURCE/.build-systemd
 ROOT=$WORK/rootfs
 SUITE=bookworm
-# systemd-sysv: systemd as /sbin/init; dbus: systemctl's bus; procps: the unit's `/bin/kill`
-# (ExecReload=) and ps; make: `make install` runs inside; libuv1, libsqlite3-0: what huayingd
-# links besides libc; python3: the shipped notifiers (wecom, dingtalk) are Python 3 scripts
-# (README.md: the machine needs all of these too).
+# systemd-sysv: systemd as /sbin/init; dbus: systemctl's bus; make: `make install` runs
+# inside; libuv1, libsqlite3-0: what huayingd links besides libc; python3: the shipped
+# notifiers (wecom, dingtalk) are Python 3 scripts (README.md: the machine needs these too);
+# procps: this test's ps and kill.
 TREE_PACKAGES=systemd,systemd-sysv,dbus,procps,make,libuv1,libsqlite3-0,python3
 BINARIES=$SOURCE/.build/release
 BACKLOG_INSTANCES=${HUAYING_BACKLOG_INSTANCES:-1000}
@@ -149,7 +149,7 @@ trap 'echo "interrupted"; summary; exit 130' INT TERM
 ROBOT=$WORK/robot
 rm -rf "$ROBOT" && mkdir -p "$ROBOT"
 cat >"$ROBOT/server.py" <<'PY'
-import http.server, json, sys
+import http.server, json, os, sys
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -166,7 +166,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[1] + ".partial", "w") as f:
     f.write(str(server.server_address[1]))
-import os; os.rename(sys.argv[1] + ".partial", sys.argv[1])
+os.rename(sys.argv[1] + ".partial", sys.argv[1])
 server.serve_forever()
 PY
 python3 "$ROBOT/server.py" "$ROBOT/port" "$ROBOT/posts.log" </dev/null >"$ROBOT/server.log" 2>&1 &
@@ -601,7 +601,8 @@ ct sh -c 'runuser -u huaying -- huayingd --config /etc/huaying/huaying.yaml --ac
 restore_ready() { ct grep -q "huayingd ready" /run/restore.log; }
 wait_for 60 restore_ready
 restore_log=$(ct cat /run/restore.log)
-expect "runuser -u huaying -- huayingd --accept-restore starts on the backup and gets ready" "$restore_log" restore_ready
+expect "runuser -u huaying -- huayingd --accept-restore records the restore and gets ready" "$restore_log" \
+    bash -c 'grep -q "state restored from an older copy; recorded in the ledger" <<<"$1" && grep -q "huayingd ready" <<<"$1"' _ "$restore_log"
 ct sh -c 'for child in $(cat /proc/$(cat /run/restore.pid)/task/*/children); do kill -INT "$child"; done'
 restore_ended() { ct sh -c '! kill -0 $(cat /run/restore.pid) 2>/dev/null'; }
 expect "Ctrl-C (SIGINT) stops the foreground daemon" "$(ct tail -3 /run/restore.log)" wait_for 30 restore_ended
@@ -654,7 +655,6 @@ chain = all(prev == before for (prev, before) in zip(
 print(rows, len(drill), recorded[1], recorded[0], recorded[0] - recorded[1], len(drill) * steps - done, "chain-linked" if chain else "chain-broken")
 PY
 }
-ledger_rows() { ct huaying status --json 2>/dev/null | json "d['counts']['ledger_rows']"; }
 
 # One workflow of BACKLOG_STEPS record steps, a minute apart after the start.
 backlog_workflow() {
@@ -745,11 +745,13 @@ done
 catch_up_seconds=$((SECONDS - started))
 journal=$(journal_since "$c")
 expect "the $backlog-step catch-up finishes (in $catch_up_seconds s, the hang and restart included)" "" drill_done
+batches_after=$(grep -c "steps caught up" <<<"$journal")
+expect "the hang came with work in flight: the restarted daemon caught up the rest ($batches_after batches)" "" test "$batches_after" -gt 0
 kills=$(grep -c "Watchdog timeout" <<<"$journal")
 expect "the watchdog (WatchdogSec=${WATCHDOG_SEC}s) stays satisfied through the rest of the catch-up: no timeout, no restart, same pid" \
     "$kills watchdog timeouts, NRestarts $restarts → $(prop NRestarts), pid $pid → $(main_pid)" \
     test "$kills" = 0 -a "$(prop NRestarts)" = "$restarts" -a "$(main_pid)" = "$pid"
-note "longest 'huaying status' answer during the catch-up: ${longest_status} ms ($status_polls answers, $status_failures polls unanswered or refused); batches after the restart: $(grep -c 'steps caught up' <<<"$journal") of '$(grep -o '[0-9]* steps caught up' <<<"$journal" | head -1)'"
+note "longest 'huaying status' answer during the catch-up: ${longest_status} ms ($status_polls answers, $status_failures polls unanswered or refused); first batch after the restart: '$(grep -o '[0-9]* steps caught up' <<<"$journal" | head -1)'"
 no_watchdog_dropin
 ct_within 120 systemctl stop "$UNIT"
 service_database=$DATABASE
