@@ -168,7 +168,7 @@ install:
 	LANG=en_US.UTF-8 LC_ALL= "$(BUILT_BINARIES)/huaying" --generate-completion-script bash > "$(DESTDIR)$(BASH_COMPLETION_DIR)/huaying"; \
 	LANG=en_US.UTF-8 LC_ALL= "$(BUILT_BINARIES)/huaying" --generate-completion-script zsh > "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_huaying"; \
 	chmod 0644 "$(DESTDIR)$(BASH_COMPLETION_DIR)/huaying" "$(DESTDIR)$(ZSH_COMPLETION_DIR)/_huaying"; \
-	sed 's|^ExecStart=/usr/local/bin/|ExecStart=$(BINDIR)/|' etc/systemd/huayingd.service > "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
+	sed '/^Exec/s|/usr/local/bin/|$(BINDIR)/|g' etc/systemd/huayingd.service > "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/huayingd.service"; \
 	install -d -m 0755 "$(DESTDIR)$(CONFDIR)" "$(DESTDIR)$(CONFDIR)/calendars" "$(DESTDIR)$(CONFDIR)/workflows.d"; \
 	config=$$(mktemp); trap 'rm -f "$$config"' EXIT; \

@@ -23,10 +23,11 @@ SOURCE=$PWD
 WORK=$SOURCE/.build-systemd
 ROOT=$WORK/rootfs
 SUITE=bookworm
-# systemd-sysv: systemd as /sbin/init; dbus: systemctl's bus; procps: the unit's `/bin/kill`
-# (ExecReload=) and ps; make: `make install` runs inside; libuv1, libsqlite3-0: what huayingd
-# links besides libc (README.md: the machine needs them too).
-TREE_PACKAGES=systemd,systemd-sysv,dbus,procps,make,libuv1,libsqlite3-0
+# systemd-sysv: systemd as /sbin/init; dbus: systemctl's bus; make: `make install` runs
+# inside; libuv1, libsqlite3-0: what huayingd links besides libc; python3: the shipped
+# notifiers (wecom, dingtalk) are Python 3 scripts (README.md: the machine needs these too);
+# procps: this test's ps and kill.
+TREE_PACKAGES=systemd,systemd-sysv,dbus,procps,make,libuv1,libsqlite3-0,python3
 BINARIES=$SOURCE/.build/release
 BACKLOG_INSTANCES=${HUAYING_BACKLOG_INSTANCES:-1000}
 BACKLOG_STEPS=${HUAYING_BACKLOG_STEPS:-100}
@@ -38,6 +39,7 @@ passed=0
 failed=0
 NSPAWN_PID=
 LEADER=
+ROBOT_PID=
 
 pass() { passed=$((passed + 1)); echo "PASS $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1${2:+ — $2}"; }
@@ -74,6 +76,8 @@ fi
 missing=()
 command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+# The checks read JSON and the database with it, and the robot stand-in is a python3 http.server.
+command -v python3 >/dev/null || missing+=(python3)
 if ((${#missing[@]})); then
     echo "installing ${missing[*]} ..."
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
@@ -131,9 +135,42 @@ cleanup() {
         fi
         wait "$NSPAWN_PID" 2>/dev/null || true
     fi
+    if [ -n "$ROBOT_PID" ]; then
+        kill "$ROBOT_PID" 2>/dev/null || true
+        wait "$ROBOT_PID" 2>/dev/null || true
+    fi
 }
 trap cleanup EXIT
-trap 'echo "interrupted"; exit 130' INT TERM
+trap 'echo "interrupted"; summary; exit 130' INT TERM
+
+# A 企业微信 group robot stand-in on the host's 127.0.0.1 (the container shares the host
+# network): writes its port, appends each POST's path and body as one JSON line, answers
+# errcode 0 as WeCom does.
+ROBOT=$WORK/robot
+rm -rf "$ROBOT" && mkdir -p "$ROBOT"
+cat >"$ROBOT/server.py" <<'PY'
+import http.server, json, os, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(sys.argv[2], "a") as log:
+            log.write(json.dumps({"path": self.path, "body": json.loads(body)}, ensure_ascii=False) + "\n")
+        reply = b'{"errcode":0,"errmsg":"ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+with open(sys.argv[1] + ".partial", "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(sys.argv[1] + ".partial", sys.argv[1])
+server.serve_forever()
+PY
+python3 "$ROBOT/server.py" "$ROBOT/port" "$ROBOT/posts.log" </dev/null >"$ROBOT/server.log" 2>&1 &
+ROBOT_PID=$!
 
 # The source is bound at the same path, so `make install` finds .build/release as here.
 setsid systemd-nspawn --quiet --directory="$ROOT" --volatile=overlay --register=no --keep-unit \
@@ -160,18 +197,19 @@ find_leader() {
 wait_for 30 find_leader || die "container boots" "no systemd under systemd-nspawn after 30 s: $(tail -5 "$WORK/console.log")"
 find_leader
 
-# Run a command inside, as root, with a clean environment and / as working directory.
+# Run a command inside, as root, with a clean environment and the working directory of the
+# container's PID 1 (/). (--wd=/ would be the host's /, which the container cannot see.)
 # LC_MESSAGES=en_US.UTF-8: the checks read the CLI's English (the installed config's ui.language
 # is zh, which a C locale leaves in force; section 2 checks that too).
 ct() {
-    nsenter -t "$LEADER" -a --wd=/ -- /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    nsenter -t "$LEADER" -a --wd -- /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         LANG=C.UTF-8 LC_MESSAGES=en_US.UTF-8 HOME=/root "$@"
 }
 # The same, killed after SECONDS: ct_within SECONDS COMMAND…
 ct_within() {
     local seconds=$1
     shift
-    timeout "$seconds" nsenter -t "$LEADER" -a --wd=/ -- /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    timeout "$seconds" nsenter -t "$LEADER" -a --wd -- /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         LANG=C.UTF-8 HOME=/root "$@"
 }
 # Run a command inside as USER (with USER's groups).
@@ -228,37 +266,12 @@ note "$(tail -1 <<<"$output")"
 expect "make install created the huaying user and the admin group huaying-admin" "$(ct getent passwd huaying; ct getent group huaying-admin)" \
     bash -c 'nsenter -t '"$LEADER"' -a -- getent passwd huaying >/dev/null && nsenter -t '"$LEADER"' -a -- getent group huaying-admin >/dev/null'
 
-# The people of check 2: a staff member (一肩挑 secretary and director of 古桥社区), an
-# admin, and someone outside group huaying.
-STAFF=zhaomin
-ADMIN=itadmin
-OUTSIDER=visitor
-ct useradd --create-home --user-group --groups huaying "$STAFF"
-ct useradd --create-home --user-group --groups huaying,huaying-admin "$ADMIN"
-ct useradd --create-home --user-group "$OUTSIDER"
+expect "make install finds python3 for the notifiers (no warning)" "$output" bash -c '! grep -q "python3 not found" <<<"$1"' _ "$output"
 
-# A workflow of our own: a reminder to 古桥社区's secretary at start, then a record.
-ct tee /etc/huaying/workflows.d/service-check.yaml >/dev/null <<'EOF'
-workflow: service-check
-title: 服务自检
-params:
-  unit: { type: unit, title: 社区, kinds: [village, community] }
-steps:
-  - id: confirm
-    title: 确认服务可用
-    uses: remind
-    with:
-      to: secretary@unit
-      message: "{{unit.name}}：请确认华蓥服务可用。"
-  - id: confirmed
-    title: 记录：已确认
-    after: confirm
-    uses: record
-    with: { text: "服务已确认，确认人{{steps.confirm.acked_by}}" }
-EOF
-# A secrets file as an admin would keep it: owner-only (0600), owned by the service user (SecretsFile refuses group/other access).
-ct install -m 0600 -o huaying -g huaying /dev/null /etc/huaying/secrets.yaml
-ct sh -c 'echo "# tokens for notifier plugins" > /etc/huaying/secrets.yaml'
+# One setting of the test's own before the first start (README.md says so): chat notifications
+# go at once whatever the hour and day (no quiet hours, no digest window), so the delivery
+# check below neither depends on when the test runs nor waits a minute.
+ct sh -c 'printf "\n# make test-systemd: notifications at once, whatever the hour\nnotifications:\n  quiet_hours: \"off\"\n  quiet_on_days_off: false\n  digest_window: 0\n" >> /etc/huaying/huaying.yaml'
 
 c=$(cursor)
 started=$(date +%s.%N)
@@ -291,7 +304,99 @@ database=$(ct stat -c '%a %U' /var/lib/huaying/state.db)
 expect "the database is huaying's and not world-accessible (UMask=0007)" "$database" bash -c '[[ "$1" =~ ^[67][0-7]0\ huaying$ ]]' _ "$database"
 
 # ---------------------------------------------------------------------------------------------
-# 2. the CLI inside: root, staff, outsider, admin
+# 2. README.md's next steps (people, a chat robot, a plugin, workflow files), then the CLI
+#    inside: root, staff, outsider, admin
+
+# "People": three accounts; the chart names 古桥街道's 企业微信 robot (its communities inherit
+# it); the robot's key and URL (the stand-in's) go in the secrets file (0600, the service's
+# user); staff and admin join the groups with usermod; then a reload.
+STAFF=zhaomin
+ADMIN=itadmin
+OUTSIDER=visitor
+for user in "$STAFF" "$ADMIN" "$OUTSIDER"; do ct useradd --create-home --user-group "$user"; done
+ct sed -i 's/^  - { id: guqiao, *name: 古桥街道, *kind: street, *parent: huaying }$/  - { id: guqiao, name: 古桥街道, kind: street, parent: huaying, notify: [guqiao-wecom] }/' /etc/huaying/staff.yaml
+ct usermod -aG huaying "$STAFF"
+ct usermod -aG huaying,huaying-admin "$ADMIN"
+wait_for 10 test -s "$ROBOT/port" || fail "the robot stand-in listens on 127.0.0.1" "$(cat "$ROBOT/server.log")"
+ROBOT_KEY=systemd-test-key
+ct install -m 0600 -o huaying -g huaying /dev/null /etc/huaying/secrets.yaml
+printf 'robots:\n  guqiao-wecom:\n    plugin: wecom\n    env:\n      HUAYING_WECOM_KEY: %s\n      HUAYING_WECOM_URL: http://127.0.0.1:%s\n' \
+    "$ROBOT_KEY" "$(cat "$ROBOT/port" 2>/dev/null)" | ct tee /etc/huaying/secrets.yaml >/dev/null
+c=$(cursor)
+ct_within 30 systemctl reload "$UNIT"
+problems=$(journal_since "$c" --priority=warning)
+expect "the reload takes the chart's robot and the secrets file (no warning in the journal)" "$problems" \
+    bash -c '[ -z "$1" ] && grep -q "notify: \[guqiao-wecom\]" /proc/'"$LEADER"'/root/etc/huaying/staff.yaml' _ "$problems"
+whoami=$(as_user "$STAFF" huaying whoami --json 2>&1)
+expect "huaying whoami: $STAFF is 赵敏, secretary of guqiao-shequ, not an admin" "$whoami" \
+    test "$(json "d['name'] == '赵敏' and not d['admin'] and any(r['role'] == 'secretary' and r['unit'] == 'guqiao-shequ' for r in d['roles'])" <<<"$whoami")" = True
+whoami=$(as_user "$ADMIN" huaying whoami --json 2>&1)
+expect "huaying whoami: $ADMIN (group huaying-admin) is an admin" "$whoami" test "$(json "d['admin']" <<<"$whoami")" = True
+
+# "Drop a workflow file", with a step plugin of our own beside the shipped notifiers: a /bin/sh
+# script (docs/plugins.md) that answers which user and folder it ran in. The files are written
+# where an admin would keep them (/root), checked with `huaying lint`, installed 0644, reloaded.
+PLUGINS=/usr/local/lib/huaying/plugins
+ct install -d -m 0755 "$PLUGINS/sh-probe"
+ct tee "$PLUGINS/sh-probe/plugin.yaml" >/dev/null <<'EOF'
+name: sh-probe
+version: 1.0.0
+protocol: 1
+executable: probe.sh
+kind: step
+timeout: 10 seconds
+max_attempts: 2
+backoff: { initial: 1 second, max: 1 second }
+side_effects: none
+EOF
+ct tee /root/probe.sh >/dev/null <<'EOF'
+#!/bin/sh
+# A step plugin in /bin/sh: one request on stdin, one result on stdout.
+/bin/cat >/dev/null
+echo "sh-probe: ran as $(/usr/bin/id -un) in $(pwd)" >&2
+printf '{"status": "completed", "output": {"user": "%s", "cwd": "%s"}}\n' "$(/usr/bin/id -un)" "$(pwd)"
+EOF
+ct install -m 0755 /root/probe.sh "$PLUGINS/sh-probe/probe.sh"
+# A reminder to 古桥社区's secretary at start (in the inbox, and to the unit's robot), then a record.
+ct tee /root/service-check.yaml >/dev/null <<'EOF'
+workflow: service-check
+title: 服务自检
+params:
+  unit: { type: unit, title: 社区, kinds: [village, community] }
+steps:
+  - id: confirm
+    title: 确认服务可用
+    uses: remind
+    with:
+      to: secretary@unit
+      message: "{{unit.name}}：请确认华蓥服务可用。"
+  - id: confirmed
+    title: 记录：已确认
+    after: confirm
+    uses: record
+    with: { text: "服务已确认，确认人{{steps.confirm.acked_by}}" }
+EOF
+ct tee /root/plugin-check.yaml >/dev/null <<'EOF'
+workflow: plugin-check
+title: 插件自检
+steps:
+  - id: probe
+    title: 运行外部插件
+    uses: sh-probe
+  - id: probed
+    title: 记录插件结果
+    after: probe
+    uses: record
+    with: { text: "插件以{{steps.probe.output.user}}运行于{{steps.probe.output.cwd}}" }
+EOF
+output=$(ct huaying lint /root/service-check.yaml /root/plugin-check.yaml 2>&1)
+status=$?
+expect "huaying lint passes both workflow files (sh-probe's manifest read from the plugins folder)" "exit $status: $output" test "$status" = 0
+ct install -m 0644 /root/service-check.yaml /root/plugin-check.yaml /etc/huaying/workflows.d/
+ct_within 30 systemctl reload "$UNIT"
+workflows=$(ct huaying workflows --json 2>&1)
+expect "huaying workflows lists service-check and plugin-check after the reload" "$workflows" \
+    test "$(json "sorted(w['id'] for w in d['workflows'] if w['id'] in ('service-check', 'plugin-check'))" <<<"$workflows")" = "['plugin-check', 'service-check']"
 
 output=$(ct huaying status 2>&1)
 expect "huaying status works as root and names the running pid" "$output" grep -q "$pid" <<<"$output"
@@ -310,25 +415,56 @@ output=$(as_user "$STAFF" huaying ack "$reminder" --note "服务正常" 2>&1)
 expect "$STAFF acknowledges it" "$output" grep -q "acknowledged reminder $reminder" <<<"$output"
 confirmed() { ct huaying show "$instance" --json | json "d['state'] == 'completed'" | grep -q True; }
 expect "the step after the acknowledgement runs and the instance completes" "$(ct huaying show "$instance" 2>&1)" wait_for 10 confirmed
+
+# The reminder also went to 古桥街道's robot: through the outbox, the installed wecom notifier
+# (python3, run by the daemon inside the unit's sandbox) posted it to the stand-in over TCP.
+posted() { grep -q "请确认华蓥服务可用" "$ROBOT/posts.log" 2>/dev/null; }
+wait_for 20 posted
+post=$(grep -m1 "请确认华蓥服务可用" "$ROBOT/posts.log" 2>/dev/null)
+expect "the installed wecom notifier delivered the reminder to the robot (key, text, @mobile, ack command)" \
+    "posts: $(cat "$ROBOT/posts.log" 2>/dev/null); journal: $(ct journalctl -u "$UNIT" -p warning --output=cat | tail -5)" \
+    test "$(json "d['path'] == '/cgi-bin/webhook/send?key=$ROBOT_KEY' and d['body']['msgtype'] == 'text' and '古桥社区：请确认华蓥服务可用。' in d['body']['text']['content'] and 'huaying ack $reminder' in d['body']['text']['content'] and d['body']['text'].get('mentioned_mobile_list') == ['13800000002']" <<<"$post")" = True
+outbox_done() { [ "$(status_json | json "d['counts']['outbox_pending'], d['counts']['plugin_failures']")" = "0 0" ]; }
+expect "the outbox has nothing pending and no plugin failure" "$(status_json | json "d['counts']")" wait_for 10 outbox_done
+
+# An exec step plugin (/bin/sh) runs under the unit: as huaying, in the state directory.
+output=$(as_user "$ADMIN" huaying start plugin-check 2>&1)
+probe_instance=$(sed -n 's/^started instance \([0-9]*\) of plugin-check$/\1/p' <<<"$output")
+probed() { ct huaying show "$probe_instance" --json | json "d['state'] == 'completed'" | grep -q True; }
+wait_for 20 probed
+recorded=$(ct huaying audit --json | json "[r for r in d['rows'] if r['instance'] == ${probe_instance:-0} and r['event'] == 'step.recorded']")
+expect "the /bin/sh step plugin completes under the unit, as huaying in /var/lib/huaying, and the next step records it" \
+    "$output; $(ct huaying show "${probe_instance:-0}" 2>&1); $recorded" \
+    bash -c 'grep -q "插件以huaying运行于/var/lib/huaying" <<<"$1"' _ "$recorded"
 output=$(as_user "$OUTSIDER" huaying status 2>&1)
 status=$?
 expect "a user outside group huaying gets the permission message (exit 3)" "exit $status: $output" \
     bash -c '[ "$1" = 3 ] && grep -q "permission denied on /run/huaying/huaying.sock: ask an admin to add you to the socket.s group" <<<"$2"' _ "$status" "$output"
 
 # ---------------------------------------------------------------------------------------------
-# 3. reload, journal priorities
+# 3. reload: README's "Drop a workflow file" with an edited file and a broken one, systemd
+#    waiting for the daemon, journal priorities
 
 version_before=$(ct huaying workflows --json | json "next(w['current_version'] for w in d['workflows'] if w['id'] == 'service-check')" 2>&1)
-ct sed -i 's/^title: 服务自检$/title: 服务自检（第二版）/' /etc/huaying/workflows.d/service-check.yaml
-# A broken file beside it: its findings are warnings for the journal, and the rest still loads.
-ct tee /etc/huaying/workflows.d/broken.yaml >/dev/null <<'EOF'
+ct sed -i 's/^title: 服务自检$/title: 服务自检（第二版）/' /root/service-check.yaml
+# A broken file beside it: lint refuses it; dropped anyway, its findings are warnings for the
+# journal and the rest still loads.
+ct tee /root/broken.yaml >/dev/null <<'EOF'
 workflow: broken
 title: 坏文件
 steps:
   - id: one
     uses: record
 EOF
+output=$(ct huaying lint /root/service-check.yaml 2>&1)
+status=$?
+expect "huaying lint passes the edited file" "exit $status: $output" test "$status" = 0
+output=$(ct huaying lint /root/broken.yaml 2>&1)
+status=$?
+expect "huaying lint refuses the broken file, at file:line:col (exit 1)" "exit $status: $output" \
+    bash -c '[ "$1" = 1 ] && grep -q "broken.yaml:[0-9]*:[0-9]*: error" <<<"$2"' _ "$status" "$output"
 c=$(cursor)
+ct install -m 0644 /root/service-check.yaml /root/broken.yaml /etc/huaying/workflows.d/
 ct_within 30 systemctl reload "$UNIT"
 status=$?
 state=$(prop ActiveState)
@@ -336,19 +472,40 @@ expect "systemctl reload returns with the service active" "exit $status, $state"
 workflows=$(ct huaying workflows --json)
 title=$(json "next(w['title'] for w in d['workflows'] if w['id'] == 'service-check')" <<<"$workflows" 2>&1)
 version_after=$(json "next(w['current_version'] for w in d['workflows'] if w['id'] == 'service-check')" <<<"$workflows" 2>&1)
-expect "the changed workflow file is in force after the reload (new title and version)" "$title $version_before → $version_after" \
+expect "the changed workflow file is in force when systemctl reload returns (new title and version)" "$title $version_before → $version_after" \
     test "$title" = "服务自检（第二版）" -a "$version_before" != "$version_after"
-journal=$(journal_since "$c")
-expect "the journal shows systemd reloading, the daemon's SIGHUP reload, and reloaded" "$journal" \
-    python3 -c 'import sys; t = sys.argv[1]; a, b, c = t.find("Reloading "), t.find("SIGHUP received"), t.find("Reloaded "); sys.exit(0 if 0 <= a < c and b >= 0 else 1)' "$journal"
-expect "systemd saw RELOADING=1 then READY=1 (STATUS says reloaded)" "StatusText=$(prop StatusText)" \
-    bash -c 'grep -q "^running; reloaded: " <<<"$1"' _ "$(prop StatusText)"
 warnings=$(journal_since "$c" --priority=warning)
 infos=$(journal_since "$c" --priority=info)
 expect "journalctl -p warning shows the broken file with file:line:col" "$warnings" grep -q "/etc/huaying/workflows.d/broken.yaml:[0-9]*:[0-9]*" <<<"$warnings"
-expect "journalctl -p warning leaves out notice and info lines" "$warnings" bash -c '! grep -q "SIGHUP received" <<<"$1"' _ "$warnings"
-expect "journalctl -p info has the notice line" "$infos" grep -q "SIGHUP received" <<<"$infos"
-ct rm /etc/huaying/workflows.d/broken.yaml
+expect "journalctl -p warning leaves out notice and info lines" "$warnings" bash -c '! grep -q "workflows reloaded" <<<"$1"' _ "$warnings"
+expect "journalctl -p info has the notice line (workflows reloaded)" "$infos" grep -q "workflows reloaded" <<<"$infos"
+
+# systemctl reload waits for the daemon. The daemon is held (SIGSTOP) while a new file goes in
+# and the reload is asked: systemd must show the service reloading for as long as the daemon
+# has not answered, and its "Reloaded" must come after the daemon's "workflows reloaded" (with
+# /bin/kill -HUP as ExecReload=, systemd 252 said "Reloaded" as soon as kill exited).
+pid=$(main_pid)
+c=$(cursor)
+ct kill -STOP "$pid"
+printf 'workflow: reload-check\ntitle: 重载自检\nsteps:\n  - { id: one, title: 记录, uses: record, with: { text: 重载 } }\n' |
+    ct tee /etc/huaying/workflows.d/reload-check.yaml >/dev/null
+ct systemctl reload --no-block "$UNIT"
+is_reloading() { [ "$(prop ActiveState)" = reloading ]; }
+wait_for 5 is_reloading
+sleep 0.5
+held=$(prop ActiveState)/$(prop SubState)
+ct kill -CONT "$pid"
+wait_for 30 is_active
+expect "systemd shows the service reloading while the daemon has not reloaded (held 0.5 s), then active" "$held, then $(prop ActiveState)" \
+    test "$held" = reloading/reload -a "$(prop ActiveState)" = active
+journal=$(journal_since "$c")
+expect "the journal: systemd's 'Reloading', the daemon's 'workflows reloaded' with reload-check, then systemd's 'Reloaded'" "$journal" \
+    python3 -c 'import sys; t = sys.argv[1]; a, b, c = t.find("Reloading "), t.find("workflows reloaded"), t.find("Reloaded "); sys.exit(0 if 0 <= a < b < c and "reload-check" in t[b:c] else 1)' "$journal"
+# SIGHUP by hand (kill -HUP) still reloads, telling systemd RELOADING=1, then READY=1 with STATUS.
+ct systemctl kill --signal=HUP "$UNIT"
+reloaded_status() { grep -q "^running; reloaded: " <<<"$(prop StatusText)"; }
+expect "kill -HUP reloads too: the daemon's STATUS says reloaded" "StatusText=$(prop StatusText)" wait_for 10 reloaded_status
+ct rm /etc/huaying/workflows.d/broken.yaml /etc/huaying/workflows.d/reload-check.yaml
 
 # ---------------------------------------------------------------------------------------------
 # 5. hardening leaves the daemon what it needs (checked before the heavy part)
@@ -367,7 +524,10 @@ denied=$(ct journalctl --unit="$UNIT" --output=cat | grep -iE "permission denied
 expect "no permission error in the daemon's journal" "$denied" test -z "$denied"
 security=$(ct systemd-analyze security --no-pager "$UNIT" 2>&1)
 score=$(sed -n 's/.*Overall exposure level for huayingd.service: \([0-9.]*\).*/\1/p' <<<"$security")
-expect "systemd-analyze security huayingd reports an exposure level" "$(tail -3 <<<"$security")" test -n "$score"
+# README.md states the exposure level; the unit must not be more exposed than it says.
+readme_score=$(grep -o 'systemd-analyze security huayingd` rates it [0-9.]*' README.md | grep -o '[0-9.]*$')
+expect "systemd-analyze security huayingd: exposure level $score, at most the ${readme_score:-?} README.md states" "$(tail -3 <<<"$security")" \
+    awk -v score="$score" -v stated="$readme_score" 'BEGIN { exit !(score != "" && stated != "" && score + 0 <= stated + 0) }'
 note "systemd-analyze security: $(grep 'Overall exposure' <<<"$security")"
 
 # ---------------------------------------------------------------------------------------------
@@ -402,7 +562,64 @@ acked=$(ct huaying inbox --as "$STAFF" --all --json | json "[r['acked_by'] for r
 expect "after SIGKILL: the acknowledgement is kept" "$acked" test "$acked" = "['$STAFF']"
 
 # ---------------------------------------------------------------------------------------------
-# 4. watchdog: a daemon that really hangs, then a large catch-up backlog at start
+# 6b. backup while running, more changes, then restore as docs/operations.md ("Restoring") says
+
+# Under ProtectSystem=strict the daemon (which writes the file) can only write its state and
+# runtime directories, so the backup goes into the state directory.
+BACKUP=/var/lib/huaying/backup-test.db
+output=$(ct huaying backup "$BACKUP" 2>&1)
+expect "huaying backup while the service runs writes a verified copy" "$output" \
+    bash -c 'grep -q "^backup written: $2" <<<"$1" && grep -q "its ledger verified" <<<"$1"' _ "$output" "$BACKUP"
+backup_head=$(ct huaying audit --json | json "d['rows'][-1]['seq']")
+# A change the backup lacks: an instance started after it.
+output=$(as_user "$ADMIN" huaying start service-check --param unit=guqiao-shequ 2>&1)
+lost_instance=$(sed -n 's/^started instance \([0-9]*\) of service-check$/\1/p' <<<"$output")
+expect "a change after the backup (instance $lost_instance started)" "$output" test -n "$lost_instance"
+ct_within 60 systemctl stop "$UNIT"
+# Steps 2 and 3: the current files aside, the backup in place.
+ct sh -c 'cd /var/lib/huaying && mv state.db state.db.broken &&
+    for f in state.db-wal state.db-shm; do if [ -e "$f" ]; then mv "$f" "$f.broken"; fi; done &&
+    install -m 0640 -o huaying -g huaying "$1" state.db' _ "$BACKUP"
+c=$(cursor)
+ct_within 60 systemctl start "$UNIT" >/dev/null 2>&1
+refusal=$(journal_since "$c" | grep -m1 -- "--accept-restore")
+expect "without --accept-restore the service refuses the restored database, naming the flag" \
+    "$(prop ActiveState) $(journal_since "$c" | tail -3)" bash -c '[ -n "$1" ] && [ "$2" != active ]' _ "$refusal" "$(prop ActiveState)"
+# Restart=on-failure would try again in 2 s, in the middle of what follows: stop cancels that.
+ct_within 30 systemctl stop "$UNIT"
+expect "systemctl stop cancels the retry (inactive or failed, no restart pending)" "$(prop ActiveState)/$(prop SubState)" \
+    bash -c '[[ "$1" =~ ^(inactive/dead|failed/failed)$ ]]' _ "$(prop ActiveState)/$(prop SubState)"
+# This test has started the service about five times in ten seconds by now: systemd's start
+# limit (StartLimitBurst=5) would refuse the next start. A server never gets there.
+ct systemctl reset-failed "$UNIT"
+# Step 4 under systemd: the runtime directory is gone with the stopped service, so make it as
+# the unit would, run the daemon once in the foreground as huaying until "huayingd ready",
+# stop it (Ctrl-C: SIGINT), then start the service.
+ct install -d -o huaying -g huaying -m 0755 /run/huaying
+ct sh -c 'runuser -u huaying -- huayingd --config /etc/huaying/huaying.yaml --accept-restore >/run/restore.log 2>&1 &
+    echo $! >/run/restore.pid'
+restore_ready() { ct grep -q "huayingd ready" /run/restore.log; }
+wait_for 60 restore_ready
+restore_log=$(ct cat /run/restore.log)
+expect "runuser -u huaying -- huayingd --accept-restore records the restore and gets ready" "$restore_log" \
+    bash -c 'grep -q "state restored from an older copy; recorded in the ledger" <<<"$1" && grep -q "huayingd ready" <<<"$1"' _ "$restore_log"
+ct sh -c 'for child in $(cat /proc/$(cat /run/restore.pid)/task/*/children); do kill -INT "$child"; done'
+restore_ended() { ct sh -c '! kill -0 $(cat /run/restore.pid) 2>/dev/null'; }
+expect "Ctrl-C (SIGINT) stops the foreground daemon" "$(ct tail -3 /run/restore.log)" wait_for 30 restore_ended
+ct_within 60 systemctl start "$UNIT"
+expect "systemctl start after the restore" "$(prop ActiveState) $(journal_since "$c" | tail -3)" is_active
+verify=$(ct huaying audit --verify 2>&1)
+audit=$(ct huaying audit --json)
+restored=$(json "[(r['seq'], r['fields']) for r in d['rows'] if r['event'] == 'state.restored']" <<<"$audit")
+restored_next=$(json "[r['seq'] for r in d['rows'] if r['event'] == 'state.restored'] == [${backup_head:-0} + 1]" <<<"$audit")
+expect "after the restore: huaying audit --verify passes, and one state.restored row follows the backup's head (row $backup_head)" \
+    "$verify; $restored" bash -c 'grep -q "^ledger verified" <<<"$1" && [ "$2" = True ]' _ "$verify" "$restored_next"
+output=$(ct huaying show "${lost_instance:-0}" 2>&1)
+status=$?
+expect "the instance started after the backup is not in the restored state (what the journal must tell)" "exit $status: $output" test "$status" != 0
+
+# ---------------------------------------------------------------------------------------------
+# 4. watchdog: a large catch-up backlog at start, a daemon that really hangs in the middle of it
 
 watchdog_dropin() {
     ct mkdir -p "$DROPINS"
@@ -438,31 +655,6 @@ chain = all(prev == before for (prev, before) in zip(
 print(rows, len(drill), recorded[1], recorded[0], recorded[0] - recorded[1], len(drill) * steps - done, "chain-linked" if chain else "chain-broken")
 PY
 }
-ledger_rows() { ct huaying status --json 2>/dev/null | json "d['counts']['ledger_rows']"; }
-
-# A daemon that really hangs: SIGSTOP. The watchdog gets it killed (SIGABRT) and
-# Restart=on-failure starts it again, resuming from the last commit.
-watchdog_dropin
-ct_within 60 systemctl restart "$UNIT"
-wait_for 30 is_active
-pid=$(main_pid)
-restarts=$(prop NRestarts)
-before=$(ledger_hashes)
-c=$(cursor)
-ct kill -STOP "$pid"
-hung_at=$SECONDS
-restarted() { [ "$(prop NRestarts)" -gt "$restarts" ] && is_active && [ "$(main_pid)" != "$pid" ]; }
-expect "a hung daemon (SIGSTOP) is killed by the watchdog and restarted" "NRestarts=$(prop NRestarts) $(prop ActiveState)" wait_for 120 restarted
-note "restarted $((SECONDS - hung_at)) s after SIGSTOP (WatchdogSec=${WATCHDOG_SEC}s, RestartSec=2s)"
-journal=$(journal_since "$c")
-expect "the journal says the watchdog fired and pid $pid was sent SIGABRT" "$journal" \
-    bash -c 'grep -qi "watchdog timeout" <<<"$1" && grep -q "Killing process $2 (huayingd) with signal SIGABRT" <<<"$1"' _ "$journal" "$pid"
-after=$(ledger_hashes)
-expect "after the hang: every ledger row from before is there, unchanged" "" \
-    bash -c '[ -n "$1" ] && [ "$(head -n "$(wc -l <<<"$1")" <<<"$2")" = "$1" ]' _ "$before" "$after"
-verify=$(ct huaying audit --verify 2>&1)
-expect "after the hang: the ledger's hash chain verifies" "$verify" grep -q "^ledger verified" <<<"$verify"
-no_watchdog_dropin
 
 # One workflow of BACKLOG_STEPS record steps, a minute apart after the start.
 backlog_workflow() {
@@ -528,18 +720,38 @@ started=$SECONDS
 ct_within 120 systemctl start "$UNIT"
 note "systemctl start returned after $((SECONDS - started)) s"
 pid=$(main_pid)
+# A daemon that really hangs with work in flight: SIGSTOP once the catch-up has committed its
+# first batch. The watchdog gets it killed (SIGABRT) and Restart=on-failure starts it again,
+# which resumes from the last commit and catches up the rest.
+first_batch() { journal_since "$c" | grep -q "steps caught up"; }
+wait_for 60 first_batch
+ct kill -STOP "$pid"
+hung_at=$SECONDS
+restarted() { [ "$(prop NRestarts)" -gt "$restarts" ] && is_active && [ "$(main_pid)" != "$pid" ]; }
+expect "a daemon hung (SIGSTOP) in the middle of the catch-up is killed by the watchdog and restarted" \
+    "NRestarts=$(prop NRestarts) $(prop ActiveState)" wait_for 60 restarted
+note "restarted $((SECONDS - hung_at)) s after SIGSTOP (WatchdogSec=${WATCHDOG_SEC}s, RestartSec=2s)"
+journal=$(journal_since "$c")
+expect "the journal says the watchdog fired and pid $pid was sent SIGABRT" "$journal" \
+    bash -c 'grep -qi "watchdog timeout" <<<"$1" && grep -q "Killing process $2 (huayingd) with signal SIGABRT" <<<"$1"' _ "$journal" "$pid"
+# The rest of the catch-up, on the restarted daemon, under the same watchdog.
+restarts=$(prop NRestarts)
+pid=$(main_pid)
+c=$(cursor)
 until drill_done || ((SECONDS - started > 600)); do
     watch_status || { sleep 0.5; is_active || [ "$(prop ActiveState)" = activating ] || break; }
     sleep 0.5
 done
 catch_up_seconds=$((SECONDS - started))
 journal=$(journal_since "$c")
-expect "the $backlog-step catch-up finishes (in $catch_up_seconds s)" "" drill_done
+expect "the $backlog-step catch-up finishes (in $catch_up_seconds s, the hang and restart included)" "" drill_done
+batches_after=$(grep -c "steps caught up" <<<"$journal")
+expect "the hang came with work in flight: the restarted daemon caught up the rest ($batches_after batches)" "" test "$batches_after" -gt 0
 kills=$(grep -c "Watchdog timeout" <<<"$journal")
-expect "the watchdog (WatchdogSec=${WATCHDOG_SEC}s) stays satisfied through the catch-up: no timeout, no restart, same pid" \
+expect "the watchdog (WatchdogSec=${WATCHDOG_SEC}s) stays satisfied through the rest of the catch-up: no timeout, no restart, same pid" \
     "$kills watchdog timeouts, NRestarts $restarts → $(prop NRestarts), pid $pid → $(main_pid)" \
     test "$kills" = 0 -a "$(prop NRestarts)" = "$restarts" -a "$(main_pid)" = "$pid"
-note "longest 'huaying status' answer during the catch-up: ${longest_status} ms ($status_polls answers, $status_failures polls unanswered or refused); batches: $(grep -c 'steps caught up' <<<"$journal") of '$(grep -o '[0-9]* steps caught up' <<<"$journal" | head -1)'"
+note "longest 'huaying status' answer during the catch-up: ${longest_status} ms ($status_polls answers, $status_failures polls unanswered or refused); first batch after the restart: '$(grep -o '[0-9]* steps caught up' <<<"$journal" | head -1)'"
 no_watchdog_dropin
 ct_within 120 systemctl stop "$UNIT"
 service_database=$DATABASE
@@ -548,7 +760,7 @@ read -r rows instances distinct total duplicates missing chain < <(database_coun
 DATABASE=$service_database
 ct rm -f "$DROPINS/50-backlog-state.conf"
 ct systemctl daemon-reload
-expect "after the catch-up: each of the $backlog steps done and recorded exactly once, the ledger chain linked" \
+expect "after the hang and the catch-up: each of the $backlog steps done and recorded exactly once, the ledger chain linked" \
     "$rows ledger rows, $instances instances, $distinct distinct steps recorded, $total rows, $duplicates duplicates, $missing not done, $chain" \
     test "$instances" = "$BACKLOG_INSTANCES" -a "$distinct" = "$backlog" -a "$duplicates" = 0 -a "$missing" = 0 -a "$chain" = chain-linked
 ct_within 120 systemctl start "$UNIT"
@@ -570,7 +782,8 @@ expect "a second make install over the running service" "exit $status: $output" 
 expect "it keeps the edited /etc/huaying files and says so" "$output" \
     bash -c 'grep -q "kept /etc/huaying/huaying.yaml" <<<"$1" && grep -q "kept /etc/huaying/staff.yaml" <<<"$1" && [ "$2" = "$3" ]' _ "$output" "$sums" \
     "$(ct sha256sum /etc/huaying/huaying.yaml /etc/huaying/staff.yaml /etc/huaying/workflows.d/service-check.yaml)"
-expect "it restarts the running service (new pid $(main_pid))" "$output" bash -c 'is_new() { [ "$1" != "$2" ] && [ "$1" != 0 ]; }; is_new "$1" "$2"' _ "$(main_pid)" "$pid"
+expect "it restarts the running service and says so (restarted huayingd; new pid $(main_pid))" "$output" \
+    bash -c '[ "$1" != "$2" ] && [ "$1" != 0 ] && grep -q "^restarted huayingd" <<<"$3"' _ "$(main_pid)" "$pid" "$output"
 journal=$(journal_since "$c")
 expect "the old daemon stopped cleanly (no crash noticed by the new one)" "$journal" \
     bash -c 'grep -q "stopped status=0\|stopped.*status.*0" <<<"$1" && ! grep -q "previous run did not stop cleanly" <<<"$1"' _ "$journal"
@@ -582,9 +795,12 @@ expect "the edited log_level is in force (info lines no longer logged)" "$journa
 
 output=$(ct make --no-print-directory -C "$SOURCE" uninstall 2>&1)
 status=$?
-expect "make uninstall stops and disables the service" "exit $status: $output $(prop ActiveState) $(ct systemctl is-enabled "$UNIT" 2>&1)" \
-    bash -c '[ "$1" = 0 ] && [ "$2" = inactive ]' _ "$status" "$(prop ActiveState)"
+enabled=$(ct systemctl is-enabled "$UNIT" 2>&1)
+expect "make uninstall stops and disables the service" "exit $status: $output $(prop ActiveState) is-enabled: $enabled" \
+    bash -c '[ "$1" = 0 ] && [ "$2" = inactive ] && [ "$3" != enabled ] && [ ! -e /proc/'"$LEADER"'/root/etc/systemd/system/multi-user.target.wants/huayingd.service ]' _ "$status" "$(prop ActiveState)" "$enabled"
 expect "make uninstall removes the binaries and the unit" "" ct sh -c '! test -e /usr/local/bin/huayingd && ! test -e /usr/local/bin/huaying && ! test -e /etc/systemd/system/huayingd.service'
+expect "make uninstall removes the shipped notifiers and keeps the plugin of our own" "$(ct ls -R "$PLUGINS" 2>&1)" \
+    ct sh -c '! test -e "$1/wecom" && ! test -e "$1/dingtalk" && test -x "$1/sh-probe/probe.sh"' _ "$PLUGINS"
 # The catch-up's state directory (the drill instances), then the service's own.
 DATABASE=/proc/$LEADER/root$BACKLOG_STATE/state.db
 read -r rows_left instances_left _ _ _ _ chain_left < <(database_counts)

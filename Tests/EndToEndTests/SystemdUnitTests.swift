@@ -111,6 +111,9 @@ import Glibc
         #expect(stage.mode("etc/huaying/huaying.yaml") == 0o644, "the configuration stays in /etc/huaying")
         let unit = try stage.read("etc/systemd/system/huayingd.service")
         #expect(unit.contains("\nExecStart=/opt/huaying/bin/huayingd --config /etc/huaying/huaying.yaml\n"))
+        #expect(unit.contains("\nExecReload=/bin/sh -c '/opt/huaying/bin/huaying --config /etc/huaying/huaying.yaml reload; [ $$? -le 1 ]'\n"),
+                "systemctl reload runs the installed huaying")
+        #expect(!unit.contains("/usr/local/bin/"), "no command left pointing at the default PREFIX")
         #expect(try stage.read("etc/huaying/huaying.yaml").contains("plugins: /opt/huaying/lib/huaying/plugins"))
     }
 
@@ -174,10 +177,10 @@ import Glibc
         }
         let required = [
             "Type": "notify", "ExecStart": "/usr/local/bin/huayingd --config /etc/huaying/huaying.yaml",
-            "ExecReload": "/bin/kill -HUP $MAINPID", "WatchdogSec": "30s", "Restart": "on-failure",
+            "ExecReload": "/bin/sh -c '/usr/local/bin/huaying --config /etc/huaying/huaying.yaml reload; [ $$? -le 1 ]'", "WatchdogSec": "30s", "Restart": "on-failure",
             "User": "huaying", "Group": "huaying", "StateDirectory": "huaying", "RuntimeDirectory": "huaying",
             "ConfigurationDirectory": "huaying", "UMask": "0007", "ProtectSystem": "strict",
-            "RestrictAddressFamilies": "AF_UNIX", "NoNewPrivileges": "yes", "PrivateTmp": "yes",
+            "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6", "NoNewPrivileges": "yes", "PrivateTmp": "yes",
         ]
         for (key, value) in required {
             #expect(settings[key] == value, "\(key)=\(settings[key] ?? "(missing)"), expected \(value)")
