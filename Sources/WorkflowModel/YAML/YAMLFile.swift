@@ -117,8 +117,8 @@ public struct YAMLFile {
     }
 
     /// The first `&name` where YAML reads it as an anchor: at the start of a node (after the
-    /// indentation, `- `, `: `, `? `, `[`, `{` or `,`), outside quotes, comments and block
-    /// scalars. A scan of the text, so it costs one pass whatever the aliases would expand to;
+    /// indentation, `- `, `: `, `? `, `[`, `{`, `,` or the node's tag), outside quotes, comments
+    /// and block scalars. A scan of the text, so it costs one pass whatever the aliases would expand to;
     /// `checkShape` checks the composed tree as well.
     static func firstAnchor(in text: String) -> (line: Int, column: Int, name: String)? {
         var quote: Unicode.Scalar?
@@ -159,6 +159,20 @@ public struct YAMLFile {
                     break
                 }
                 if nodeStart && (c == "\"" || c == "'") { quote = c }
+                if nodeStart && c == "!" {
+                    // A tag (`!x`, `!!seq`, `!<tag:yaml.org,2002:seq>`) is a property of the node, as an
+                    // anchor is, in either order: what follows it still starts the node.
+                    i += 1
+                    if i < scalars.count && scalars[i] == "<" {
+                        while i < scalars.count && scalars[i] != ">" { i += 1 }
+                        i += 1
+                    } else {
+                        while i < scalars.count && !" \t,[]{}".unicodeScalars.contains(scalars[i]) { i += 1 }
+                    }
+                    previous = nil
+                    spaceBefore = false
+                    continue
+                }
                 if nodeStart && c == "&" {
                     let name = scalars[(i + 1)...].prefix { !" \t,[]{}".unicodeScalars.contains($0) }
                     return (index + 1, i + 1, String(String.UnicodeScalarView(name)))
