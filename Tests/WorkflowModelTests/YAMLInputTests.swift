@@ -107,6 +107,15 @@ import Yams
         #expect(try failure(Data(text.utf8)) == "composed")
     }
 
+    @Test func aFileLargerThanTheLimitIsRefusedAtItsStart() throws {
+        let line = "# " + String(repeating: "x", count: 1021) + "\n"  // 1 KiB
+        let atLimit = String(repeating: line, count: YAMLFile.maximumBytes / line.utf8.count - 1) + line.dropLast(6) + "\na: b\n"
+        #expect(atLimit.utf8.count == YAMLFile.maximumBytes)
+        #expect(try failure(Data(atLimit.utf8)) == "composed")
+        #expect(try failure(Data((atLimit + "\n").utf8))
+                == "input.yaml:1:1: error: the file is larger than 1048576 bytes (1 MiB), the most a Huaying file may have; expected a smaller file (a long workflow split into workflows that start each other with 'then:')")
+    }
+
     @Test func ampersandsInTextQuotesCommentsAndBlockScalarsAreNotAnchors() throws {
         let text = """
             a: A & B
