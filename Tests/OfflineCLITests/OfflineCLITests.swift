@@ -173,6 +173,18 @@ enum HuayingBinary {
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.contains(":5004:5: error: a workflow file may have at most 1000 steps, this one has 5000"))
     }
+
+    /// A finding quotes the file ("\e[2J" is valid YAML): it reaches the terminal escaped, not raw.
+    @Test func anEscapeInAYAMLValueIsShownEscaped() throws {
+        let text = "workflow: escape\ntitle: 转义\nsteps:\n  - { id: a, title: a, uses: \"\\e[2J\\e]0;owned\\a\", with: { text: 好 } }\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("escape-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try HuayingBinary.run(["lint", path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains(":4:30: error: unknown plugin '\\x1B[2J\\x1B]0;owned\\x07' in 'uses'"), "\(result.stdout)")
+        #expect(!result.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+    }
 }
 
 @Suite struct PlanCommandTests {
