@@ -82,16 +82,12 @@ final class DefinitionRegistry {
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
         let paths = names.map { (directory as NSString).appendingPathComponent($0) }
         for path in paths {
-            let bytes: [UInt8]
+            // As lint reads it: bounded, and a byte that is not UTF-8 named at its line and column.
+            let text: String
             do {
-                bytes = try FileBytes.read(path: path)
+                text = try YAMLFile.readText(path: path)
             } catch {
-                loadErrors[path] = [Diagnostic(.error, file: path, "cannot read file: \(error)")]
-                report.failed.append(path)
-                continue
-            }
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                loadErrors[path] = [Diagnostic(.error, file: path, "cannot read file as UTF-8 text")]
+                loadErrors[path] = [error]
                 report.failed.append(path)
                 continue
             }

@@ -43,6 +43,17 @@ struct Plan: ParsableCommand {
     }
 
     func run() throws {
+        let plan = try makePlan()
+        if json {
+            try printJSON(PlanJSON(plan))
+        } else {
+            print(Self.render(plan))
+        }
+    }
+
+    /// The plan, its findings printed on stderr (`start --dry-run` renders it itself).
+    /// - Throws: `ExitCode` when the workflow, a time or a parameter cannot be used.
+    func makePlan() throws -> WorkflowPlan {
         let config = try globals.loadConfig()
         let zone = config.timeZone
         guard let startInstant = OfflineOutput.instant(start, zone: zone) else {
@@ -72,17 +83,11 @@ struct Plan: ParsableCommand {
         var planner = WorkflowPlanner(calendar: calendar, orgChart: support.orgChart, timeZone: zone)
         planner.settings = support.settings
         let params = try givenParams()
-        let plan: WorkflowPlan
         do {
-            plan = try planner.plan(definition, params: params, start: startInstant, now: nowInstant)
+            return try planner.plan(definition, params: params, start: startInstant, now: nowInstant)
         } catch {
             for message in error.messages { printError("error: \(message)") }
             throw ExitCode(ExitStatus.usage)
-        }
-        if json {
-            try printJSON(PlanJSON(plan))
-        } else {
-            print(Self.render(plan))
         }
     }
 

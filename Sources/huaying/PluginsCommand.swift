@@ -92,7 +92,8 @@ struct Plugins: ParsableCommand {
                 text += "\n\(plugin.name):\n" + plugin.problems.map { "  \($0)\n" }.joined()
             }
             if catalog.entries.isEmpty { text += "(no external plugins in \(OfflineOutput.shortPath(config.pluginsDirectory)))\n" }
-            FileHandle.standardOutput.write(Data(text.utf8))
+            // A problem quotes what the manifest says: terminal-safe, as every line of human output.
+            FileHandle.standardOutput.write(Data(TextFormatting.terminalSafe(text).utf8))
         }
         if catalog.entries.contains(where: { !$0.isUsable }) { throw ExitCode(ExitStatus.failed) }
     }

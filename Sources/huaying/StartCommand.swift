@@ -81,7 +81,8 @@ struct Start: ParsableCommand {
     }
 
     /// The plan from the daemon's clock (a simulated one may be far from today), or from the
-    /// current time when no daemon answers (said on stderr).
+    /// current time when no daemon answers (said on stderr), and how many of its steps a start
+    /// would run at once because they are already past due (as `start` says after starting).
     private func dryRun(_ items: [String]) throws {
         var timing: [String] = []
         if let now = daemonNow() {
@@ -89,9 +90,16 @@ struct Start: ParsableCommand {
         } else {
             printError(Message.startDryRunNoDaemon())
         }
-        var plan = try Plan.parse([workflow] + items.flatMap { ["--param", $0] } + timing + (json ? ["--json"] : []))
-        plan.globals = globals
-        try plan.run()
+        var command = try Plan.parse([workflow] + items.flatMap { ["--param", $0] } + timing)
+        command.globals = globals
+        let plan = try command.makePlan()
+        if json {
+            try printJSON(PlanJSON(plan))
+        } else {
+            print(Plan.render(plan))
+            let pastDue = plan.steps.filter(\.due.isPast).count
+            if pastDue > 0 { print(Message.startDryRunPastDue(pastDue)) }
+        }
     }
 
     /// The daemon's clock as a local `YYYY-MM-DDTHH:MM` (it writes instants in the configured

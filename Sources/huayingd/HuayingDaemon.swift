@@ -111,17 +111,20 @@ struct HuayingDaemon: ParsableCommand {
         }
 
         if checkConfig {
-            print("\(settings.file): configuration is valid")
-            print("  state:     \(settings.databasePath)")
-            print("  socket:    \(settings.socketPath)")
-            print("  workflows: \(settings.workflowsDirectory)")
-            print("  staff:     \(settings.staffFile)")
-            print("  calendars: \(settings.calendarsDirectory)")
-            print("  time zone: \(settings.timeZone.identifier)")
+            // Said only once every check below has passed.
+            var valid = [
+                "\(settings.file): configuration is valid",
+                "  state:     \(settings.databasePath)",
+                "  socket:    \(settings.socketPath)",
+                "  workflows: \(settings.workflowsDirectory)",
+                "  staff:     \(settings.staffFile)",
+                "  calendars: \(settings.calendarsDirectory)",
+                "  time zone: \(settings.timeZone.identifier)",
+            ]
             if let keyFile = settings.ledgerKeyFile {
                 do {
                     let key = try LedgerKey.load(path: keyFile)
-                    print("  ledger:    keyed with \(keyFile) (key id \(key.id))")
+                    valid.append("  ledger:    keyed with \(keyFile) (key id \(key.id))")
                 } catch {
                     printError("huayingd: \(error)")
                     throw ExitCode(2)
@@ -140,6 +143,7 @@ struct HuayingDaemon: ParsableCommand {
                 printError("huayingd: \(report.errorCount) error(s) in staff, calendars or workflows")
             }
             if report.errorCount > 0 || groupMissing { throw ExitCode(2) }
+            for line in valid { print(terminalSafe(line)) }
             return
         }
 
@@ -186,7 +190,29 @@ extension HuayingDaemon {
     }
 }
 
+/// Writes one line to standard error, control characters as visible escapes: a finding quotes
+/// what a file says, and "\e[2J" is valid YAML.
 func printError(_ line: String) {
+    FileHandle.standardError.write(Data((terminalSafe(line) + "\n").utf8))
+}
 
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+/// `text` as the CLI shows it on a terminal (its `TextFormatting.terminalSafe`, which huayingd
+/// cannot import): C0 controls except line feed and tab, DEL and the C1 controls become
+/// `\x1B`-style escapes, C1 and the bidirectional overrides and isolates `\u{202E}`-style ones.
+func terminalSafe(_ text: String) -> String {
+    func isControl(_ v: UInt32) -> Bool {
+        (v < 0x20 && v != 0x0A && v != 0x09) || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+    }
+    guard text.unicodeScalars.contains(where: { isControl($0.value) }) else { return text }
+    var result = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+        guard isControl(scalar.value) else {
+            result.append(scalar)
+            continue
+        }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let escape = scalar.value < 0x80 ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u{" + hex + "}"
+        result.append(contentsOf: escape.unicodeScalars)
+    }
+    return String(result)
 }

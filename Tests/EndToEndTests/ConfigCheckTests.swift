@@ -21,6 +21,17 @@ import Testing
         let bad = site.root.appendingPathComponent("workflows/bad.yaml").path
         #expect(result.stderr.contains("huayingd: \(bad):6:11: error: unknown plugin 'sms' in 'uses'"), "\(result.stderr)")
         #expect(result.stderr.contains("1 error(s) in staff, calendars or workflows"))
+        #expect(!result.stdout.contains("configuration is valid"), "said before the checks ran: \(result.stdout)")
+    }
+
+    /// A finding quotes the file ("\e[2J" is valid YAML): shown escaped on huayingd's stderr too.
+    @Test func checkConfigShowsAnEscapeInAFindingEscaped() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["bad.yaml": "workflow: bad\ntitle: x\nsteps:\n  - id: a\n    title: A\n    uses: \"\\e[2J\"\n"])
+        defer { site.remove() }
+        let result = try runProgram(Binaries.path("huayingd"), ["--config", site.configPath, "--check-config"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("error: unknown plugin '\\x1B[2J' in 'uses'"), "\(result.stderr)")
+        #expect(!result.stderr.unicodeScalars.contains { $0.value == 0x1B })
     }
 
     @Test func aBrokenConfigNamesTheKeyAndPositionAndExits2() throws {

@@ -173,6 +173,18 @@ enum HuayingBinary {
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.contains(":5004:5: error: a workflow file may have at most 1000 steps, this one has 5000"))
     }
+
+    /// A finding quotes the file ("\e[2J" is valid YAML): it reaches the terminal escaped, not raw.
+    @Test func anEscapeInAYAMLValueIsShownEscaped() throws {
+        let text = "workflow: escape\ntitle: 转义\nsteps:\n  - { id: a, title: a, uses: \"\\e[2J\\e]0;owned\\a\", with: { text: 好 } }\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("escape-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try HuayingBinary.run(["lint", path])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains(":4:30: error: unknown plugin '\\x1B[2J\\x1B]0;owned\\x07' in 'uses'"), "\(result.stdout)")
+        #expect(!result.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+    }
 }
 
 @Suite struct PlanCommandTests {
@@ -200,6 +212,35 @@ enum HuayingBinary {
             return ((object?["steps"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
         }
         #expect(!steps(dry.stdout).isEmpty && steps(dry.stdout) == steps(plan.stdout))
+    }
+
+    /// A start on dates already gone says how many steps it would run at once, as `start` does.
+    @Test func startDryRunCountsTheStepsAlreadyPastDue() throws {
+        let text = """
+            workflow: late
+            title: 迟到
+            params:
+              meeting_day: { type: date, title: 日期 }
+            steps:
+              - { id: a, title: 甲, at: meeting_day + 1 day at 09:00, uses: record, with: { text: 好 } }
+              - { id: b, title: 乙, at: meeting_day + 2 days at 09:00, uses: record, with: { text: 好 } }
+              - { id: c, title: 丙, at: start + 1 day, uses: record, with: { text: 好 } }
+
+            """
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("late-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let arguments = ["--socket", "/tmp/no-such-daemon.sock", "start", path, "--dry-run", "--param", "meeting_day=2026-01-05"]
+        let english = try HuayingBinary.run(arguments)
+        #expect(english.status == 0, "\(english.stderr)")
+        #expect(english.stdout.components(separatedBy: "[past]").count == 3, "\(english.stdout)")
+        #expect(english.stdout.hasSuffix("\n2 step(s) already past due would run at once when started (marked as started after its due time)\n"), "\(english.stdout)")
+        let chinese = try HuayingBinary.run(arguments, language: "zh")
+        #expect(chinese.stdout.hasSuffix("\n有 2 个步骤已过应办时间，启动后将立即执行（标记为晚于应办时间开始）\n"), "\(chinese.stdout)")
+        let json = try HuayingBinary.run(arguments + ["--json"])
+        #expect(!json.stdout.contains("past due"), "--json stays the plan's JSON")
+        let future = try HuayingBinary.run(Array(arguments.dropLast()) + ["meeting_day=2099-01-05"])
+        #expect(!future.stdout.contains("past due"), "\(future.stdout)")
     }
 
     @Test func handoverInNationalDayIsMovedAndMarked() throws {

@@ -57,6 +57,16 @@ import Testing
         #expect(text.stdout.contains("unusable"))
     }
 
+    /// A problem quotes the manifest: a terminal escape in it is shown as text, not obeyed.
+    @Test func aManifestProblemQuotingAnEscapeIsShownEscaped() throws {
+        let (config, root) = try Self.site()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "name: fax\nversion: 0.1\nprotocol: 1\nexecutable: run\ntimeout: \"\\e[2J\\a\"\n".write(toFile: root + "/plugins/fax/plugin.yaml", atomically: true, encoding: .utf8)
+        let text = try HuayingBinary.run(["plugins"], config: config)
+        #expect(text.stdout.contains("found '\\x1B[2J\\x07'"), "\(text.stdout)")
+        #expect(!text.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+    }
+
     @Test func lintFailsAStepThatUsesTheBrokenPlugin() throws {
         let (config, root) = try Self.site()
         defer { try? FileManager.default.removeItem(atPath: root) }

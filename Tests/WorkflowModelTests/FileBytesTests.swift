@@ -18,6 +18,16 @@ import Glibc
         #expect(throws: FileBytes.Failure.self) { try FileBytes.read(path: "/no/such/file") }
     }
 
+    /// A bounded read stops at its bound, even on a file that never ends.
+    @Test func aBoundedReadStopsAtTheBound() throws {
+        #expect(try FileBytes.read(path: "/dev/zero", atMost: 100_000) == [UInt8](repeating: 0, count: 100_000))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("filebytes-\(UUID().uuidString)").path
+        try "村务公开".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        #expect(try FileBytes.read(path: path, atMost: 3) == Array("村".utf8))
+        #expect(try FileBytes.read(path: path, atMost: 1000) == Array("村务公开".utf8))
+    }
+
     /// A read interrupted by a signal (handler without SA_RESTART) goes on reading.
     @Test func aReadInterruptedByASignalIsRetried() throws {
         let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("filebytes-\(UUID().uuidString).fifo").path

@@ -34,6 +34,57 @@ import Testing
         #expect(result.definition?.steps.count == WorkflowChecker.defaultMaximumSteps)
     }
 
+    /// Which steps a step waits for is worked out once for all steps (it was a walk per reading
+    /// step: n walks of n²/2 links when each step waits for all earlier ones). On a tangle with
+    /// circles, the findings about text reading a step not waited for are those a walk per
+    /// step gives.
+    @Test func readingAStepNotWaitedForIsFoundAsAWalkPerStepFindsIt() throws {
+        let count = 80
+        var seed: UInt64 = 2026
+        func random(_ bound: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        // Mostly earlier steps, now and then a later one (which closes circles).
+        let after = (0..<count).map { step in
+            (0..<3).map { _ in random(5) == 0 ? random(count) : (step == 0 ? 1 : random(step)) }.filter { $0 != step }
+        }
+        let reads = (0..<count).map { step in (0..<3).map { _ in random(count) }.filter { $0 != step } }
+        let chainReads = (0..<count).map { _ in [random(count)] }
+        var text = "workflow: tangle\ntitle: 缠结\nsteps:\n"
+        for step in 0..<count {
+            let shown = reads[step].map { "{{steps.s\($0).note}}" }.joined(separator: " ")
+            let chained = chainReads[step].map { "{{steps.s\($0).note}}" }.joined(separator: " ")
+            text += "  - { id: s\(step), title: 第\(step)步, uses: record, with: { text: \"\(shown)\" }"
+            if !after[step].isEmpty { text += ", after: [\(after[step].map { "s\($0)" }.joined(separator: ", "))]" }
+            text += ", then: [{ start: tangle, params: { note: \"\(chained)\" } }] }\n"
+        }
+        func walk(from step: Int) -> Set<Int> {
+            var found: Set<Int> = []
+            var pending = [step]
+            while let next = pending.popLast() {
+                for dependency in after[next] where found.insert(dependency).inserted { pending.append(dependency) }
+            }
+            return found
+        }
+        var expected: [String] = []
+        for step in 0..<count {
+            let waited = walk(from: step)
+            for read in reads[step] where !waited.contains(read) {
+                expected.append("step 's\(step)' shows steps.s\(read).note, but does not wait for 's\(read)'")
+            }
+            for read in chainReads[step] where read != step && !waited.contains(read) {
+                expected.append("the 'then:' of step 's\(step)' reads steps.s\(read), but 's\(step)' does not wait for 's\(read)'")
+            }
+        }
+        let result = try fixtureChecker().check(path: try Scratch.file("tangle.yaml", text))
+        let found = result.diagnostics.map(\.message).filter { $0.contains("does not wait for") }
+            .map { String($0[..<$0.range(of: ", so it may")!.lowerBound]) }
+        #expect(result.diagnostics.contains { $0.message.hasPrefix("dependency cycle:") }, "the tangle has circles")
+        #expect(expected.count > 20 && expected.count < 3 * count, "some reads are waited for, some not: \(expected.count)")
+        #expect(found.sorted() == expected.sorted())
+    }
+
     /// Each step waits for the one after it in the file: ordering them takes one pass per step
     /// when done by repeated passes, one visit per step with Kahn's algorithm.
     @Test func thePlannerOrdersAChainWrittenBackwards() throws {

@@ -71,6 +71,51 @@ import Yams
         #expect(try failure(Data(text.utf8)) == "input.yaml:10:13: error: anchors and aliases (&l0, *l0) are not allowed; expected the value written out in full")
     }
 
+    /// A tag is a property of its node as an anchor is: `!!seq &l0` anchors the list. The bomb
+    /// with a tag before each anchor, its last alias a key, is refused before composing, at
+    /// the anchor (composed, the tree check would name the node's position instead).
+    @Test func aTaggedAliasBombUsedAsAKeyIsRefusedBeforeComposing() throws {
+        for tag in ["!!seq", "!<tag:yaml.org,2002:seq>", "!local"] {
+            let text = Self.aliasBomb.replacingOccurrences(of: ": &l", with: ": \(tag) &l") + "      more:\n        ? *l9\n        : 1\n"
+            #expect(try failure(Data(text.utf8))
+                    == "input.yaml:10:\(14 + tag.count): error: anchors and aliases (&l0, *l0) are not allowed; expected the value written out in full",
+                    "tag \(tag)")
+        }
+    }
+
+    @Test func anAnchorBeforeOrAfterATagIsRefusedAtTheAnchor() throws {
+        #expect(try failure(Data("a: &x !!str b\nc: *x\n".utf8)) == "input.yaml:1:4: error: anchors and aliases (&x, *x) are not allowed; expected the value written out in full")
+        #expect(try failure(Data("a: !!str &x b\nc: *x\n".utf8)) == "input.yaml:1:10: error: anchors and aliases (&x, *x) are not allowed; expected the value written out in full")
+        #expect(try failure(Data("- !!str\n  &x b\n- *x\n".utf8)) == "input.yaml:2:3: error: anchors and aliases (&x, *x) are not allowed; expected the value written out in full")
+        #expect(try failure(Data("a: [!!str &x b, *x]\n".utf8)) == "input.yaml:1:11: error: anchors and aliases (&x, *x) are not allowed; expected the value written out in full")
+        #expect(try failure(Data("? !<tag:yaml.org,2002:str> &x b\n: *x\n".utf8)) == "input.yaml:1:28: error: anchors and aliases (&x, *x) are not allowed; expected the value written out in full")
+    }
+
+    /// What follows a tag starts its node: a quote opens there, and an `&` inside the text is not an anchor.
+    @Test func ampersandsAfterATagAreNotAnchors() throws {
+        let text = """
+            a: !!str A & B
+            b: !!str "&quoted: &x"
+            c: !<tag:yaml.org,2002:str> x & y
+            d: [!!str a&b, !!int 1, !!str "x: &y"]
+            e: !!str |
+              &text
+            f: !!str 'x: &y'
+            g: !!str "# x: &y"
+
+            """
+        #expect(try failure(Data(text.utf8)) == "composed")
+    }
+
+    @Test func aFileLargerThanTheLimitIsRefusedAtItsStart() throws {
+        let line = "# " + String(repeating: "x", count: 1021) + "\n"  // 1 KiB
+        let atLimit = String(repeating: line, count: YAMLFile.maximumBytes / line.utf8.count - 1) + line.dropLast(6) + "\na: b\n"
+        #expect(atLimit.utf8.count == YAMLFile.maximumBytes)
+        #expect(try failure(Data(atLimit.utf8)) == "composed")
+        #expect(try failure(Data((atLimit + "\n").utf8))
+                == "input.yaml:1:1: error: the file is larger than 1048576 bytes (1 MiB), the most a Huaying file may have; expected a smaller file (a long workflow split into workflows that start each other with 'then:')")
+    }
+
     @Test func ampersandsInTextQuotesCommentsAndBlockScalarsAreNotAnchors() throws {
         let text = """
             a: A & B

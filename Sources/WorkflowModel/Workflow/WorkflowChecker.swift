@@ -89,10 +89,13 @@ private struct Run {
     /// While a step's `with:` is checked: whether that step has a `deadline:` and an `ack:`, for
     /// `{{deadline}}` and `{{ack_by}}` (nil outside a step).
     var templateStep: (hasDeadline: Bool, hasAck: Bool)?
+    /// The file's lines, split once (`contentLocation` needs them for every placeholder).
+    let lines: [Substring]
 
     init(file: YAMLFile, checker: WorkflowChecker) {
         self.file = file
         self.checker = checker
+        self.lines = file.text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     mutating func error(_ location: SourceLocation, _ message: String) { diagnostics.append(.error(location, message)) }
@@ -642,7 +645,6 @@ private struct Run {
     /// opening quote found in the source).
     func contentLocation(_ location: SourceLocation, offset: Int, text: String) -> SourceLocation {
         guard !text.contains("\n") else { return location }
-        let lines = file.text.split(separator: "\n", omittingEmptySubsequences: false)
         guard location.line - 1 < lines.count else { return location }
         let line = Array(lines[location.line - 1].unicodeScalars)
         var result = location
@@ -693,7 +695,8 @@ private struct Run {
                 error(expression.location, "step '\(step.id.value)' waits for its own completion in '\(expression.value)'; expected another step's steps.<id>.done")
             }
         }
-        var waitsFor: [String: Set<String>] = [:]
+        // Built on the first reference that needs it: a file without such references pays nothing.
+        var reachability: StepReachability?
         for reference in stepReferences {
             guard let target = byID[reference.id] else {
                 error(reference.location, "unknown step '\(reference.id)' in steps.\(reference.id); expected one of: \(list)")
@@ -714,19 +717,18 @@ private struct Run {
                 error(reference.location, "step '\(from)' shows its own steps.\(from).\(field), which has no value while the step runs; expected a step it waits for")
                 continue
             }
-            if waitsFor[from] == nil { waitsFor[from] = Self.transitiveDependencies(of: from, in: byID) }
-            if !waitsFor[from]!.contains(reference.id) {
+            if reachability == nil { reachability = StepReachability(byID) }
+            if !reachability!.waits(from, for: reference.id) {
                 error(reference.location, "step '\(from)' shows steps.\(reference.id).\(field), but does not wait for '\(reference.id)', so it may run before that has a value; expected '\(reference.id)' in its 'after:' (directly or through another step)")
             }
         }
-        checkChainReferences(byID: byID, list: list)
+        checkChainReferences(byID: byID, list: list, reachability: &reachability)
         checkCycles(steps)
     }
 
     /// A step's `then:` runs when that step has completed: it may read the step's own results
     /// and those of the steps it waits for, and `fields.<name>` must be declared.
-    mutating func checkChainReferences(byID: [String: StepDefinition], list: String) {
-        var waitsFor: [String: Set<String>] = [:]
+    mutating func checkChainReferences(byID: [String: StepDefinition], list: String, reachability: inout StepReachability?) {
         for reference in chainReferences {
             guard let target = byID[reference.id] else {
                 error(reference.location, "unknown step '\(reference.id)' in steps.\(reference.id); expected one of: \(list)")
@@ -741,23 +743,11 @@ private struct Run {
                 }
             }
             guard reference.id != reference.from, byID[reference.from] != nil else { continue }
-            if waitsFor[reference.from] == nil { waitsFor[reference.from] = Self.transitiveDependencies(of: reference.from, in: byID) }
-            if !waitsFor[reference.from]!.contains(reference.id) {
+            if reachability == nil { reachability = StepReachability(byID) }
+            if !reachability!.waits(reference.from, for: reference.id) {
                 error(reference.location, "the 'then:' of step '\(reference.from)' reads steps.\(reference.id), but '\(reference.from)' does not wait for '\(reference.id)', so it may have no value when the chain starts; expected the step itself or one it waits for")
             }
         }
-    }
-
-    /// Every step `id` waits for, directly or through others (an iterative walk).
-    static func transitiveDependencies(of id: String, in byID: [String: StepDefinition]) -> Set<String> {
-        var found: Set<String> = []
-        var pending = [id]
-        while let next = pending.popLast() {
-            for dependency in byID[next]?.dependencies ?? [] where byID[dependency.value] != nil {
-                if found.insert(dependency.value).inserted { pending.append(dependency.value) }
-            }
-        }
-        return found
     }
 
     /// `then.start` names a workflow that can be started (when the checker knows which).

@@ -10,16 +10,20 @@ import Darwin
 /// interrupted by a signal (a child process exiting, SIGHUP), which made a shipped workflow
 /// file fail to load now and then while other processes came and went.
 public enum FileBytes {
-    /// The file's bytes. - Throws: `FileBytes.Failure` naming the call and the errno text.
-    public static func read(path: String) throws(Failure) -> [UInt8] {
+    /// The file's bytes, or its first `limit` bytes when it has more (a caller that must refuse
+    /// a large file asks for one byte more than it accepts, so a huge file or an endless one
+    /// such as `/dev/zero` is never read whole).
+    /// - Throws: `FileBytes.Failure` naming the call and the errno text.
+    public static func read(path: String, atMost limit: Int = .max) throws(Failure) -> [UInt8] {
         var fd: Int32
         repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw Failure(operation: "open", code: errno) }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        while bytes.count < limit {
+            let wanted = min(chunk.count, limit - bytes.count)
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, wanted) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw Failure(operation: "read", code: errno)
@@ -27,6 +31,7 @@ public enum FileBytes {
             if count == 0 { return bytes }
             bytes.append(contentsOf: chunk[0..<count])
         }
+        return bytes
     }
 
     /// Why a file could not be read: `read: Is a directory`.

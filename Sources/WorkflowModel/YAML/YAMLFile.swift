@@ -19,20 +19,39 @@ public struct YAMLFile {
     /// The deepest nesting of lists and mappings a file may have (a workflow needs about 6).
     public static let maximumDepth = 32
 
+    /// The most bytes a file may have. A workflow of the most steps a file may have
+    /// (`WorkflowChecker.defaultMaximumSteps`), one line each, takes about 150 KB; the bound
+    /// keeps what one dropped file can cost the daemon's loop (read, compose, check) small.
+    public static let maximumBytes = 1 << 20
+
     /// Reads and composes a file.
-    /// - Throws: `Diagnostic` when the file cannot be read, is not UTF-8, or is not valid YAML.
+    /// - Throws: `Diagnostic` when the file cannot be read, is larger than `maximumBytes`, is
+    ///   not UTF-8, or is not valid YAML.
     public init(path: String) throws(Diagnostic) {
+        try self.init(path: path, text: try Self.readText(path: path))
+    }
+
+    /// The text of a file, read with a bound: never more than `maximumBytes` + 1 bytes.
+    /// - Throws: `Diagnostic` when the file cannot be read, at 1:1 when it is larger than
+    ///   `maximumBytes`, and at the line and column of the first byte that is not UTF-8.
+    public static func readText(path: String) throws(Diagnostic) -> String {
         // Foundation's messages for a missing file are vague; ask the system first for the errno text.
         if access(path, R_OK) != 0 {
             throw Diagnostic(.error, file: path, "cannot read file: \(String(cString: strerror(errno)))")
         }
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = Data(try FileBytes.read(path: path))
+            bytes = try FileBytes.read(path: path, atMost: maximumBytes + 1)
         } catch {
             throw Diagnostic(.error, file: path, "cannot read file: \(error)")
         }
-        try self.init(path: path, text: try Self.decode(data, path: path))
+        if bytes.count > maximumBytes { throw tooLarge(path) }
+        return try decode(Data(bytes), path: path)
+    }
+
+    static func tooLarge(_ path: String) -> Diagnostic {
+        .error(SourceLocation(file: path, line: 1, column: 1),
+               "the file is larger than \(maximumBytes) bytes (1 MiB), the most a Huaying file may have; expected a smaller file (a long workflow split into workflows that start each other with 'then:')")
     }
 
     /// Composes YAML text that came from `path` (the path is used only in messages).
@@ -117,8 +136,8 @@ public struct YAMLFile {
     }
 
     /// The first `&name` where YAML reads it as an anchor: at the start of a node (after the
-    /// indentation, `- `, `: `, `? `, `[`, `{` or `,`), outside quotes, comments and block
-    /// scalars. A scan of the text, so it costs one pass whatever the aliases would expand to;
+    /// indentation, `- `, `: `, `? `, `[`, `{`, `,` or the node's tag), outside quotes, comments
+    /// and block scalars. A scan of the text, so it costs one pass whatever the aliases would expand to;
     /// `checkShape` checks the composed tree as well.
     static func firstAnchor(in text: String) -> (line: Int, column: Int, name: String)? {
         var quote: Unicode.Scalar?
@@ -159,6 +178,20 @@ public struct YAMLFile {
                     break
                 }
                 if nodeStart && (c == "\"" || c == "'") { quote = c }
+                if nodeStart && c == "!" {
+                    // A tag (`!x`, `!!seq`, `!<tag:yaml.org,2002:seq>`) is a property of the node, as an
+                    // anchor is, in either order: what follows it still starts the node.
+                    i += 1
+                    if i < scalars.count && scalars[i] == "<" {
+                        while i < scalars.count && scalars[i] != ">" { i += 1 }
+                        i += 1
+                    } else {
+                        while i < scalars.count && !" \t,[]{}".unicodeScalars.contains(scalars[i]) { i += 1 }
+                    }
+                    previous = nil
+                    spaceBefore = false
+                    continue
+                }
                 if nodeStart && c == "&" {
                     let name = scalars[(i + 1)...].prefix { !" \t,[]{}".unicodeScalars.contains($0) }
                     return (index + 1, i + 1, String(String.UnicodeScalarView(name)))

@@ -41,6 +41,7 @@ enum Message: String, CaseIterable, Sendable {
 
     // MARK: start
     case startStarted, startPastDue, startBulkStarted, startBulkRefused, startBulkSummary, startBulkNoUnits, startDryRunNoDaemon
+    case startDryRunPastDue
 
     // MARK: ack, cancel, update
     case ackLine, ackAs, ackAt, ackNote, ackValues
@@ -368,6 +369,9 @@ enum Catalogue {
         case .startPastDue: return Phrase(
             zh: "有 {1} 个步骤启动时已过应办时间，已立即执行（标记为晚于应办时间开始）；见 `huaying show {2}`",
             en: "{1} step(s) already past due ran at once (marked as started after its due time); see `huaying show {2}`")
+        case .startDryRunPastDue: return Phrase(
+            zh: "有 {1} 个步骤已过应办时间，启动后将立即执行（标记为晚于应办时间开始）",
+            en: "{1} step(s) already past due would run at once when started (marked as started after its due time)")
         case .startBulkStarted: return Phrase(zh: "已启动  {1}  实例 {2}", en: "started  {1}  instance {2}")
         case .startBulkRefused: return Phrase(zh: "已拒绝  {1}  {2}", en: "refused  {1}  {2}")
         case .startBulkSummary: return Phrase(zh: "{1} 个单位：已启动 {2} 个，已拒绝 {3} 个", en: "{1} unit(s): {2} started, {3} refused")
