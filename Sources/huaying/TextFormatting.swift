@@ -22,23 +22,7 @@ enum TextFormatting {
 
     /// `text` with control characters as visible escapes, except the scalars in `keep`.
     static func escapingControls(_ text: String, keeping keep: Set<Unicode.Scalar>) -> String {
-        guard text.unicodeScalars.contains(where: { isControl($0) && !keep.contains($0) }) else { return text }
-        var result = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            guard isControl(scalar), !keep.contains(scalar) else {
-                result.append(scalar)
-                continue
-            }
-            let hex = String(scalar.value, radix: 16, uppercase: true)
-            let escape = scalar.value < 0x80 ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u{" + hex + "}"
-            result.append(contentsOf: escape.unicodeScalars)
-        }
-        return String(result)
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        let v = scalar.value
-        return v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+        ControlCharacters.escaping(text, keeping: keep)
     }
 
     // MARK: Display width

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Foundation
 import Logging
 import WorkflowEngine
@@ -196,23 +197,7 @@ func printError(_ line: String) {
     FileHandle.standardError.write(Data((terminalSafe(line) + "\n").utf8))
 }
 
-/// `text` as the CLI shows it on a terminal (its `TextFormatting.terminalSafe`, which huayingd
-/// cannot import): C0 controls except line feed and tab, DEL and the C1 controls become
-/// `\x1B`-style escapes, C1 and the bidirectional overrides and isolates `\u{202E}`-style ones.
+/// `text` as the CLI shows it on a terminal (line feeds and tabs kept).
 func terminalSafe(_ text: String) -> String {
-    func isControl(_ v: UInt32) -> Bool {
-        (v < 0x20 && v != 0x0A && v != 0x09) || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
-    }
-    guard text.unicodeScalars.contains(where: { isControl($0.value) }) else { return text }
-    var result = String.UnicodeScalarView()
-    for scalar in text.unicodeScalars {
-        guard isControl(scalar.value) else {
-            result.append(scalar)
-            continue
-        }
-        let hex = String(scalar.value, radix: 16, uppercase: true)
-        let escape = scalar.value < 0x80 ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u{" + hex + "}"
-        result.append(contentsOf: escape.unicodeScalars)
-    }
-    return String(result)
+    ControlCharacters.escaping(text, keeping: ["\n", "\t"])
 }

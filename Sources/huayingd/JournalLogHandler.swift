@@ -1,3 +1,4 @@
+import ControlProtocol
 import Foundation
 import Logging
 
@@ -32,7 +33,8 @@ struct JournalLogHandler: LogHandler {
         var line = underJournald
             ? "<\(Self.syslogPriority(event.level))>"
             : "\(Self.timestamp()) \(event.level.rawValue.uppercased()) "
-        line += event.message.description
+        // One event, one line, nothing a terminal obeys: a message may quote a file or a note.
+        line += ControlCharacters.escaping(event.message.description)
         for key in all.keys.sorted() {
             line += " \(key)=\(Self.quoted("\(all[key]!)"))"
         }
@@ -52,12 +54,13 @@ struct JournalLogHandler: LogHandler {
         }
     }
 
-    private static func quoted(_ value: String) -> String {
-        if value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) {
+    static func quoted(_ value: String) -> String {
+        if value.isEmpty || value.unicodeScalars.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || ControlCharacters.isControl($0) })
+            || value.contains(where: \.isNewline) {
             let escaped = value.replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "\"", with: "\\\"")
                 .replacingOccurrences(of: "\n", with: "\\n")
-            return "\"\(escaped)\""
+            return "\"\(ControlCharacters.escaping(escaped))\""
         }
         return value
     }
