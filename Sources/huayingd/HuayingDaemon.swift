@@ -140,6 +140,10 @@ struct HuayingDaemon: ParsableCommand {
                 printError("huayingd: \(Self.location(of: "socket_group", in: settings.file)): access.socket_group '\(group)' is not a group on this machine; create it (`groupadd \(group)`) or change the setting")
                 groupMissing = true
             }
+            // Not fatal (root and the daemon's user stay admins), but nobody else would be one.
+            if let group = settings.adminGroup, getgrnam(group) == nil {
+                printError("huayingd: \(Self.location(of: "admin_group", in: settings.file)): warning: access.admin_group '\(group)' is not a group on this machine, so only root and the daemon's own user are admins; create it (`groupadd \(group)`) or change the setting")
+            }
             if report.errorCount > 0 {
                 printError("huayingd: \(report.errorCount) error(s) in staff, calendars or workflows")
             }

@@ -156,6 +156,21 @@ import Glibc
         #expect(daemon.stop() == 0)
     }
 
+    /// An admin group that does not exist makes nobody but root and the daemon's user an
+    /// admin, silently: `--check-config` says so (and still passes: the daemon would run).
+    @Test func checkConfigWarnsOfAnAdminGroupThatDoesNotExist() throws {
+        let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
+        defer { site.remove() }
+        var config = try String(contentsOfFile: site.configPath, encoding: .utf8)
+        config += "\naccess:\n  admin_group: hy-no-such-admins\n"
+        try config.write(toFile: site.configPath, atomically: true, encoding: .utf8)
+        let line = config.components(separatedBy: "\n").firstIndex { $0.contains("admin_group") }.map { $0 + 1 } ?? 0
+        let result = try runProgram(Binaries.path("huayingd"), ["--config", site.configPath, "--check-config"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("\(site.configPath):\(line):3: warning: access.admin_group 'hy-no-such-admins' is not a group"), "\(result.stderr)")
+        #expect(result.stdout.contains("configuration is valid"))
+    }
+
     @Test func checkConfigRefusesASocketGroupThatDoesNotExist() throws {
         let site = try TestSite()
         defer { site.remove() }
