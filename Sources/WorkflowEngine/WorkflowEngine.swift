@@ -338,20 +338,24 @@ public final class WorkflowEngine {
     }
 
     /// Closes the timer and the idle handle (idempotent). A simulated advance in progress is
-    /// answered with `shutting_down`; starts waiting for their slice are refused the same way,
+    /// answered with `shutting_down` (or `reason`, when the engine stops for another cause than
+    /// a stop: a lost state database); starts waiting for their slice are refused the same way,
     /// and so is a ledger verification running on a worker thread (it is called off).
-    public func detach() {
+    public func detach(reason: EngineError? = nil) {
         cancelVerifications()
         timer?.close()
         timer = nil
         idle?.close()
         idle = nil
+        func refusal(_ what: String) -> EngineError {
+            reason.map { EngineError($0.code, "\($0.message); \(what)") } ?? EngineError(.shuttingDown, "the daemon is stopping; \(what)")
+        }
         let starts = pendingStarts
         pendingStarts = []
-        for start in starts { start.completion(.failure(EngineError(.shuttingDown, "the daemon is stopping; the instance was not started"))) }
+        for start in starts { start.completion(.failure(refusal("the instance was not started"))) }
         if let advance {
             self.advance = nil
-            advance.completion(.failure(EngineError(.shuttingDown, "the daemon is stopping; the clock stopped at \(InstanceContext.local(clock.now, support.timeZone)) after \(advance.ran) items")))
+            advance.completion(.failure(refusal("the clock stopped at \(InstanceContext.local(clock.now, support.timeZone)) after \(advance.ran) items")))
         }
     }
 

@@ -369,7 +369,7 @@ final class Daemon {
     private func stopRecording() {
         guard !recordingStopped else { return }
         recordingStopped = true
-        engine.detach()
+        engine.detach(reason: EngineError(.stateLost, "the state database was lost (\(stateLost ?? "?")); nothing more is recorded"))
         reloader.close()
         plugins.close()
     }

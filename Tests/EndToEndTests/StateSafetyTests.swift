@@ -168,6 +168,8 @@ import Glibc
 
         let answer = advance.wait()
         #expect(answer.status != 0, "the advance did not finish: \(answer.stdout)")
+        // Named for what happened, not "the daemon is stopping".
+        #expect(answer.stderr.contains("[state_lost]") && answer.stderr.contains("the clock stopped at"), "\(answer.stderr)")
         let headsAfter = daemon.log.split(separator: "\n").compactMap { line -> Int64? in
             guard line.contains(" ledger head "), let seq = line.split(separator: " ").first(where: { $0.hasPrefix("ledger.seq=") }) else { return nil }
             return Int64(seq.dropFirst("ledger.seq=".count)).flatMap { $0 > deletedAt ? $0 : nil }
