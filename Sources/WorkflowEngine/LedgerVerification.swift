@@ -236,31 +236,25 @@ extension WorkflowEngine {
         return ledger.head
     }
 
-    /// Records that the state was restored from a copy whose ledger ends before the anchored
-    /// head (`huayingd --accept-restore`): a `state.restored` row naming the old anchor and
-    /// the restored head. After it the anchor follows the restored ledger.
+    /// Records that a state was accepted with `huayingd --accept-restore`: a `state.restored`
+    /// row naming the restored head and the anchor it did not reach (a copy whose ledger ends
+    /// before the anchored head), or `anchor` `missing` when `ledger-head.json` was lost. After
+    /// it the anchor follows the accepted ledger.
     @discardableResult
-    public func recordRestore(anchor: LedgerHead, actor: String) throws -> LedgerHead {
+    public func recordRestore(anchor: LedgerHead?, actor: String) throws -> LedgerHead {
         let restored = ledger.head
-        try perform { work in
-            work.record(at: clock.now, actor: actor, instance: nil, step: nil, .stateRestored,
-                        "从备份恢复：账本末行 \(restored.seq)，原锚定末行 \(anchor.seq)",
-                        fields: ["anchor.seq": "\(anchor.seq)", "anchor.hash": anchor.hash,
-                                 "restored.seq": "\(restored.seq)", "restored.hash": restored.hash])
+        var fields = ["restored.seq": "\(restored.seq)", "restored.hash": restored.hash]
+        let text: String
+        if let anchor {
+            text = "从备份恢复：账本末行 \(restored.seq)，原锚定末行 \(anchor.seq)"
+            fields["anchor.seq"] = "\(anchor.seq)"
+            fields["anchor.hash"] = anchor.hash
+        } else {
+            text = "锚定文件缺失，按现有账本接受：账本末行 \(restored.seq)"
+            fields["anchor"] = "missing"
         }
-        return ledger.head
-    }
-
-    /// Records that the state was accepted although its anchor file was lost (`huayingd
-    /// --accept-restore` where `ledger-head.json` is missing): a `state.restored` row with
-    /// `anchor` `missing` and the head it is accepted at. After it the anchor follows the ledger.
-    @discardableResult
-    public func recordRestoreWithoutAnchor(actor: String) throws -> LedgerHead {
-        let restored = ledger.head
         try perform { work in
-            work.record(at: clock.now, actor: actor, instance: nil, step: nil, .stateRestored,
-                        "锚定文件缺失，按现有账本接受：账本末行 \(restored.seq)",
-                        fields: ["anchor": "missing", "restored.seq": "\(restored.seq)", "restored.hash": restored.hash])
+            work.record(at: clock.now, actor: actor, instance: nil, step: nil, .stateRestored, text, fields: fields)
         }
         return ledger.head
     }

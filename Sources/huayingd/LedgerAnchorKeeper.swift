@@ -97,8 +97,10 @@ final class LedgerAnchorKeeper {
         }
 
         // 2. The database reaches the anchored head.
-        var restoredFrom: LedgerHead?
-        var anchorLost = false
+        // --accept-restore takes the database as it is; `unreachedAnchor` is the anchored head its
+        // ledger does not reach (nil when the anchor itself was lost).
+        var acceptingRestore = false
+        var unreachedAnchor: LedgerHead?
         if let existing, let mismatch = try engine.compareLedger(with: existing.head) {
             guard options.acceptRestore else {
                 throw Refusal(description: """
@@ -108,7 +110,8 @@ final class LedgerAnchorKeeper {
                     backup in place (docs/operations.md, "Backup and restore")
                     """)
             }
-            restoredFrom = existing.head
+            acceptingRestore = true
+            unreachedAnchor = existing.head
         } else if existing == nil, earlierRuns, !newHistory {
             guard options.acceptRestore else {
                 throw Refusal(description: """
@@ -119,7 +122,7 @@ final class LedgerAnchorKeeper {
                     or you restored a backup on purpose, start once with --accept-restore (recorded in the ledger as state.restored)
                     """)
             }
-            anchorLost = true
+            acceptingRestore = true
         } else if options.acceptRestore {
             logger.notice("--accept-restore given, but the database reaches its anchored head: nothing to accept")
         } else if existing == nil, head.seq > 0 {
@@ -134,7 +137,7 @@ final class LedgerAnchorKeeper {
                 in the config to the key it was keyed with
                 """)
         }
-        if restoredFrom != nil || anchorLost {
+        if acceptingRestore {
             let full = try engine.verifyLedger(from: .genesis)
             guard full.ok else {
                 throw Refusal(description: """
@@ -160,16 +163,12 @@ final class LedgerAnchorKeeper {
 
         // 4. The chain since the last verified checkpoint.
         var checkpoint = existing?.checkpoint ?? .genesis
-        if let restoredFrom {
-            let recorded = try engine.recordRestore(anchor: restoredFrom, actor: "huayingd (--accept-restore)")
-            logger.warning("state restored from an older copy; recorded in the ledger", metadata: [
-                "anchor.seq": "\(restoredFrom.seq)", "restored.seq": "\(head.seq)", "ledger.seq": "\(recorded.seq)",
-            ])
-            checkpoint = recorded
-        } else if anchorLost {
-            let recorded = try engine.recordRestoreWithoutAnchor(actor: "huayingd (--accept-restore)")
-            logger.warning("state accepted without its anchored ledger head (--accept-restore); recorded in the ledger", metadata: [
-                "restored.seq": "\(head.seq)", "ledger.seq": "\(recorded.seq)",
+        if acceptingRestore {
+            let recorded = try engine.recordRestore(anchor: unreachedAnchor, actor: "huayingd (--accept-restore)")
+            logger.warning(unreachedAnchor == nil
+                ? "state accepted without its anchored ledger head (--accept-restore); recorded in the ledger"
+                : "state restored from an older copy; recorded in the ledger", metadata: [
+                "anchor.seq": "\(unreachedAnchor.map { "\($0.seq)" } ?? "missing")", "restored.seq": "\(head.seq)", "ledger.seq": "\(recorded.seq)",
             ])
             checkpoint = recorded
         } else if try engine.ledgerPosition(at: checkpoint.seq)?.hash != checkpoint.hash {
