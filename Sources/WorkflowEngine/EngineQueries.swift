@@ -149,6 +149,21 @@ extension WorkflowEngine {
         return nil
     }
 
+    /// The unit an instance belongs to (nil for one without a unit), for visibility checks that
+    /// need nothing else of it: one indexed row, where ``instance(_:)`` loads and binds it whole.
+    public func unit(ofInstance id: Int64) throws(EngineError) -> String? {
+        do {
+            guard let row = try db.queryOne("SELECT unit FROM instance WHERE id = ?", [.integer(id)]) else {
+                throw EngineError(.unknownInstance, "no instance \(id)")
+            }
+            return try row.optionalText("unit")
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.storeError, "\(error)")
+        }
+    }
+
     /// Whether a reminder of the instance was ever addressed or escalated to `user` (indexed).
     /// So does standing in for someone today (their open reminders).
     public func hasReminder(of instance: Int64, for user: String) throws -> Bool {

@@ -48,7 +48,7 @@ extension EngineCommandHandlers {
                 throw ControlError(.noteTooLong, "the note has \(note.count) characters; at most \(Self.maxNoteCharacters) are kept in the ledger")
             }
             guard let instance = try engine.instanceOfReminder(id) else { throw ControlError(.unknownReminder, "no reminder \(id)") }
-            let unit = try engine.instance(instance).summary.unit
+            let unit = try engine.unit(ofInstance: instance)
             guard try visible(instance, unit: unit, grant) else {
                 throw ControlError(.notVisible, "reminder \(id) belongs to a unit you do not oversee, and it is not addressed to you")
             }

@@ -206,7 +206,7 @@ struct EngineCommandHandlers {
             guard let instance else {
                 throw ControlError(.notVisible, "the whole ledger is for admins; give --instance ID of an instance you can see")
             }
-            try requireVisible(instance, unit: try engine.instance(instance).summary.unit, grant)
+            try requireVisible(instance, unit: try engine.unit(ofInstance: instance), grant)
         }
         let verify = arguments.bool("verify")
         let limit = min(Int(try arguments.optionalInt("limit") ?? Int64(Self.auditPageLimit)), Self.auditPageLimit)
