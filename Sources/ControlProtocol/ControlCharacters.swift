@@ -18,6 +18,15 @@ public enum ControlCharacters {
         return String(result)
     }
 
+    /// Text from the daemon (a staff member's note, a workflow's title, an error naming a
+    /// value) made safe to show on a terminal: control characters become visible escapes, so a
+    /// note cannot clear the screen, set the window title, ring the bell or hide what follows.
+    /// Line feed and tab are kept; everything else, CJK included, is unchanged. Applying it
+    /// twice changes nothing more.
+    public static func terminalSafe(_ text: String) -> String {
+        escaping(text, keeping: ["\n", "\t"])
+    }
+
     /// Whether `scalar` is one that ``escaping(_:keeping:)`` writes as an escape.
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value

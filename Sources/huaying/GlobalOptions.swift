@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Foundation
 import WorkflowModel
 
@@ -52,5 +53,5 @@ enum ExitStatus {
 /// Writes one line to standard error, control characters as visible escapes (the line may
 /// quote what the daemon or a file said).
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((TextFormatting.terminalSafe(line) + "\n").utf8))
+    FileHandle.standardError.write(Data((ControlCharacters.terminalSafe(line) + "\n").utf8))
 }

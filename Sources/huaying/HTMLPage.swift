@@ -1,4 +1,5 @@
 import ArgumentParser
+import ControlProtocol
 import Foundation
 
 /// Self-contained HTML for the printable pages (`report --html`, `board --html`): inline CSS
@@ -7,7 +8,7 @@ enum HTMLPage {
     /// Text safe inside HTML elements and attribute values.
     static func escape(_ text: String) -> String {
         var result = ""
-        for scalar in TextFormatting.escapingControls(text, keeping: ["\n", "\t"]).unicodeScalars {
+        for scalar in ControlCharacters.terminalSafe(text).unicodeScalars {
             switch scalar {
             case "&": result += "&amp;"
             case "<": result += "&lt;"

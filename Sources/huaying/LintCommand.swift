@@ -54,7 +54,7 @@ struct Lint: ParsableCommand {
             // One write, so the summary on stderr cannot land in the middle of the findings; a
             // finding quotes what the file says ("\e[2J" is valid YAML), so it is made terminal-safe.
             let text = report.diagnostics.map { OfflineOutput.text(of: $0) + "\n" }.joined()
-            FileHandle.standardOutput.write(Data(TextFormatting.terminalSafe(text).utf8))
+            FileHandle.standardOutput.write(Data(ControlCharacters.terminalSafe(text).utf8))
             // English counts its nouns ("1 file", "2 errors"); Chinese takes the bare numbers.
             let english = Language.current == .en
             let files = english ? count(report.files.count, "file") : "\(report.files.count)"

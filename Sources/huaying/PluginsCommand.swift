@@ -93,7 +93,7 @@ struct Plugins: ParsableCommand {
             }
             if catalog.entries.isEmpty { text += "(no external plugins in \(OfflineOutput.shortPath(config.pluginsDirectory)))\n" }
             // A problem quotes what the manifest says: terminal-safe, as every line of human output.
-            FileHandle.standardOutput.write(Data(TextFormatting.terminalSafe(text).utf8))
+            FileHandle.standardOutput.write(Data(ControlCharacters.terminalSafe(text).utf8))
         }
         if catalog.entries.contains(where: { !$0.isUsable }) { throw ExitCode(ExitStatus.failed) }
     }

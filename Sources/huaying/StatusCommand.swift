@@ -30,7 +30,7 @@ struct Status: ParsableCommand {
         }
         // Every time in the configured zone (the daemon's), whatever offset it was written with.
         let zone = TimeZone(identifier: status.timeZone) ?? TimeZone(identifier: "UTC")!
-        if let stateError = status.stateError { print(Message.statusCritical(TextFormatting.terminalSafe(stateError))) }
+        if let stateError = status.stateError { print(Message.statusCritical(ControlCharacters.terminalSafe(stateError))) }
         print(Message.statusDaemon(status.daemonVersion, status.protocolVersion, status.pid))
         print(Message.statusUpSince(EngineOutput.time(status.startedAt, zone: zone), TextFormatting.duration(seconds: Int(status.uptimeSeconds))))
         print(Message.statusClock(ClockCommand.clockMode(status.clockMode), EngineOutput.time(status.now, zone: zone), status.timeZone))
@@ -40,9 +40,9 @@ struct Status: ParsableCommand {
         if let reload = status.lastReload {
             print(Message.statusReload(EngineOutput.time(reload.at, zone: zone), reload.trigger, reload.loaded.count, reload.unchanged,
                                        reload.failed.count, reload.removed.count))
-            for message in reload.supportErrors { print(Message.statusNotReloaded(TextFormatting.terminalSafe(message))) }
+            for message in reload.supportErrors { print(Message.statusNotReloaded(ControlCharacters.terminalSafe(message))) }
         }
-        if let error = status.lastError { print(Message.statusLastError(TextFormatting.terminalSafe(error))) }
+        if let error = status.lastError { print(Message.statusLastError(ControlCharacters.terminalSafe(error))) }
         let width = status.counts.keys.map(\.count).max() ?? 0
         print(Message.statusCounts())
         for key in status.counts.keys.sorted() {

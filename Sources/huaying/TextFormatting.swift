@@ -8,23 +8,6 @@ import WorkflowModel
 enum TextFormatting {
     // MARK: Terminal safety
 
-    /// Text from the daemon (a staff member's note, a workflow's title, an error naming a
-    /// value) made safe to show on a terminal: control characters become visible escapes, so a
-    /// note cannot clear the screen, set the window title, ring the bell or hide what follows.
-    ///
-    /// C0 controls except line feed and tab, DEL, and the C1 controls become `\x1B`-style
-    /// escapes; C1 and the bidirectional overrides and isolates (which reorder what follows)
-    /// become `\u{202E}`-style escapes. Everything else, CJK included, is unchanged. Applying it
-    /// twice changes nothing more.
-    static func terminalSafe(_ text: String) -> String {
-        escapingControls(text, keeping: ["\n", "\t"])
-    }
-
-    /// `text` with control characters as visible escapes, except the scalars in `keep`.
-    static func escapingControls(_ text: String, keeping keep: Set<Unicode.Scalar>) -> String {
-        ControlCharacters.escaping(text, keeping: keep)
-    }
-
     // MARK: Display width
 
     /// Terminal columns of a string: East Asian wide and full-width characters (CJK ideographs,
@@ -51,9 +34,9 @@ enum TextFormatting {
     }
 
     /// `text` cut to at most `width` display columns, ending in `…` when cut. Line breaks become
-    /// spaces, other control characters visible escapes (``terminalSafe(_:)``).
+    /// spaces, other control characters visible escapes (``ControlCharacters/terminalSafe(_:)``).
     static func truncate(_ text: String, toWidth width: Int) -> String {
-        let flat = terminalSafe(text.replacingLineBreaks())
+        let flat = ControlCharacters.terminalSafe(text.replacingLineBreaks())
         guard displayWidth(flat) > width else { return flat }
         var result = ""
         var used = 0
@@ -70,7 +53,7 @@ enum TextFormatting {
     /// without trailing spaces; one line per row (line breaks and tabs in a cell become spaces,
     /// other control characters visible escapes). The first row is usually the header.
     static func table(_ rows: [[String]], gap: Int = 2) -> String {
-        let rows = rows.map { $0.map { terminalSafe($0.replacingLineBreaks().replacingOccurrences(of: "\t", with: " ")) } }
+        let rows = rows.map { $0.map { ControlCharacters.terminalSafe($0.replacingLineBreaks().replacingOccurrences(of: "\t", with: " ")) } }
         let columns = rows.map(\.count).max() ?? 0
         var widths = Array(repeating: 0, count: columns)
         for row in rows {
@@ -96,9 +79,9 @@ enum TextFormatting {
     ///
     /// A field a spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, a tab or
     /// a carriage return) gets a leading `'`, so opening the export never runs it; control
-    /// characters other than tab, CR and LF become visible escapes (``terminalSafe(_:)``).
+    /// characters other than tab, CR and LF become visible escapes (``ControlCharacters/terminalSafe(_:)``).
     static func csvField(_ field: String) -> String {
-        var field = escapingControls(field, keeping: ["\t", "\r", "\n"])
+        var field = ControlCharacters.escaping(field, keeping: ["\t", "\r", "\n"])
         if let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) {
             field = "'" + field
         }

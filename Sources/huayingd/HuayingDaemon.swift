@@ -148,7 +148,7 @@ struct HuayingDaemon: ParsableCommand {
                 printError("huayingd: \(report.errorCount) error(s) in staff, calendars or workflows")
             }
             if report.errorCount > 0 || groupMissing { throw ExitCode(2) }
-            for line in valid { print(terminalSafe(line)) }
+            for line in valid { print(ControlCharacters.terminalSafe(line)) }
             return
         }
 
@@ -198,10 +198,5 @@ extension HuayingDaemon {
 /// Writes one line to standard error, control characters as visible escapes: a finding quotes
 /// what a file says, and "\e[2J" is valid YAML.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((terminalSafe(line) + "\n").utf8))
-}
-
-/// `text` as the CLI shows it on a terminal (line feeds and tabs kept).
-func terminalSafe(_ text: String) -> String {
-    ControlCharacters.escaping(text, keeping: ["\n", "\t"])
+    FileHandle.standardError.write(Data((ControlCharacters.terminalSafe(line) + "\n").utf8))
 }

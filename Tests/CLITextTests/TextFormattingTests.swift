@@ -71,13 +71,13 @@ import Testing
 
     @Test func terminalSafeShowsControlCharactersAsEscapes() {
         // Clear screen, set the window title, bell, backspace: all shown, none obeyed.
-        #expect(TextFormatting.terminalSafe("\u{1B}[2J\u{1B}]0;pwned\u{07}ok\u{08}") == "\\x1B[2J\\x1B]0;pwned\\x07ok\\x08")
-        #expect(TextFormatting.terminalSafe("del\u{7F} c1\u{9B}31m nul\u{0}") == "del\\x7F c1\\u{9B}31m nul\\x00")
-        #expect(TextFormatting.terminalSafe("right\u{202E}txt.exe") == "right\\u{202E}txt.exe")
-        #expect(TextFormatting.terminalSafe("cr\roverwrite") == "cr\\x0Doverwrite")
-        #expect(TextFormatting.terminalSafe("两行\n\t缩进") == "两行\n\t缩进", "line feed and tab stay, CJK untouched")
-        let once = TextFormatting.terminalSafe("\u{1B}[31m")
-        #expect(TextFormatting.terminalSafe(once) == once)
+        #expect(ControlCharacters.terminalSafe("\u{1B}[2J\u{1B}]0;pwned\u{07}ok\u{08}") == "\\x1B[2J\\x1B]0;pwned\\x07ok\\x08")
+        #expect(ControlCharacters.terminalSafe("del\u{7F} c1\u{9B}31m nul\u{0}") == "del\\x7F c1\\u{9B}31m nul\\x00")
+        #expect(ControlCharacters.terminalSafe("right\u{202E}txt.exe") == "right\\u{202E}txt.exe")
+        #expect(ControlCharacters.terminalSafe("cr\roverwrite") == "cr\\x0Doverwrite")
+        #expect(ControlCharacters.terminalSafe("两行\n\t缩进") == "两行\n\t缩进", "line feed and tab stay, CJK untouched")
+        let once = ControlCharacters.terminalSafe("\u{1B}[31m")
+        #expect(ControlCharacters.terminalSafe(once) == once)
     }
 
     @Test func tablesAndTruncationEscapeControlCharacters() {
