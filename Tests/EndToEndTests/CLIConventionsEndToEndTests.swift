@@ -138,8 +138,7 @@ import Testing
                 connection.close()
             """
         let server = try BackgroundProgram("/usr/bin/python3", ["-c", script, socket, answer])
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: socket + ".ready"), Date() < deadline { usleep(20_000) }
+        poll(seconds: 10) { FileManager.default.fileExists(atPath: socket + ".ready") }
         for locale in CLILocale.allCases {
             let result = try huaying(["--socket", socket, "status"], locale: locale)
             #expect(result.status == 0, "\(result.stderr)")

@@ -145,13 +145,7 @@ import Glibc
         let line = after.components(separatedBy: "\n").firstIndex { $0.contains("usr:  zhaomin") }.map { $0 + 1 } ?? 0
         try after.write(toFile: staff, atomically: false, encoding: .utf8)
         kill(daemon.process.processIdentifier, SIGHUP)
-        var reported = false
-        let deadline = Date().addingTimeInterval(10)
-        while !reported, Date() < deadline {
-            reported = daemon.log.contains("staff.yaml:\(line):")
-            if !reported { usleep(20_000) }
-        }
-        #expect(reported, "the finding at staff.yaml:\(line) is in the log: \(daemon.log.suffix(2000))")
+        #expect(poll(seconds: 10) { daemon.log.contains("staff.yaml:\(line):") }, "the finding at staff.yaml:\(line) is in the log: \(daemon.log.suffix(2000))")
         #expect(try cli.run(["inbox"], as: "zhaomin").status == 0, "the last good chart, with zhaomin, stays in force")
         #expect(daemon.stop() == 0)
     }

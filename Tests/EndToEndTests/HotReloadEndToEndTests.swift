@@ -29,13 +29,12 @@ import Glibc
     /// Waits (real time, at most 10 s) until the daemon's file watch has reloaded what the
     /// test wrote. This waits for inotify and the 300 ms settle delay, not for a workflow timer.
     private func waitFor(_ daemon: TestDaemon, _ condition: (WorkflowsResult) -> Bool) throws -> WorkflowsResult {
-        let deadline = Date().addingTimeInterval(10)
-        var last = try workflows(daemon)
-        while !condition(last) && Date() < deadline {
-            usleep(50_000)
+        var last: WorkflowsResult?
+        try poll(seconds: 10, every: 50_000) {
             last = try workflows(daemon)
+            return condition(last!)
         }
-        return last
+        return last!
     }
 
     @Test func aDroppedFileIsStartableWithoutARestart() throws {

@@ -33,11 +33,7 @@ import Glibc
     }
 
     static func wait(_ what: String, seconds: Double = 30, until condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while try !condition() {
-            guard Date() < deadline else { throw Failure("timed out waiting for \(what)") }
-            usleep(50_000)
-        }
+        guard try poll(seconds: seconds, every: 50_000, until: condition) else { throw Failure("timed out waiting for \(what)") }
     }
 
     @Test func aStepThatFailedForGoodIsRetriedByAnAdminThroughTheCLI() throws {

@@ -83,11 +83,10 @@ import Testing
         if !text.hasSuffix("\n") { text += "\n" }
         try (text + Self.fixture2027).write(to: calendar, atomically: true, encoding: .utf8)
         kill(daemon.process.processIdentifier, SIGHUP)
-        let deadline = Date().addingTimeInterval(10)
-        var after = try cli.inbox("zhaomin").first
-        while after?.provisional != false && Date() < deadline {
-            usleep(50_000)
+        var after: ReminderInfo?
+        try poll(seconds: 10, every: 50_000) {
             after = try cli.inbox("zhaomin").first
+            return after?.provisional == false
         }
         #expect(after?.provisional == false && after?.provisionalYears == [])
         #expect(after?.deadline.map(isoInstant) == shanghaiTime("2027-01-06T09:00"), "01-04 is now a day off")

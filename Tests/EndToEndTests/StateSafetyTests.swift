@@ -199,8 +199,7 @@ import Glibc
         try #require(total > kept + 1)
         // The anchor is written by a thread of its own: wait until it names the last row.
         let anchor = site.stateDirectory + "/ledger-head.json"
-        let deadline = Date().addingTimeInterval(10)
-        while (try? LedgerAnchor.read(path: anchor))?.head.seq != Int64(total), Date() < deadline { usleep(10_000) }
+        poll(seconds: 10, every: 10_000) { (try? LedgerAnchor.read(path: anchor))?.head.seq == Int64(total) }
         #expect(try LedgerAnchor.read(path: anchor)?.head.seq == Int64(total))
 
         #expect(unlink(site.databasePath + "-wal") == 0)

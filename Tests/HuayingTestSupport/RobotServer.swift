@@ -78,11 +78,10 @@ public final class RobotServer {
 
     /// Waits until at least `count` POSTs arrived, at most `seconds`; returns them.
     public func waitForRequests(_ count: Int, seconds: Double = 30) throws -> [[String: Any]] {
-        let deadline = Date().addingTimeInterval(seconds)
-        var received = try requests()
-        while received.count < count, Date() < deadline {
-            usleep(20_000)
+        var received: [[String: Any]] = []
+        try poll(seconds: seconds) {
             received = try requests()
+            return received.count >= count
         }
         return received
     }
