@@ -110,17 +110,25 @@ import Glibc
         #expect(daemon.stop() == 0)
     }
 
+    /// Rewrites the site's staff.yaml in place with `old` replaced by `new`, of the same size.
+    /// - Returns: the new text.
+    @discardableResult
+    static func editStaffKeepingItsSize(_ site: TestSite, _ old: String, _ new: String) throws -> String {
+        let staff = site.root.appendingPathComponent("etc/staff.yaml").path
+        let before = try String(contentsOfFile: staff, encoding: .utf8)
+        let after = before.replacingOccurrences(of: old, with: new)
+        #expect(after != before && after.utf8.count == before.utf8.count)
+        try after.write(toFile: staff, atomically: false, encoding: .utf8)
+        return after
+    }
+
     @Test func anOrgChartEditThatKeepsTheFileSizeIsPickedUpByReload() throws {
         let site = try TestSite(checkoutWorkflows: [], workflowTexts: ["drill.yaml": drillWorkflow])
         defer { site.remove() }
         let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
         let cli = EngineCLI(socket: site.socketPath)
-        let staff = site.root.appendingPathComponent("etc/staff.yaml").path
-        let before = try String(contentsOfFile: staff, encoding: .utf8)
         // The community's secretary changes hands: same length, far past the first 80 bytes.
-        let after = before.replacingOccurrences(of: "user: zhaomin\n", with: "user: zhaomix\n")
-        #expect(after != before && after.utf8.count == before.utf8.count)
-        try after.write(toFile: staff, atomically: false, encoding: .utf8)
+        try Self.editStaffKeepingItsSize(site, "user: zhaomin\n", "user: zhaomix\n")
         let reload = try cli.run(["reload"])
         #expect(reload.status == 0, "\(reload.stderr)")
 
@@ -138,12 +146,8 @@ import Glibc
         defer { site.remove() }
         let daemon = try simulatedDaemon(site, at: "2026-11-01T09:00+08:00")
         let cli = EngineCLI(socket: site.socketPath)
-        let staff = site.root.appendingPathComponent("etc/staff.yaml").path
-        let before = try String(contentsOfFile: staff, encoding: .utf8)
-        let after = before.replacingOccurrences(of: "  - user: zhaomin\n", with: "  - usr:  zhaomin\n")
-        #expect(after != before && after.utf8.count == before.utf8.count)
+        let after = try Self.editStaffKeepingItsSize(site, "  - user: zhaomin\n", "  - usr:  zhaomin\n")
         let line = after.components(separatedBy: "\n").firstIndex { $0.contains("usr:  zhaomin") }.map { $0 + 1 } ?? 0
-        try after.write(toFile: staff, atomically: false, encoding: .utf8)
         kill(daemon.process.processIdentifier, SIGHUP)
         #expect(poll(seconds: 10) { daemon.log.contains("staff.yaml:\(line):") }, "the finding at staff.yaml:\(line) is in the log: \(daemon.log.suffix(2000))")
         #expect(try cli.run(["inbox"], as: "zhaomin").status == 0, "the last good chart, with zhaomin, stays in force")

@@ -72,7 +72,9 @@ import WorkflowModel
         try harness.close()
     }
 
-    @Test func aRetryResultWaitsItsOwnDelayThenSucceedsWithTheSameKey() throws {
+    /// An exec step whose plugin answers `retry` after 120 s at its first attempt and completes
+    /// at the next, delivered up to the end of that first attempt.
+    static func afterAFirstAttemptThatAsksToRetryIn120Seconds() throws -> (ExecHarness, Int64) {
         let harness = try ExecHarness()
         try harness.writePlugin("sms", script: pythonPlugin(
             #"{"status": "retry", "after_seconds": 120, "reason": "网关繁忙"} if req["attempt"] == 1 else {"status": "completed", "output": {"message_id": "x"}}"#))
@@ -81,6 +83,11 @@ import WorkflowModel
         try harness.startDelivery()
         #expect(harness.runAttempts(1))
         #expect(try harness.base.stepState(id, "send") == "due")
+        return (harness, id)
+    }
+
+    @Test func aRetryResultWaitsItsOwnDelayThenSucceedsWithTheSameKey() throws {
+        let (harness, id) = try Self.afterAFirstAttemptThatAsksToRetryIn120Seconds()
         let retry = try #require(harness.events(id).last)
         #expect(retry.event == "step.retry")
         #expect(retry.fields["reason"] == "网关繁忙")
@@ -99,14 +106,7 @@ import WorkflowModel
     /// clock. A read that failed was taken for "nothing pending", so a retry whose delay came
     /// later was never started (until something else touched the outbox).
     @Test func aRetryIsStillStartedWhenReadingTheOutboxFailedOnce() throws {
-        let harness = try ExecHarness()
-        try harness.writePlugin("sms", script: pythonPlugin(
-            #"{"status": "retry", "after_seconds": 120, "reason": "网关繁忙"} if req["attempt"] == 1 else {"status": "completed", "output": {"message_id": "x"}}"#))
-        try harness.load(["exec.yaml": execWorkflow(plugin: "sms")])
-        let id = try harness.engine.start(workflow: "exec-sms", params: ["unit": "guqiao-shequ"], actor: "root")
-        try harness.startDelivery()
-        #expect(harness.runAttempts(1))
-        #expect(try harness.base.stepState(id, "send") == "due")
+        let (harness, id) = try Self.afterAFirstAttemptThatAsksToRetryIn120Seconds()
         // The outbox cannot be read during one commit, then can again.
         try harness.base.db.execute("ALTER TABLE outbox RENAME TO outbox_away")
         _ = try harness.engine.advanceSimulatedClock(to: harness.base.clock.now.addingTimeInterval(60))
