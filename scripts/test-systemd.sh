@@ -144,32 +144,11 @@ trap cleanup EXIT
 trap 'echo "interrupted"; summary; exit 130' INT TERM
 
 # A 企业微信 group robot stand-in on the host's 127.0.0.1 (the container shares the host
-# network): writes its port, appends each POST's path and body as one JSON line, answers
-# errcode 0 as WeCom does.
+# network), the notifier tests' own: writes its port to DIR/port, appends each POST (path,
+# query, body) as one JSON line to DIR/requests.jsonl, answers errcode 0 as WeCom does.
 ROBOT=$WORK/robot
 rm -rf "$ROBOT" && mkdir -p "$ROBOT"
-cat >"$ROBOT/server.py" <<'PY'
-import http.server, json, os, sys
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        with open(sys.argv[2], "a") as log:
-            log.write(json.dumps({"path": self.path, "body": json.loads(body)}, ensure_ascii=False) + "\n")
-        reply = b'{"errcode":0,"errmsg":"ok"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-    def log_message(self, *args):
-        pass
-server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-with open(sys.argv[1] + ".partial", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(sys.argv[1] + ".partial", sys.argv[1])
-server.serve_forever()
-PY
-python3 "$ROBOT/server.py" "$ROBOT/port" "$ROBOT/posts.log" </dev/null >"$ROBOT/server.log" 2>&1 &
+python3 "$SOURCE/Tests/NotifierTests/Fixtures/robot-server.py" "$ROBOT" </dev/null >"$ROBOT/server.log" 2>&1 &
 ROBOT_PID=$!
 
 # The source is bound at the same path, so `make install` finds .build/release as here.
@@ -418,12 +397,12 @@ expect "the step after the acknowledgement runs and the instance completes" "$(c
 
 # The reminder also went to 古桥街道's robot: through the outbox, the installed wecom notifier
 # (python3, run by the daemon inside the unit's sandbox) posted it to the stand-in over TCP.
-posted() { grep -q "请确认华蓥服务可用" "$ROBOT/posts.log" 2>/dev/null; }
+posted() { grep -q "请确认华蓥服务可用" "$ROBOT/requests.jsonl" 2>/dev/null; }
 wait_for 20 posted
-post=$(grep -m1 "请确认华蓥服务可用" "$ROBOT/posts.log" 2>/dev/null)
+post=$(grep -m1 "请确认华蓥服务可用" "$ROBOT/requests.jsonl" 2>/dev/null)
 expect "the installed wecom notifier delivered the reminder to the robot (key, text, @mobile, ack command)" \
-    "posts: $(cat "$ROBOT/posts.log" 2>/dev/null); journal: $(ct journalctl -u "$UNIT" -p warning --output=cat | tail -5)" \
-    test "$(json "d['path'] == '/cgi-bin/webhook/send?key=$ROBOT_KEY' and d['body']['msgtype'] == 'text' and '古桥社区：请确认华蓥服务可用。' in d['body']['text']['content'] and 'huaying ack $reminder' in d['body']['text']['content'] and d['body']['text'].get('mentioned_mobile_list') == ['13800000002']" <<<"$post")" = True
+    "posts: $(cat "$ROBOT/requests.jsonl" 2>/dev/null); journal: $(ct journalctl -u "$UNIT" -p warning --output=cat | tail -5)" \
+    test "$(json "d['path'] == '/cgi-bin/webhook/send' and d['query'] == 'key=$ROBOT_KEY' and d['body']['msgtype'] == 'text' and '古桥社区：请确认华蓥服务可用。' in d['body']['text']['content'] and 'huaying ack $reminder' in d['body']['text']['content'] and d['body']['text'].get('mentioned_mobile_list') == ['13800000002']" <<<"$post")" = True
 outbox_done() { [ "$(status_json | json "d['counts']['outbox_pending'], d['counts']['plugin_failures']")" = "0 0" ]; }
 expect "the outbox has nothing pending and no plugin failure" "$(status_json | json "d['counts']")" wait_for 10 outbox_done
 
